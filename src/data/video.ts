@@ -1,0 +1,254 @@
+/**
+ * Video reading and writing through ffmpeg (static binaries from @ffmpeg-installer /
+ * @ffprobe-installer, driven by fluent-ffmpeg). Frames are RGB24 arrays laid out [F, H, W, 3].
+ */
+import { existsSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import ffprobeInstaller from '@ffprobe-installer/ffprobe';
+
+ffmpeg.setFfmpegPath(ffmpegInstaller.path);
+ffmpeg.setFfprobePath(ffprobeInstaller.path);
+
+/** Any failure to read or write a video; the message names the file. */
+export class VideoError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'VideoError';
+  }
+}
+
+export interface DecodedVideo {
+  /** RGB24, [count, height, width, 3]. */
+  frames: Uint8Array;
+  count: number;
+  height: number;
+  width: number;
+  fps: number;
+}
+
+export interface VideoInfo {
+  width: number;
+  height: number;
+  fps: number;
+  frames: number;
+}
+
+export type VideoCodec = 'mjpeg' | 'h264' | 'ffv1';
+
+/** ffmpeg must never hang a caller on bad input; these bound one call. */
+const PROBE_TIMEOUT_S = 60;
+const CODEC_TIMEOUT_S = 600;
+
+function lastLine(text: string | null | undefined): string {
+  const lines = (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines.length > 0 ? lines[lines.length - 1] : '';
+}
+
+function parseRate(rate: string | undefined): number {
+  if (!rate) return NaN;
+  const [num, den] = rate.split('/').map(Number);
+  const v = den === undefined ? num : num / den;
+  return Number.isFinite(v) && v > 0 ? v : NaN;
+}
+
+function requireFile(path: string): void {
+  if (!existsSync(path)) throw new VideoError(path, 'no such file');
+  if (!statSync(path).isFile()) throw new VideoError(path, 'not a regular file');
+  if (statSync(path).size === 0) throw new VideoError(path, 'empty file, not a video');
+}
+
+function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeData> {
+  return new Promise((resolve, reject) => {
+    // fluent-ffmpeg's ffprobe has no timeout; a hard-coded `-rw_timeout` is meaningless for
+    // files, so bound the call with our own timer instead.
+    const timer = setTimeout(
+      () => reject(new VideoError(path, `ffprobe did not finish within ${PROBE_TIMEOUT_S}s`)),
+      PROBE_TIMEOUT_S * 1000,
+    );
+    ffmpeg.ffprobe(path, options, (err: Error | null, data: ffmpeg.FfprobeData) => {
+      clearTimeout(timer);
+      if (err) reject(new VideoError(path, `not a readable video (${lastLine(err.message)})`));
+      else resolve(data);
+    });
+  });
+}
+
+/** Size, frame rate and frame count from the container (counting frames if it does not say). */
+export async function probeVideo(path: string): Promise<VideoInfo> {
+  requireFile(path);
+  let data = await ffprobeJson(path, []);
+  let stream = data.streams.find((s) => s.codec_type === 'video');
+  if (!stream) throw new VideoError(path, 'not a video (no video stream)');
+  const width = Number(stream.width);
+  const height = Number(stream.height);
+  if (!(width > 0 && height > 0)) throw new VideoError(path, 'video stream has no frame size');
+  const fps = parseRate(stream.avg_frame_rate) || parseRate(stream.r_frame_rate);
+  if (!Number.isFinite(fps)) throw new VideoError(path, 'video stream has no frame rate');
+  let frames = Number(stream.nb_frames);
+  if (!Number.isInteger(frames) || frames <= 0) {
+    // Containers such as Matroska do not store a frame count: decode and count.
+    data = await ffprobeJson(path, ['-count_frames', '-select_streams', 'v:0']);
+    stream = data.streams.find((s) => s.codec_type === 'video');
+    frames = Number(stream?.nb_read_frames);
+  }
+  if (!Number.isInteger(frames) || frames <= 0) throw new VideoError(path, 'video has zero frames');
+  return { width, height, fps, frames };
+}
+
+/**
+ * Decode every frame to RGB24. With `width`/`height` the frames are resized (area averaging
+ * when shrinking, bilinear when enlarging) so foreign videos fit a model's input size.
+ */
+export async function decodeVideo(
+  path: string,
+  opts: { width?: number; height?: number } = {},
+): Promise<DecodedVideo> {
+  const info = await probeVideo(path);
+  const width = opts.width ?? info.width;
+  const height = opts.height ?? info.height;
+  if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
+    throw new VideoError(path, `invalid output size ${width}x${height}`);
+  }
+  const frameBytes = width * height * 3;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const sink = new Writable({
+    emitClose: false, // a 'close' would make fluent-ffmpeg report "Output stream closed"
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      total += chunk.length;
+      done();
+    },
+  });
+  const outputOptions = ['-map', '0:v:0', '-pix_fmt', 'rgb24', '-vsync', 'passthrough'];
+  if (width !== info.width || height !== info.height) {
+    const shrinking = width * height < info.width * info.height;
+    outputOptions.push('-vf', `scale=${width}:${height}:flags=${shrinking ? 'area' : 'bilinear'}`);
+  }
+  const command = ffmpeg(path, { timeout: CODEC_TIMEOUT_S })
+    .inputOptions(['-nostdin', '-v', 'error'])
+    .outputOptions(outputOptions)
+    .format('rawvideo');
+  await new Promise<void>((resolve, reject) => {
+    let exited = false;
+    let flushed = false;
+    const maybeDone = () => exited && flushed && resolve();
+    sink.on('finish', () => {
+      flushed = true;
+      maybeDone();
+    });
+    command.on('error', (err: Error, _out: string | null, stderr: string | null) => {
+      reject(new VideoError(path, `corrupt or unreadable video (${lastLine(stderr) || err.message})`));
+    });
+    command.on('end', () => {
+      exited = true;
+      maybeDone();
+    });
+    command.pipe(sink, { end: true });
+  });
+  if (total === 0) throw new VideoError(path, 'video has zero frames');
+  if (total % frameBytes !== 0) {
+    throw new VideoError(path, `truncated: ${total % frameBytes} bytes of a partial frame at the end`);
+  }
+  const count = total / frameBytes;
+  // Like upstream (OpenCV reads CAP_PROP_FRAME_COUNT frames and fails on a short read), a video
+  // holding fewer frames than its header announces is an error rather than a silent short clip.
+  if (count < info.frames) {
+    throw new VideoError(path, `truncated: header says ${info.frames} frames, only ${count} decode`);
+  }
+  const frames = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    frames.set(c, at);
+    at += c.length;
+  }
+  return { frames, count, height, width, fps: info.fps };
+}
+
+function defaultCodec(path: string): VideoCodec {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.mp4' || ext === '.mov') return 'h264';
+  if (ext === '.mkv' || ext === '.nut') return 'ffv1';
+  return 'mjpeg';
+}
+
+let x264Available: Promise<boolean> | undefined;
+function hasLibx264(): Promise<boolean> {
+  x264Available ??= new Promise((resolve) => {
+    ffmpeg.getAvailableEncoders((err, encoders) => resolve(!err && 'libx264' in encoders));
+  });
+  return x264Available;
+}
+
+async function codecOptions(codec: VideoCodec): Promise<string[]> {
+  switch (codec) {
+    case 'mjpeg':
+      // -q:v 2 is near-transparent; full-range yuvj420p is what MJPEG AVI readers expect.
+      return ['-c:v', 'mjpeg', '-q:v', '2', '-pix_fmt', 'yuvj420p'];
+    case 'ffv1':
+      // Planar RGB keeps the round trip bit-exact (no colour-space conversion).
+      return ['-c:v', 'ffv1', '-pix_fmt', 'gbrp'];
+    case 'h264': {
+      // yuv420p needs even sizes: pad odd ones with one black row/column.
+      const pad = ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'];
+      if (await hasLibx264()) {
+        return ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', ...pad];
+      }
+      return ['-c:v', 'mpeg4', '-q:v', '2', '-pix_fmt', 'yuv420p', ...pad];
+    }
+  }
+}
+
+/**
+ * Encode RGB24 frames [F, H, W, 3] into `path`; the container follows the extension and the
+ * codec defaults to MJPEG for .avi (like EchoNet), H.264 for .mp4, FFV1 for .mkv. The file
+ * appears atomically: ffmpeg writes a temporary name with the same extension, then it is renamed.
+ */
+export async function encodeVideo(
+  path: string,
+  frames: Uint8Array,
+  opts: { width: number; height: number; fps: number; codec?: VideoCodec },
+): Promise<void> {
+  const { width, height, fps } = opts;
+  const frameBytes = width * height * 3;
+  if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
+    throw new VideoError(path, `invalid frame size ${width}x${height}`);
+  }
+  if (!(fps > 0)) throw new VideoError(path, `invalid frame rate ${fps}`);
+  if (frames.length === 0 || frames.length % frameBytes !== 0) {
+    throw new VideoError(path, `frame buffer of ${frames.length} bytes is not a whole number of ${width}x${height} RGB frames`);
+  }
+  const codec = opts.codec ?? defaultCodec(path);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path, extname(path))}.${process.pid}.${Date.now()}.tmp${extname(path)}`);
+  // Feed the buffer in frame-sized chunks so stdin back-pressure is respected.
+  const source = Readable.from(
+    (function* () {
+      for (let at = 0; at < frames.length; at += frameBytes) yield Buffer.from(frames.buffer, frames.byteOffset + at, frameBytes);
+    })(),
+  );
+  const command = ffmpeg(source, { timeout: CODEC_TIMEOUT_S })
+    .inputFormat('rawvideo')
+    .inputOptions(['-v', 'error', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps)])
+    .outputOptions([...(await codecOptions(codec)), '-an', '-y'])
+    .output(tmp);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      command.on('error', (err: Error, _out: string | null, stderr: string | null) =>
+        reject(new VideoError(path, `ffmpeg could not encode (${lastLine(stderr) || err.message})`)),
+      );
+      command.on('end', () => resolve());
+      command.run();
+    });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
