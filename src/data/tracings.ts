@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { DataError, csvLines, intField, numberField } from './errors.js';
+
+/** The traces of one video in VolumeTracings.csv (spec 1.3). */
+export interface TracedVideo {
+  /** File name as written in the CSV (EchoNet includes `.avi`). */
+  fileName: string;
+  /** Distinct frame numbers in order of first appearance in the file. */
+  frames: number[];
+  /** Frame -> its `[x1, y1, x2, y2]` rows, in file order. */
+  rows: Map<number, number[][]>;
+  /** 1-based line of the video's first row, for messages about the video as a whole. */
+  firstLine?: number;
+}
+
+const HEADER = 'FileName,X1,Y1,X2,Y2,Frame';
+const COLUMNS = ['X1', 'Y1', 'X2', 'Y2'];
+
+/**
+ * Parse VolumeTracings.csv. The header must be exactly `FileName,X1,Y1,X2,Y2,Frame` (upstream
+ * asserts it); every other line must have six fields, four numbers and an integer frame.
+ */
+export function readVolumeTracings(path: string): Map<string, TracedVideo> {
+  const lines = csvLines(readFileSync(path, 'utf8'));
+  const header = (lines[0] ?? '').replace(/^\uFEFF/, '').trim();
+  if (header !== HEADER) {
+    throw new DataError(path, `header must be exactly "${HEADER}", found "${header}"`, 1);
+  }
+  const videos = new Map<string, TracedVideo>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = i + 1;
+    const fields = lines[i].split(',');
+    if (fields.length !== 6) {
+      throw new DataError(path, `expected 6 comma-separated fields, found ${fields.length}`, line);
+    }
+    const fileName = fields[0].trim();
+    if (fileName === '') throw new DataError(path, 'column FileName is empty', line);
+    const coords = COLUMNS.map((c, k) => numberField(path, line, c, fields[k + 1]));
+    const frame = intField(path, line, 'Frame', fields[5]);
+    if (frame < 0) throw new DataError(path, `column Frame: ${frame} is negative`, line);
+    let v = videos.get(fileName);
+    if (!v) {
+      v = { fileName, frames: [], rows: new Map(), firstLine: line };
+      videos.set(fileName, v);
+    }
+    let rows = v.rows.get(frame);
+    if (!rows) {
+      rows = [];
+      v.rows.set(frame, rows);
+      v.frames.push(frame);
+    }
+    rows.push(coords);
+  }
+  return videos;
+}
+
+/**
+ * End-systolic frame: the FIRST distinct frame listed (upstream "small_trace"). Like upstream
+ * and EchoNet's reference code, the CSV order decides; no area comparison is made.
+ */
+export function esFrame(v: TracedVideo): number {
+  return v.frames[0];
+}
+
+/** End-diastolic frame: the LAST distinct frame listed (upstream "large_trace"). */
+export function edFrame(v: TracedVideo): number {
+  return v.frames[v.frames.length - 1];
+}
