@@ -1,0 +1,98 @@
+import { GraphBuilder, makeArray, Value } from '../onnx/builder.js';
+import type { AttrValue, Node } from '../onnx/ir.js';
+import { sum } from '../onnx/ops/index.js';
+import { getVjp, NON_DIFFERENTIABLE, type VjpContext } from './registry.js';
+import './rules/index.js';
+
+/**
+ * Reverse-mode differentiation on a graph under construction: appends to `b` the nodes that
+ * compute d(loss)/d(w) for every w in `wrt`, and returns them by name.
+ *
+ * Only nodes on a path from some w to the loss are differentiated (unused branches emit
+ * nothing); contributions that meet at a value are added by a single Sum node.
+ */
+export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<string, Value> {
+  const nodes = [...b.nodes];
+  // Values that depend on some w (forward sweep).
+  const active = new Set(wrt.map((w) => w.name));
+  for (const n of nodes) {
+    if (NON_DIFFERENTIABLE.has(n.op)) continue;
+    if (n.inputs.some((i) => active.has(i))) n.outputs.forEach((o) => o && active.add(o));
+  }
+  if (!active.has(loss.name)) throw new Error(`loss ${loss.name} does not depend on any parameter`);
+  // Values the loss depends on through active values (backward sweep).
+  const wanted = new Set([loss.name]);
+  const onPath: Node[] = [];
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    if (!n.outputs.some((o) => wanted.has(o))) continue;
+    onPath.push(n);
+    n.inputs.forEach((i) => active.has(i) && wanted.add(i));
+  }
+
+  const contributions = new Map<string, Value[]>();
+  const add = (name: string, g: Value) => {
+    const list = contributions.get(name) ?? [];
+    list.push(g);
+    contributions.set(name, list);
+  };
+  const total = (name: string): Value | null => {
+    const list = contributions.get(name);
+    if (!list?.length) return null;
+    if (list.length > 1) contributions.set(name, [b.scope(`grad:${name}`, () => sum(list))]);
+    return contributions.get(name)![0];
+  };
+
+  add(loss.name, b.constant(makeArray(loss.dtype, [1]), loss.dtype, loss.shape.map(Number), 'seed'));
+  for (const n of onPath) {
+    const gradOutputs = n.outputs.map((o) => (o ? total(o) : null));
+    if (gradOutputs.every((g) => g === null)) continue;
+    const rule = getVjp(n.op);
+    if (!rule) throw new Error(`no VJP rule for op ${n.op} (node ${n.name})`);
+    const ctx = makeContext(b, n, gradOutputs, n.inputs.map((i) => i !== '' && wanted.has(i) && active.has(i)));
+    const grads = b.scope(`grad:${n.name}`, () => rule(ctx));
+    grads.forEach((g, i) => {
+      if (!g || !ctx.needs[i]) return;
+      const x = ctx.inputs[i]!;
+      if (g.dtype !== x.dtype) throw new Error(`VJP of ${n.op}: gradient dtype ${g.dtype} for ${x.name}:${x.dtype}`);
+      add(x.name, g);
+    });
+  }
+
+  const out = new Map<string, Value>();
+  for (const w of wrt) {
+    const g = total(w.name);
+    out.set(w.name, g ?? zerosOf(b, w));
+  }
+  return out;
+}
+
+function zerosOf(b: GraphBuilder, w: Value): Value {
+  const dims = w.shape.map(Number);
+  const t = { dtype: w.dtype, dims: [1], data: makeArray(w.dtype, [0]) };
+  return b.node('ConstantOfShape', [b.vector(dims)], { value: t }, [{ dtype: w.dtype, shape: dims }], `grad:${w.name}/zeros`)[0];
+}
+
+function makeContext(b: GraphBuilder, node: Node, gradOutputs: (Value | null)[], needs: boolean[]): VjpContext {
+  return {
+    b,
+    node,
+    inputs: node.inputs.map((i) => (i === '' ? null : b.value(i))),
+    outputs: node.outputs.map((o) => b.value(o)),
+    gradOutputs,
+    needs,
+    attr<T extends AttrValue>(name: string, fallback?: T): T {
+      const v = node.attrs[name];
+      if (v === undefined) {
+        if (fallback === undefined) throw new Error(`${node.op} ${node.name}: attribute ${name} missing`);
+        return fallback;
+      }
+      return (typeof v === 'object' && v !== null && 'float' in v ? v.float : v) as T;
+    },
+    constInput(i: number): number[] {
+      const t = b.initializers.get(node.inputs[i]);
+      if (!t) throw new Error(`${node.op} ${node.name}: input ${i} must be a constant for differentiation`);
+      return Array.from(t.data as ArrayLike<number | bigint>, Number);
+    },
+  };
+}

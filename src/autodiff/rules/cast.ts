@@ -1,0 +1,6 @@
+import { isFloat } from '../../onnx/dtype.js';
+import { cast } from '../../onnx/ops/index.js';
+import { registerVjp } from '../registry.js';
+
+// A cast between float types passes the gradient back in the input's type; from integers, none.
+registerVjp('Cast', ({ inputs: [x], gradOutputs: [g] }) => [isFloat(x!.dtype) && isFloat(g!.dtype) ? (g!.dtype === x!.dtype ? g : cast(g!, x!.dtype)) : null]);

@@ -1,0 +1,20 @@
+// The table of VJP rules: importing a rule file registers its ops. A new op is one new file here.
+import './arithmetic.js';
+import './unary.js';
+import './pow.js';
+import './prelu.js';
+import './cast.js';
+import './where.js';
+import './reshape.js';
+import './transpose.js';
+import './concat.js';
+import './slice.js';
+import './pad.js';
+import './reduce.js';
+import './expand.js';
+import './resize.js';
+import './gather.js';
+import './matmul.js';
+import './conv.js';
+import './maxpool.js';
+import './normalization.js';

@@ -1,0 +1,40 @@
+import * as op from '../../src/onnx/ops/index.js';
+import { gradCheck } from '../helpers/gradcheck.js';
+
+describe('VJP rules: layout ops (finite differences, float64)', () => {
+  const x = { name: 'x', shape: [2, 3, 4] };
+  it('Reshape, Unsqueeze, Squeeze, Transpose', async () => {
+    await gradCheck([x], ([a]) => op.reshape(a, [6, 4]));
+    await gradCheck([x], ([a]) => op.squeeze(op.unsqueeze(a, [1]), [1]));
+    await gradCheck([x], ([a]) => op.unsqueeze(a, [0, 3]));
+    await gradCheck([x], ([a]) => op.transpose(a, [2, 0, 1]));
+  });
+  it('Concat of three along the middle axis', async () => {
+    await gradCheck([x, { name: 'y', shape: [2, 1, 4] }, { name: 'z', shape: [2, 2, 4] }], (v) => op.concat(v, 1));
+  });
+  it('Slice (unit steps, negative and clamped bounds) and Pad', async () => {
+    await gradCheck([x], ([a]) => op.slice(a, [1, -3], [3, 100], [1, 2]));
+    await gradCheck([x], ([a]) => op.pad(a, [0, 1, 2, 1, 0, 3]));
+  });
+  it('ReduceSum and ReduceMean, with and without keepdims', async () => {
+    await gradCheck([x], ([a]) => op.reduceSum(a, [0, 2], true));
+    await gradCheck([x], ([a]) => op.reduceSum(a, [1], false));
+    await gradCheck([x], ([a]) => op.reduceMean(a, [2], true));
+    await gradCheck([x], ([a]) => op.reduceMean(a, [0, 1], false));
+  });
+  it('Expand', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 1] }, { name: 'like', shape: [2, 3, 4], wrt: false }], ([a, like]) => op.expandAs(a, like));
+  });
+  it('Resize nearest x2 (float32: ORT resizes floats only)', async () => {
+    await gradCheck([{ name: 'x', shape: [1, 2, 3, 4], dtype: 'float32' as const }], ([a]) => op.resizeNearest(a, [1, 1, 2, 2]), { eps: 1e-1, rtol: 1e-4, atol: 1e-4 });
+  });
+  it('Gather and GatherElements, with repeated indices', async () => {
+    const idx = { name: 'i', shape: [3], dtype: 'int64' as const, data: BigInt64Array.from([2n, 0n, 2n]) };
+    await gradCheck([x, idx], ([a, i]) => op.gather(a, i, 2));
+    const idx2 = { name: 'i', shape: [2, 1, 4], dtype: 'int64' as const, data: BigInt64Array.from([0n, 2n, 1n, 2n, 2n, 2n, 0n, 1n]) };
+    await gradCheck([x, idx2], ([a, i]) => op.gatherElements(a, i, 1));
+  });
+  it('MatMul', async () => {
+    await gradCheck([{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4, 2] }], ([a, b]) => op.matmul(a, b));
+  });
+});
