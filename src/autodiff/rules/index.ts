@@ -15,6 +15,7 @@ import './expand.js';
 import './resize.js';
 import './gather.js';
 import './matmul.js';
+import './minmax.js';
 import './conv.js';
 import './maxpool.js';
 import './normalization.js';
