@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { normalizeFlagNames } from './flags.js';
 // Each command lives in its own file and exports `register(program)`.
+import { register as registerSynth } from './synth.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .name('unilvseg')
     .description('Left-ventricle segmentation of echo videos with ONNX graphs (UniLVSeg / SimLVSeg)')
     .showHelpAfterError();
+  registerSynth(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { parse } from './flags.js';
+import { generateDataset } from '../data/synth/dataset.js';
+import { writeContactSheet } from '../data/synth/contact.js';
+
+/** `unilvseg synth`: a synthetic EchoNet-format dataset (videos, tracings, per-frame masks). */
+export function register(program: Command): void {
+  program
+    .command('synth')
+    .description('write a synthetic EchoNet-Dynamic-format dataset of apical four-chamber echo videos')
+    .requiredOption('--out <dir>', 'output folder (FileList.csv, VolumeTracings.csv, Videos/, Masks/)')
+    .option('--videos <n>', 'number of videos', parse.int, 40)
+    .option('--seed <s>', 'random seed; the same seed gives the same dataset', parse.int, 0)
+    .option('--frames-min <n>', 'fewest frames per video (>= 30)', parse.int, 100)
+    .option('--frames-max <n>', 'most frames per video', parse.int, 200)
+    .option('--fps <fps>', 'frame rate of every video (default: 45-55 per video)', parse.int)
+    .option('--contact-sheet <file.png>', 'also write a PNG of ED/mid/ES frames with the ground-truth contour')
+    .action(async (o: { out: string; videos: number; seed: number; framesMin: number; framesMax: number; fps?: number; contactSheet?: string }) => {
+      const started = Date.now();
+      const videos = await generateDataset({
+        out: o.out,
+        videos: o.videos,
+        seed: o.seed,
+        framesMin: o.framesMin,
+        framesMax: Math.max(o.framesMax, o.framesMin),
+        fps: o.fps,
+      });
+      const frames = videos.reduce((s, v) => s + v.frames, 0);
+      console.log(`synth: ${videos.length} videos, ${frames} frames in ${o.out} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (o.contactSheet) {
+        await writeContactSheet(o.out, o.contactSheet);
+        console.log(`synth: contact sheet ${o.contactSheet}`);
+      }
+    });
+}
