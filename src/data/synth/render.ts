@@ -53,10 +53,38 @@ export class VideoRenderer {
     const coarse = smoothTexture(rng, SIZE, SIZE, 5);
     const fine = smoothTexture(rng, SIZE, SIZE, 14);
     this.background = coarse.map((c, i) => 0.006 + 0.07 * c ** 2.5 + 0.035 * fine[i] ** 3);
-    this.muscle = smoothTexture(rng, SIZE, SIZE, 9).map((t) => 0.65 + 0.6 * t);
+    this.muscle = smoothTexture(rng, SIZE, SIZE, 9).map((t) => 0.4 + 0.9 * t ** 1.3);
     this.blood = smoothTexture(rng, SIZE, SIZE, 20).map((t) => 0.004 + 0.012 * t ** 4);
     for (let i = 0; i < NORMALS; i++) this.normals[i] = rng.normal();
-    this.speckle = [0, 1, 2].map(() => speckleField(rng, SIZE, SIZE, imaging.speckleLateral, imaging.speckleAxial));
+    this.speckle = this.polarSpeckle(rng);
+  }
+
+  /**
+   * Speckle is elongated across the beams, i.e. along arcs around the sector apex, and coarser
+   * with depth: draw it on a (depth, angle) grid, then look each pixel up in it.
+   */
+  private polarSpeckle(rng: Rng): ComplexField[] {
+    const { sector, imaging } = this.params;
+    const angles = 160;
+    const depths = 128;
+    const angleStep = (2 * sector.halfAngle) / (angles - 1);
+    const depthStep = sector.radius / (depths - 1);
+    const index = new Int32Array(PIXELS);
+    for (let y = 0; y < SIZE; y++) {
+      for (let x = 0; x < SIZE; x++) {
+        const a = Math.atan2(x - sector.x, y - sector.y) + sector.halfAngle;
+        const ai = Math.min(angles - 1, Math.max(0, Math.round(a / angleStep)));
+        const di = Math.min(depths - 1, Math.max(0, Math.round(Math.hypot(x - sector.x, y - sector.y) / depthStep)));
+        index[y * SIZE + x] = di * angles + ai;
+      }
+    }
+    // Grain sizes are given in pixels at mid depth.
+    const sigmaAngle = imaging.speckleLateral / (0.5 * sector.radius * angleStep);
+    const sigmaDepth = imaging.speckleAxial / depthStep;
+    return [0, 1, 2].map(() => {
+      const polar = speckleField(rng, angles, depths, sigmaAngle, sigmaDepth);
+      return { re: Float32Array.from(index, (j) => polar.re[j]), im: Float32Array.from(index, (j) => polar.im[j]) };
+    });
   }
 
   /** Render frame t (contraction k, valve opening, breathing phase) as RGB24 plus its LV mask. */
