@@ -10,15 +10,7 @@ import { gradCheck } from '../helpers/gradcheck.js';
 const f32 = { eps: 1e-2, rtol: 2e-3, atol: 1e-3 };
 const t = (name: string, shape: number[], extra = {}) => ({ name, shape, dtype: 'float32' as const, ...extra });
 
-/** ORT's own ConvTranspose node with the given attributes (the reference and the op under test). */
-function convTranspose(x: Value, w: Value, bias: Value | null, attrs: { strides: number[]; pads: number[]; output_padding: number[] }): Value {
-  const s = x.rank - 2;
-  const k = w.shape.slice(2).map(Number);
-  const shape = [x.shape[0], w.dim(1), ...k.map((kk, i) => (x.dim(2 + i) - 1) * attrs.strides[i] - attrs.pads[i] - attrs.pads[i + s] + kk + attrs.output_padding[i])];
-  return x.b.node('ConvTranspose', bias ? [x, w, bias] : [x, w], { kernel_shape: k, ...attrs }, [{ dtype: x.dtype, shape }])[0];
-}
-
-const upAttrs = (s: number) => ({ strides: Array(s).fill(2), pads: Array(2 * s).fill(1), output_padding: Array(s).fill(1) });
+const upAttrs = (s: number) => ({ strides: Array(s).fill(2), pads: Array(2 * s).fill(1), outputPadding: Array(s).fill(1) });
 
 async function maxDiffToConvTranspose(xShape: number[], cout: number, withBias: boolean, batch: number | 'N'): Promise<number> {
   const s = xShape.length - 2;
@@ -28,7 +20,7 @@ async function maxDiffToConvTranspose(xShape: number[], cout: number, withBias: 
   const w = b.input('w', 'float32', [xShape[1], cout, ...Array(s).fill(3)]);
   const bias = withBias ? b.input('bias', 'float32', [cout]) : null;
   b.output(op.upConvStride2(x, w, bias), 'sub_pixel');
-  b.output(convTranspose(x, w, bias, upAttrs(s)), 'reference');
+  b.output(op.convTranspose(x, w, bias, upAttrs(s)), 'reference');
   const session = await createSession(b.toGraph('upconv-vs-convtranspose'));
   const feeds: Record<string, ReturnType<typeof tensor>> = {};
   for (const v of [x, w, ...(bias ? [bias] : [])]) {
@@ -62,5 +54,27 @@ describe('upConvStride2: sub-pixel form of ConvTranspose k3 s2 p1 op1', () => {
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [1, 2, 4, 4]);
     expect(() => op.upConvStride2(x, b.input('w', 'float32', [2, 2, 2, 2]), null)).to.throw(/weight must be/);
+  });
+});
+
+describe('VJP rule: ConvTranspose (finite differences, float32)', () => {
+  it('2D stride 1 with padding and bias; stride 1 with dilation', async () => {
+    await gradCheck([t('x', [2, 3, 4, 5]), t('w', [3, 2, 3, 3]), t('b', [2])], ([x, w, b]) => op.convTranspose(x, w, b, { pads: [1, 0, 1, 2] }), f32);
+    await gradCheck([t('x', [1, 2, 4, 4]), t('w', [2, 3, 3, 2])], ([x, w]) => op.convTranspose(x, w, null, { dilations: [2, 1], pads: [1, 1, 0, 0] }), f32);
+  });
+  it('2D stride 2 with output_padding (odd and even sizes), and a grouped input gradient', async () => {
+    await gradCheck([t('x', [1, 2, 3, 4]), t('w', [2, 3, 3, 3]), t('b', [3])], ([x, w, b]) => op.convTranspose(x, w, b, { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }), f32);
+    await gradCheck([t('x', [2, 2, 5, 4]), t('w', [2, 2, 4, 3])], ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 3], pads: [1, 0, 1, 1], outputPadding: [0, 2] }), f32);
+    await gradCheck([t('x', [1, 4, 3, 3]), t('w', [4, 1, 3, 3], { wrt: false })], ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 2], group: 2 }), f32);
+  });
+  it('3D stride 1 and stride 2 with output_padding', async () => {
+    await gradCheck([t('x', [1, 2, 3, 3, 4]), t('w', [2, 2, 3, 3, 3]), t('b', [2])], ([x, w, b]) => op.convTranspose(x, w, b, { pads: [1, 1, 1, 1, 1, 1] }), f32);
+    await gradCheck([t('x', [2, 3, 2, 3, 3]), t('w', [3, 2, 3, 3, 3])], ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1], outputPadding: [1, 0, 1] }), f32);
+  });
+  it('output_shape instead of pads (pads derived as ONNX does)', async () => {
+    await gradCheck([t('x', [1, 2, 3, 3]), t('w', [2, 2, 3, 3])], ([x, w]) => {
+      const y = x.b.node('ConvTranspose', [x, w], { kernel_shape: [3, 3], strides: [2, 2], output_shape: [6, 6] }, [{ dtype: 'float32', shape: [1, 2, 6, 6] }])[0];
+      return y;
+    }, f32);
   });
 });

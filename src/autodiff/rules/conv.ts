@@ -47,26 +47,42 @@ function inputGradStrided(ctx: VjpContext, x: Value, w: Value, g: Value): Value 
   return ctx.b.node('ConvTranspose', [g, w], { kernel_shape: k, pads, strides, dilations, group, output_padding: outputPadding }, [{ dtype: x.dtype, shape: x.shape }])[0];
 }
 
-/** dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o*stride + k*dilation - pad]: a conv over the batch axis. */
-function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
+export interface ConvGeometry {
+  kernel: number[];
+  strides: number[];
+  /** [begin..., end...] as in ONNX */
+  pads: number[];
+  dilations: number[];
+}
+
+/**
+ * The weight gradient of an ungrouped Conv with input x [N, C, S] and output gradient g [N, M, O]:
+ * dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o*stride + k*dilation - pad]  (x = 0 outside), as a
+ * conv over the batch axis: batch and channel axes swapped, g as the kernel. Returns [M, C, K].
+ */
+export function convWeightGradient(x: Value, g: Value, geo: ConvGeometry): Value {
+  const { kernel: k, strides, pads, dilations } = geo;
   const s = x.rank - 2;
-  const { strides, pads, dilations, group } = attrs(ctx, s);
-  if (group !== 1) throw new Error(`Conv ${ctx.node.name}: weight gradient for grouped convolution is not supported`);
-  const k = w.shape.slice(2).map(Number);
   const swap = [1, 0, ...spatialAxes(x.rank)];
   const xt = transpose(x, swap); // [C, N, S]
   const gt = transpose(g, swap); // [M, N, O]
   const outK = k.map((_, i) => x.dim(2 + i) + pads[i] + pads[i + s] - strides[i] * (g.dim(2 + i) - 1));
-  const dwt = ctx.b.node(
+  const dwt = x.b.node(
     'Conv',
     [xt, gt],
     { kernel_shape: g.shape.slice(2).map(Number), pads, strides: dilations, dilations: strides, group: 1 },
-    [{ dtype: x.dtype, shape: [x.dim(1), w.dim(0), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)] }],
+    [{ dtype: x.dtype, shape: [x.dim(1), g.dim(1), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)] }],
   )[0];
   const cut = outK.some((o, i) => Math.floor((o - 1) / dilations[i]) + 1 !== k[i])
     ? slice(dwt, k.map(() => 0), k, spatialAxes(x.rank))
     : dwt;
   return transpose(cut, swap); // [M, C, K]
+}
+
+function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
+  const { strides, pads, dilations, group } = attrs(ctx, x.rank - 2);
+  if (group !== 1) throw new Error(`Conv ${ctx.node.name}: weight gradient for grouped convolution is not supported`);
+  return convWeightGradient(x, g, { kernel: w.shape.slice(2).map(Number), strides, pads, dilations });
 }
 
 registerVjp('Conv', (ctx) => {

@@ -17,5 +17,6 @@ import './gather.js';
 import './matmul.js';
 import './minmax.js';
 import './conv.js';
+import './conv-transpose.js';
 import './maxpool.js';
 import './normalization.js';

@@ -3,7 +3,7 @@
 // same work in a third of the time (design.md). Everything here is Slice/Concat/Pad/Reshape/
 // Transpose/Conv, so the existing VJP rules differentiate it (w stays a trainable graph input).
 import { Value } from '../builder.js';
-import { conv } from './nn.js';
+import { conv, fillConvOpts, type ConvOpts } from './nn.js';
 import { concat, pad, reshape, slice, transpose } from './shape.js';
 
 /**
@@ -60,4 +60,20 @@ export function upConvStride2(x: Value, w: Value, bias: Value | null): Value {
     const inter = transpose(split, [0, 1, ...spatial.flatMap((_, i) => [2 + s + i, 2 + i])]);
     return reshape(inter, [x.shape[0], cout, ...sizes.map((n) => 2 * n)]);
   });
+}
+
+/**
+ * A plain ONNX ConvTranspose: x [N, C, *S], w [C, M/group, *K], optional bias [M]; output size per
+ * axis (S-1)*stride - pads + dilation*(K-1) + 1 + output_padding. Slow on ORT's CPU provider
+ * (prefer upConvStride2); here for models imported as-is, references in tests, and benchmarks.
+ */
+export function convTranspose(x: Value, w: Value, bias: Value | null, opts: ConvOpts & { outputPadding?: number[] } = {}): Value {
+  const o = fillConvOpts(x.rank, opts);
+  const s = x.rank - 2;
+  const outputPadding = opts.outputPadding ?? Array(s).fill(0);
+  const k = w.shape.slice(2).map(Number);
+  if (x.dim(1) !== w.dim(0)) throw new Error(`convTranspose ${w.name}: input has ${x.dim(1)} channels, weight expects ${w.dim(0)}`);
+  const spatial = k.map((kk, i) => (x.dim(2 + i) - 1) * o.strides[i] - o.pads[i] - o.pads[i + s] + o.dilations[i] * (kk - 1) + 1 + outputPadding[i]);
+  const attrs = { ...o, kernel_shape: k, output_padding: outputPadding };
+  return x.b.node('ConvTranspose', bias ? [x, w, bias] : [x, w], attrs, [{ dtype: x.dtype, shape: [x.shape[0], w.dim(1) * o.group, ...spatial] }])[0];
 }
