@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { normalizeFlagNames } from './flags.js';
 // Each command lives in its own file and exports `register(program)`.
+import { register as registerEvaluate } from './evaluate.js';
 import { register as registerSynth } from './synth.js';
+import { register as registerBuildGraph } from './build-graph.js';
+import { register as registerOrtTrain } from './ort-train.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -11,7 +16,10 @@ export function buildProgram(): Command {
     .name('unilvseg')
     .description('Left-ventricle segmentation of echo videos with ONNX graphs (UniLVSeg / SimLVSeg)')
     .showHelpAfterError();
+  registerEvaluate(program);
   registerSynth(program);
+  registerBuildGraph(program);
+  registerOrtTrain(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }
@@ -20,8 +28,8 @@ export async function main(argv: string[]): Promise<void> {
   await buildProgram().parseAsync(normalizeFlagNames(argv), { from: 'node' });
 }
 
-// Run when executed as a script (not when imported by tests).
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/unilvseg')) {
+// Run when executed as the `unilvseg` script (also through npm's bin symlink), not when imported.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv).catch((e: unknown) => {
     console.error(`unilvseg: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);

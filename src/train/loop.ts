@@ -1,0 +1,182 @@
+// The training loop of `unilvseg ort-train`: data -> train/optimizer graphs -> validation ->
+// checkpoints, with the upstream semantics of the SSL and weak-supervision scripts (spec 2, 3).
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bakeWeightsIntoModel, buildArtifactSet, loadArtifactSet, readCheckpoint, type ArtifactSet, type TrainingState } from '../artifacts/index.js';
+import { openEchoNet } from '../data/echonet.js';
+import { BatchLoader } from '../data/loader.js';
+import { atomicWriteFile } from '../util/atomic.js';
+import { JsonlLog } from '../util/jsonl.js';
+import { Progress } from '../util/progress.js';
+import { writeCurves } from './curves.js';
+import type { TrainOptions } from './options.js';
+import { addSums, NonFiniteLossError, PhaseRunner, type WeakSums } from './runner.js';
+import { dscFromCounts, diceLossFromSums, multiStepLr, validationPoints } from './schedule.js';
+import { initialProgress, loadState, saveState, type RunProgress } from './state.js';
+
+export interface TrainSummary {
+  out: string;
+  steps: number;
+  best: { step: number; metric: string; value: number } | null;
+  test?: Record<string, number>;
+  stoppedEarly?: string;
+}
+
+export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const log = new JsonlLog(join(out, 'log.jsonl'));
+  const set = await artifactSetFor(o, out);
+  const m = set.manifest;
+  const paths = { last: join(out, 'last.safetensors'), best: join(out, 'best.safetensors') };
+  let { state, progress } = initialState(o, set, paths.last);
+  log.write({ event: 'start', phase: o.phase, options: o, resumedAt: o.resume ? { epoch: state.epoch, step: state.step, batch: progress.batch } : null });
+
+  const onBadItem = (file: string, problem: string) => {
+    log.write({ event: 'bad_video', file, problem });
+    process.stderr.write(`skipping bad video ${file}: ${problem}\n`);
+  };
+  const split = (name: string, pct?: number) => openEchoNet(o.dataPath, name, { pctTrain: pct, onBadItem });
+  const common = { phase: o.phase, frames: o.frames, period: o.period, batchSize: o.batchSize, numWorkers: o.numWorkers, seed: o.seed, maskRatio: o.maskRatio, onBadItem, knownBad: progress.badFiles };
+  const trainLoader = new BatchLoader({ ...common, videos: split('train', o.pctTrain), train: true, shuffle: true, dropLast: true });
+  const valLoader = new BatchLoader({ ...common, videos: split('val'), train: false, shuffle: false, dropLast: false });
+  const runner = await PhaseRunner.open(set, o.phase, { ep: o.ep, threads: o.threads });
+  const baseLr = o.lr ?? m[o.phase].lr;
+  const metricName = o.phase === 'weak' ? 'val_dsc' : 'val_loss';
+
+  const save = () => {
+    progress.badFiles = [...new Set([...progress.badFiles, ...trainLoader.badFiles(), ...valLoader.badFiles()])];
+    saveState(paths.last, m, state, progress);
+  };
+  const validate = async () => {
+    const started = Date.now();
+    const v = await evaluateSplit(runner, state, valLoader, progress.validations++, o.limitValBatches);
+    const score = o.phase === 'weak' ? v.val_dsc : -v.val_loss;
+    const improved = score > progress.best;
+    if (improved) {
+      progress.best = score;
+      progress.bestStep = state.step;
+      saveState(paths.best, m, state, progress);
+    }
+    log.write({ event: 'val', epoch: state.epoch, step: state.step, ...v, best: improved, seconds: (Date.now() - started) / 1000 });
+    save();
+  };
+
+  const total = o.maxSteps ?? o.epochs * trainLoader.batchCount(0);
+  const bar = new Progress(`${o.phase} training`, total);
+  let stopped: string | undefined;
+  try {
+    while (state.epoch < o.epochs && !stopped) {
+      const batches = trainLoader.batchCount(state.epoch);
+      if (batches === 0) throw new Error(`the training split has fewer than ${o.batchSize} usable samples: lower --batch_size`);
+      const valAt = new Set(validationPoints(batches, o.valCheckInterval));
+      const lr = o.phase === 'weak' ? multiStepLr(baseLr, state.epoch, m.weak.milestones, m.weak.gamma) : baseLr;
+      for await (const batch of trainLoader.epoch(state.epoch, progress.batch)) {
+        const t0 = Date.now();
+        const r = await runner.step(state, batch, lr, o.microBatch);
+        const k = progress.batch++;
+        const rec: Record<string, unknown> = { event: 'step', epoch: state.epoch, step: state.step, loss: r.loss, lr, seconds: (Date.now() - t0) / 1000 };
+        if (r.sums) rec.dsc = dscFromCounts(r.sums.tp, r.sums.fp, r.sums.fn);
+        log.write(rec);
+        bar.tick(1, `loss ${r.loss.toFixed(4)}`);
+        if (valAt.has(k)) await validate();
+        else if (o.saveEvery > 0 && state.step % o.saveEvery === 0) save();
+        if (o.maxSteps !== undefined && state.step >= o.maxSteps) {
+          stopped = `reached --max_steps ${o.maxSteps}`;
+          break;
+        }
+      }
+      if (!stopped) {
+        state.epoch++;
+        progress.batch = 0;
+      }
+      save();
+    }
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) {
+      log.write({ event: 'stopped', reason: e.message, step: e.step });
+      bar.stop();
+      throw e; // last.safetensors still holds the last good state
+    }
+    throw e;
+  } finally {
+    bar.stop();
+    await Promise.all([trainLoader.close(), valLoader.close()]);
+  }
+
+  if (progress.bestStep < 0) await validate(); // e.g. runs shorter than one validation interval
+  const best = readCheckpoint(paths.best, m);
+  bakeWeightsIntoModel(set.dir, best.params);
+  const summary: TrainSummary = { out, steps: state.step, best: { step: progress.bestStep, metric: metricName, value: o.phase === 'weak' ? progress.best : -progress.best }, stoppedEarly: stopped };
+  if (o.phase === 'weak' && o.test) {
+    const testLoader = new BatchLoader({ ...common, videos: split('test'), train: false, shuffle: false, dropLast: false });
+    try {
+      const t = await evaluateSplit(runner, best, testLoader, 0, 0);
+      summary.test = { test_loss: t.val_loss, test_dsc: t.val_dsc };
+    } finally {
+      await testLoader.close();
+    }
+    log.write({ event: 'test', ...summary.test, checkpoint: paths.best });
+  }
+  await runner.release();
+  atomicWriteFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeCurves(join(out, 'curves.svg'), join(out, 'log.jsonl'));
+  log.write({ event: 'end', ...summary });
+  return summary;
+}
+
+/** Pooled loss (and DSC for weak) over a whole split, as upstream's validation_epoch_end. */
+async function evaluateSplit(runner: PhaseRunner, state: TrainingState, loader: BatchLoader<'weak' | 'ssl'>, epochKey: number, limit: number) {
+  let sums: WeakSums | undefined;
+  let lossSum = 0;
+  let samples = 0;
+  let n = 0;
+  for await (const batch of loader.epoch(epochKey)) {
+    const r = await runner.evalBatch(state, batch);
+    lossSum += r.loss * batch.items.length;
+    samples += batch.items.length;
+    if (r.sums) sums = sums ? addSums([sums, r.sums]) : r.sums;
+    if (limit > 0 && ++n >= limit) break;
+  }
+  if (samples === 0) throw new Error('the validation split is empty');
+  if (!sums) return { val_loss: lossSum / samples, val_dsc: NaN };
+  const pooledLoss = Number.isFinite(sums.intersection) ? diceLossFromSums(sums.intersection, sums.cardinality, sums.positives) : lossSum / samples;
+  return { val_loss: pooledLoss, val_dsc: dscFromCounts(sums.tp, sums.fp, sums.fn) };
+}
+
+async function artifactSetFor(o: TrainOptions, out: string): Promise<ArtifactSet> {
+  const dir = join(out, 'artifacts');
+  if (existsSync(join(dir, 'manifest.json'))) return checkedSet(loadArtifactSet(dir), o);
+  if (o.artifacts) {
+    checkedSet(loadArtifactSet(o.artifacts), o);
+    cpSync(resolve(o.artifacts), dir, { recursive: true });
+    return loadArtifactSet(dir);
+  }
+  return buildArtifactSet({ encoder: o.encoder, frames: o.frames, period: o.period, maskRatio: o.maskRatio, mean: o.mean, std: o.std, seed: o.seed, widthMult: o.widthMult, size: o.size, out: dir, command: 'ort-train' });
+}
+
+function checkedSet(set: ArtifactSet, o: TrainOptions): ArtifactSet {
+  const md = set.manifest.model;
+  const want = { encoder: o.encoder, frames: o.frames, widthMult: o.widthMult, size: o.size };
+  const have = { encoder: md.encoder, frames: md.frames, widthMult: md.widthMult, size: md.size };
+  if (JSON.stringify(want) !== JSON.stringify(have))
+    throw new Error(`artifact set ${set.dir} was built for ${JSON.stringify(have)}, this run asks for ${JSON.stringify(want)}`);
+  return set;
+}
+
+function initialState(o: TrainOptions, set: ArtifactSet, lastPath: string): { state: TrainingState; progress: RunProgress } {
+  if (o.resume) return loadState(lastPath, set.manifest);
+  if (o.checkpoint) {
+    const from = readCheckpoint(o.checkpoint, set.manifest);
+    // SSL: upstream's --checkpoint resumes (optimizer state, step, epoch); weak: it only
+    // initialises every weight (spec 2.3), training starts at step 0 with fresh optimizer state.
+    if (o.phase === 'ssl') return { state: from, progress: initialProgress() };
+    return { state: { params: from.params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} }, progress: initialProgress() };
+  }
+  const init = readCheckpoint(set.files.checkpoint, set.manifest);
+  return { state: { ...init, optimizer: new Map(), step: 0, epoch: 0, metadata: {} }, progress: initialProgress() };
+}
+
+export function readLog(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -1,0 +1,30 @@
+// Learning-rate schedule and validation timing, as Lightning applies them upstream (spec 3.4).
+
+/** MultiStepLR stepped once per epoch: lr = base * gamma^(number of milestones <= epoch). */
+export function multiStepLr(base: number, epoch: number, milestones: number[] = [], gamma = 0.1): number {
+  return base * gamma ** milestones.filter((m) => epoch >= m).length;
+}
+
+/**
+ * The batch indices (0-based, within an epoch) after which validation runs. Lightning's float
+ * val_check_interval validates every int(batches * interval) batches; an interval of 1.0 (or an
+ * integer count of batches when > 1) validates at the epoch's end only / every that many batches.
+ */
+export function validationPoints(batchesPerEpoch: number, valCheckInterval: number): number[] {
+  if (batchesPerEpoch <= 0) return [];
+  const every = valCheckInterval > 1 ? Math.floor(valCheckInterval) : Math.max(1, Math.floor(batchesPerEpoch * valCheckInterval));
+  const points: number[] = [];
+  for (let k = every; k <= batchesPerEpoch; k += every) points.push(k - 1);
+  return points;
+}
+
+/** F1 / Dice from pooled counts, with smp's 1e-7 smoothing (spec 3.3). */
+export function dscFromCounts(tp: number, fp: number, fn: number): number {
+  return (2 * tp + 1e-7) / (2 * tp + fn + fp + 1e-7);
+}
+
+/** The pooled Dice loss from soft sums over a whole split (spec 3.2, pooled like the metric). */
+export function diceLossFromSums(intersection: number, cardinality: number, positives: number): number {
+  if (positives <= 0) return 0;
+  return 1 - (2 * intersection) / Math.max(cardinality, 1e-7);
+}
