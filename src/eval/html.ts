@@ -1,0 +1,68 @@
+import type { BootstrapResult } from './bootstrap.js';
+import type { Evaluation } from './evaluate.js';
+import type { GalleryCase } from './gallery.js';
+import { sortedValuesSvg } from './plot.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
+
+function headlineRow(name: string, r: BootstrapResult): string {
+  return `<tr><td>${name}</td><td>${r.items}</td><td><b>${pct(r.estimate)}</b></td>` +
+    `<td>${pct(r.ci90[0])} – ${pct(r.ci90[1])}</td><td>${pct(r.ci95[0])} – ${pct(r.ci95[1])}</td></tr>`;
+}
+
+/** A self-contained HTML page: headline table, per-frame DSC plot, worst-case gallery. */
+export function renderReportHtml(ev: Evaluation, gallery: GalleryCase[]): string {
+  const s = ev.settings;
+  const h = ev.headline;
+  const plot = sortedValuesSvg(
+    [
+      { label: 'ED (large)', color: '#d62728', values: ev.videos.map((v) => v.large.dice) },
+      { label: 'ES (small)', color: '#1f77b4', values: ev.videos.map((v) => v.small.dice) },
+    ],
+    { title: 'Per-frame DSC, sorted', yLabel: 'DSC' },
+  );
+  const cards = gallery.map((g) => `<figure><img src="${g.image}" alt="${escapeHtml(`${g.fileName} ${g.phase}`)}">` +
+    `<figcaption>${escapeHtml(g.fileName)} · ${g.phase} frame ${g.frame} · DSC ${pct(g.dice)}` +
+    `${g.note ? `<br><i>${escapeHtml(g.note)}</i>` : ''}</figcaption></figure>`).join('\n');
+  const skipped = ev.skipped.length
+    ? `<h2>Skipped videos (${ev.skipped.length})</h2><ul>${ev.skipped.map((k) => `<li>${escapeHtml(k.fileName)}: ${escapeHtml(k.problem)}</li>`).join('')}</ul>`
+    : '';
+  const warnings = ev.warnings.length
+    ? `<h2>Data warnings (${ev.warnings.length})</h2><ul>${ev.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>LV segmentation evaluation</title>
+<style>
+body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}
+td:first-child,th:first-child{text-align:left}
+.gallery{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;width:336px}figure img{width:336px;height:336px;image-rendering:pixelated}
+figcaption{font-size:12px}.key span{display:inline-block;width:14px;height:4px;margin:0 4px 2px 10px}
+</style></head><body>
+<h1>LV segmentation evaluation (${escapeHtml(s.split)} split)</h1>
+<p>${ev.videos.length} videos, ${2 * ev.videos.length} annotated frames. Data: <code>${escapeHtml(s.dataDir)}</code>;
+predictions: <code>${escapeHtml(ev.predictionDirUsed)}</code>${ev.predictionDirUnderDataDir ? ' (found under the data folder, as upstream resolves it)' : ''}.</p>
+<h2>Pooled Dice (%)</h2>
+<table><tr><th>set</th><th>frames</th><th>DSC</th><th>90% interval (upstream, 5th–95th pct)</th><th>95% interval (2.5th–97.5th pct)</th></tr>
+${headlineRow('overall (ED+ES)', h.overall)}
+${headlineRow('large (ED)', h.large)}
+${headlineRow('small (ES)', h.small)}
+</table>
+<p>DSC pooled over the set: 2ΣI / (ΣU + ΣI). Percentile bootstrap, ${s.resamples} resamples of frames with replacement, seed ${s.seed}.
+Upstream's log.csv reports sorted[500]..sorted[9500], which is a 90% interval although the paper calls it a 95% CI.</p>
+<h2>Per-frame DSC</h2>
+${plot}
+<h2>Worst ${gallery.length} frames</h2>
+<p class="key"><span style="background:#f0f"></span>ground truth (tracing)<span style="background:#0f0"></span>prediction</p>
+<div class="gallery">
+${cards}
+</div>
+${skipped}
+${warnings}
+</body></html>
+`;
+}

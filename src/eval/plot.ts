@@ -1,0 +1,69 @@
+/**
+ * Small hand-written SVG charts for the evaluation report. A plotting library (vega/vega-lite)
+ * would add a large dependency tree for two line series; the report needs none of its features.
+ */
+
+export interface Series {
+  label: string;
+  color: string;
+  values: number[];
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** "Nice" tick values covering [lo, hi]. */
+export function ticks(lo: number, hi: number, target = 5): number[] {
+  const span = hi - lo || 1;
+  const raw = span / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= target) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) out.push(Number(v.toFixed(10)));
+  return out;
+}
+
+/**
+ * Each series' finite values sorted ascending and drawn against their rank (0 = worst,
+ * 1 = best), so series of different lengths share the x axis: a quantile plot of per-frame DSC.
+ */
+export function sortedValuesSvg(series: Series[], opts: { title: string; yLabel: string; width?: number; height?: number }): string {
+  const width = opts.width ?? 640;
+  const height = opts.height ?? 360;
+  const m = { left: 56, right: 16, top: 32, bottom: 44 };
+  const pw = width - m.left - m.right;
+  const ph = height - m.top - m.bottom;
+  const sorted = series.map((s) => ({ ...s, values: s.values.filter(Number.isFinite).sort((a, b) => a - b) }));
+  const all = sorted.flatMap((s) => s.values);
+  let yLo = all.length ? Math.min(...all) : 0;
+  const yHi = 1;
+  yLo = Math.max(0, Math.floor(Math.min(yLo, 0.9) * 20) / 20);
+  const sx = (f: number): number => m.left + f * pw;
+  const sy = (v: number): number => m.top + (1 - (v - yLo) / (yHi - yLo || 1)) * ph;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(opts.title)}</text>`);
+  for (const t of ticks(yLo, yHi)) {
+    parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
+  }
+  for (const t of ticks(0, 1)) {
+    parts.push(`<text x="${sx(t).toFixed(1)}" y="${m.top + ph + 16}" text-anchor="middle">${t}</text>`);
+  }
+  parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${m.left + pw / 2}" y="${height - 8}" text-anchor="middle">fraction of frames (sorted by DSC)</text>`);
+  parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`);
+  sorted.forEach((s, k) => {
+    const n = s.values.length;
+    const pts = s.values.map((v, i) => `${sx(n > 1 ? i / (n - 1) : 0.5).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
+    if (n > 0) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts}"/>`);
+    // Legend in the lower right, which ascending curves leave empty.
+    const ly = m.top + ph - 12 - 16 * (sorted.length - 1 - k);
+    const lx = m.left + pw - 170;
+    parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`);
+    parts.push(`<text x="${lx + 26}" y="${ly}">${escapeXml(`${s.label} (n=${n})`)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}

@@ -1,0 +1,5 @@
+/** Cardiac analysis of per-frame LV masks: area curve, ED/ES beats, method-of-discs volume, EF. */
+export { areaCurve, movingAverage, smoothArea, smoothingWindow } from './area.js';
+export { BEAT_DEFAULTS, detectBeats, findPeaks, type Beat, type BeatOptions } from './beats.js';
+export { largestComponent, lvVolumeByDiscs, measureDiscs, type DiscMeasurement, type MaskConvention } from './volume.js';
+export { analyzeCardiac, ejectionFraction, type AnalyzeOptions, type BeatAnalysis, type CardiacAnalysis } from './ef.js';
