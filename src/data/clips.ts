@@ -14,8 +14,10 @@ function checkArgs(f: number, T: number, p: number): void {
   if (!(Number.isInteger(T) && T >= 1 && Number.isInteger(p) && p >= 1)) {
     throw new Error(`frames (${T}) and period (${p}) must be positive integers`);
   }
-  if (!(Number.isInteger(f) && f >= T * p - p + 1)) {
-    throw new Error(`a video of ${f} frames cannot hold a clip of ${T} frames with period ${p}; pad it first`);
+  // Callers pass the padded length (padLength), which is always >= T*p; then every traced frame
+  // has a clip aligned with it.
+  if (!(Number.isInteger(f) && f >= T * p)) {
+    throw new Error(`a video of ${f} frames is shorter than T*p = ${T * p}; pad it first (padLength)`);
   }
 }
 
@@ -63,7 +65,6 @@ export function clipIndices(start: number, T: number, p: number): number[] {
 
 /** Start of every whole-video inference window (spec 5.2), in order; f is the padded length. */
 export function inferenceWindowStarts(f: number, T: number, p: number): number[] {
-  if (!(Number.isInteger(f) && f >= T * p)) throw new Error(`pad the video to ${T * p} frames before inference (it has ${f})`);
   checkArgs(f, T, p);
   const span = T * p;
   const bases: number[] = [];

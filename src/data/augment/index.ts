@@ -1,0 +1,72 @@
+import type { Rng } from '../../util/rng.js';
+import { claheRgb } from './clahe.js';
+import { buildWarpMap, warpFrames, warpMask } from './geometry.js';
+import { colorJitterFrame, type JitterParams } from './jitter.js';
+
+/**
+ * Training augmentation (spec 1.8): ColorJitter(0.2 x4, p 0.5) -> CLAHE(clip U[1,4], 8x8,
+ * p 0.5) -> Rotate(U[-20,20] deg, p 1) -> PadIfNeeded(124) -> RandomCrop(112). One set of random
+ * parameters per clip, shared by all its frames and its mask, like albumentations with every
+ * frame registered as an extra image target.
+ */
+export interface AugParams {
+  jitter: JitterParams | null;
+  clahe: { clipLimit: number } | null;
+  angle: number;
+  cropY: number;
+  cropX: number;
+}
+
+export const AUG = { jitter: 0.2, jitterP: 0.5, claheP: 0.5, claheMin: 1, claheMax: 4, rotate: 20, padded: 124 } as const;
+
+/** Draw the clip's parameters, always in this order so a seed fixes them all. */
+export function sampleAugParams(rng: Rng, height = 112, width = 112): AugParams {
+  let jitter: JitterParams | null = null;
+  if (rng.uniform() < AUG.jitterP) {
+    const j = AUG.jitter;
+    jitter = {
+      brightness: rng.range(1 - j, 1 + j),
+      contrast: rng.range(1 - j, 1 + j),
+      saturation: rng.range(1 - j, 1 + j),
+      hue: rng.range(-j, j),
+      order: rng.shuffle([0, 1, 2, 3]),
+    };
+  }
+  const clahe = rng.uniform() < AUG.claheP ? { clipLimit: rng.range(AUG.claheMin, AUG.claheMax) } : null;
+  const angle = rng.range(-AUG.rotate, AUG.rotate);
+  // albumentations' crop offset: int((padded - size + 1) * u), u in [0,1): 0..12 for 124 -> 112.
+  const cropY = Math.floor((Math.max(AUG.padded, height) - height + 1) * rng.uniform());
+  const cropX = Math.floor((Math.max(AUG.padded, width) - width + 1) * rng.uniform());
+  return { jitter, clahe, angle, cropY, cropX };
+}
+
+/**
+ * Augment a clip [T, H, W, 3] and its optional mask [H, W]. The colour steps work in place on
+ * `frames`; the geometric steps write new arrays, which are returned.
+ */
+export function augmentClip<M extends Uint8Array | Float32Array>(
+  frames: Uint8Array,
+  T: number,
+  height: number,
+  width: number,
+  params: AugParams,
+  mask?: M,
+): { frames: Uint8Array; mask?: M } {
+  const frameBytes = height * width * 3;
+  if (frames.length !== T * frameBytes) throw new Error(`augmentClip: ${frames.length} bytes is not ${T} frames of ${width}x${height}x3`);
+  if (params.jitter || params.clahe) {
+    const lut = new Uint8Array(256);
+    const plane = new Uint8Array(height * width);
+    for (let f = 0; f < T; f++) {
+      const px = frames.subarray(f * frameBytes, (f + 1) * frameBytes);
+      if (params.jitter) colorJitterFrame(px, params.jitter, lut);
+      if (params.clahe) claheRgb(px, height, width, params.clahe.clipLimit, plane);
+    }
+  }
+  const map = buildWarpMap(height, width, params.angle, params.cropY, params.cropX, AUG.padded);
+  return { frames: warpFrames(frames, T, map), mask: mask ? warpMask(mask, map) : undefined };
+}
+
+export { buildWarpMap, warpFrames, warpMask } from './geometry.js';
+export { colorJitterFrame, type JitterParams } from './jitter.js';
+export { claheRgb, clahePlane } from './clahe.js';

@@ -1,0 +1,139 @@
+import { Rng } from '../util/rng.js';
+import { augmentClip, sampleAugParams } from './augment/index.js';
+import { centredClipStart, clipIndices, padLength, randomClipStart, sslClipStart } from './clips.js';
+import type { EchoVideo } from './echonet.js';
+import { DataError } from './errors.js';
+import { sampleKeep } from './masking.js';
+import { tracingToMask } from './polygon.js';
+import type { DecodedVideo } from './video.js';
+
+/** Frame size the models are built for; EchoNet-Dynamic is 112x112 throughout. */
+export const FRAME_SIZE = 112;
+
+export type Which = 'ed' | 'es';
+
+/** A weakly supervised sample: a clip and the mask of its one traced frame (spec 1.7, 1.9). */
+export interface WeakSample {
+  /** uint8 RGB [T, 112, 112, 3]. */
+  frames: Uint8Array;
+  /** The traced frame's mask [112, 112], 1 inside. */
+  traceMask: Float32Array;
+  /** Clip position of the traced frame (upstream `rel_trace_index`). */
+  relIndex: number;
+  /** The traced frame's index in the video. */
+  traceFrame: number;
+  fileName: string;
+  which: Which;
+}
+
+/** A self-supervised sample: a clean clip and which frames stay visible (spec 2.1). */
+export interface SslSample {
+  frames: Uint8Array;
+  /** [T]: 1 visible, 0 masked (blacked out inside the train graph). */
+  keep: Float32Array;
+  fileName: string;
+}
+
+/** Reject decoded frames the models cannot take, naming the file. */
+export function checkFrames(video: { path: string }, frames: DecodedVideo): void {
+  if (frames.height !== FRAME_SIZE || frames.width !== FRAME_SIZE) {
+    throw new DataError(video.path, `frames are ${frames.width}x${frames.height}, the models need ${FRAME_SIZE}x${FRAME_SIZE}`);
+  }
+  if (frames.count < 1) throw new DataError(video.path, 'video has no frames');
+}
+
+/**
+ * Copy the frames at `indices` into one clip [T, H, W, 3]. Indices past the end read the raw black
+ * (uint8 0) frames upstream appends to videos shorter than T*p (spec 1.6); the padded video is
+ * never materialised.
+ */
+export function gatherClip(v: DecodedVideo, indices: number[]): Uint8Array {
+  const fb = v.height * v.width * 3;
+  const out = new Uint8Array(indices.length * fb);
+  indices.forEach((idx, k) => {
+    if (idx < v.count) out.set(v.frames.subarray(idx * fb, (idx + 1) * fb), k * fb);
+  });
+  return out;
+}
+
+/**
+ * The clip around one traced frame: training draws a random clip containing it and augments
+ * clip and mask with one parameter set; evaluation takes the centred clip as it is.
+ */
+export function weakSample(video: EchoVideo, frames: DecodedVideo, which: Which, T: number, p: number, train: boolean, rng: Rng): WeakSample {
+  checkFrames(video, frames);
+  const ti = which === 'ed' ? video.edFrame : video.esFrame;
+  if (ti >= frames.count) {
+    throw new DataError(video.path, `traced ${which.toUpperCase()} frame ${ti} is past the end of the video (${frames.count} frames)`);
+  }
+  const f = padLength(frames.count, T, p);
+  const start = train ? randomClipStart(rng, ti, f, T, p) : centredClipStart(ti, f, T, p);
+  let clip = gatherClip(frames, clipIndices(start, T, p));
+  const rows = which === 'ed' ? video.edRows : video.esRows;
+  let traceMask = Float32Array.from(tracingToMask(rows, FRAME_SIZE, FRAME_SIZE));
+  if (train) {
+    const aug = augmentClip(clip, T, FRAME_SIZE, FRAME_SIZE, sampleAugParams(rng), traceMask);
+    clip = aug.frames;
+    traceMask = aug.mask!;
+  }
+  return { frames: clip, traceMask, relIndex: (ti - start) / p, traceFrame: ti, fileName: video.fileName, which };
+}
+
+/** An unconstrained clip (random also in validation, like upstream), augmented in training. */
+export function sslSample(video: { path: string; fileName: string }, frames: DecodedVideo, T: number, p: number, maskRatio: number, train: boolean, rng: Rng): SslSample {
+  checkFrames(video, frames);
+  const start = sslClipStart(rng, padLength(frames.count, T, p), T, p);
+  let clip = gatherClip(frames, clipIndices(start, T, p));
+  if (train) clip = augmentClip(clip, T, FRAME_SIZE, FRAME_SIZE, sampleAugParams(rng)).frames;
+  return { frames: clip, keep: sampleKeep(rng, T, maskRatio), fileName: video.fileName };
+}
+
+/** One entry of an epoch's sample list. */
+export interface SampleRef {
+  video: number;
+  which?: Which;
+}
+
+/**
+ * The sample list (spec 1.2 step 6): weak supervision has two per video, ED ("large_trace")
+ * then ES ("small_trace"); SSL has one per video.
+ */
+export function sampleList(videoCount: number, phase: 'weak' | 'ssl'): SampleRef[] {
+  const out: SampleRef[] = [];
+  for (let v = 0; v < videoCount; v++) {
+    if (phase === 'ssl') out.push({ video: v });
+    else out.push({ video: v, which: 'ed' }, { video: v, which: 'es' });
+  }
+  return out;
+}
+
+/** Everything that decides a sample besides the video: shared by the loader and its workers. */
+export interface SampleConfig {
+  phase: 'weak' | 'ssl';
+  frames: number;
+  period: number;
+  /** Random clips containing the trace plus augmentation (training) or centred clips as they are. */
+  train: boolean;
+  seed: number;
+  /** SSL only: fraction of frames masked. */
+  maskRatio: number;
+}
+
+/**
+ * Sample `index` of the sample list in epoch `epoch`. Its random stream is
+ * Rng.derive(seed, epoch, index): the same whichever worker prepares it, in whatever order.
+ */
+export async function prepareSample(
+  videos: EchoVideo[],
+  cache: { getFrames(v: { path: string }): Promise<DecodedVideo> },
+  cfg: SampleConfig,
+  epoch: number,
+  index: number,
+  ref: SampleRef,
+): Promise<WeakSample | SslSample> {
+  const video = videos[ref.video];
+  const frames = await cache.getFrames(video);
+  const rng = Rng.derive(cfg.seed, epoch, index);
+  if (cfg.phase === 'ssl') return sslSample(video, frames, cfg.frames, cfg.period, cfg.maskRatio, cfg.train, rng);
+  return weakSample(video, frames, ref.which ?? 'ed', cfg.frames, cfg.period, cfg.train, rng);
+}
