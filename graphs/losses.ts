@@ -5,19 +5,37 @@ import { add, cast, div, greater, max, mul, reduceMean, reduceSum, sigmoid, sub 
 const allAxes = (v: Value) => v.shape.map((_, i) => i);
 const total = (v: Value) => reduceSum(v, allAxes(v), false);
 
-/**
- * segmentation_models_pytorch 0.3.2 binary DiceLoss(from_logits=True): pooled over the whole
- * batch (not per sample), smooth 0, eps 1e-7, and multiplied by 0 when the batch has no positive
- * pixel at all.
- */
-export function binaryDiceLoss(logits: Value, target: Value): Value {
+/** The soft sums the pooled Dice loss is made of: sum(p t), sum(p) + sum(t), sum(t). */
+export interface DiceParts {
+  intersection: Value;
+  cardinality: Value;
+  positives: Value;
+}
+
+export function diceParts(logits: Value, target: Value): DiceParts {
   const p = sigmoid(logits);
-  const intersection = total(mul(p, target));
-  const targetSum = total(target);
-  const cardinality = max(add(total(p), targetSum), 1e-7);
-  const dice = div(mul(intersection, 2), cardinality);
-  const hasPositive = cast(greater(targetSum, 0), p.dtype);
-  return mul(sub(1, dice), hasPositive);
+  const positives = total(target);
+  return { intersection: total(mul(p, target)), cardinality: add(total(p), positives), positives };
+}
+
+/**
+ * segmentation_models_pytorch 0.3.2 binary DiceLoss(from_logits=True) from pooled sums: smooth 0,
+ * eps 1e-7, multiplied by 0 when there is no positive pixel at all. `others` are the sums of the
+ * rest of the batch (graph inputs, so constants for differentiation): a micro-batch's gradient is
+ * then exactly its share of the whole batch's gradient.
+ */
+export function diceLossFromParts(own: DiceParts, others?: DiceParts): Value {
+  const plus = (a: Value, b?: Value) => (b ? add(a, b) : a);
+  const intersection = plus(own.intersection, others?.intersection);
+  const cardinality = plus(own.cardinality, others?.cardinality);
+  const positives = plus(own.positives, others?.positives);
+  const dice = div(mul(intersection, 2), max(cardinality, 1e-7));
+  return mul(sub(1, dice), cast(greater(positives, 0), dice.dtype));
+}
+
+/** The upstream Dice loss of one batch: pooled over the whole batch, not per sample (spec 3.2). */
+export function binaryDiceLoss(logits: Value, target: Value): Value {
+  return diceLossFromParts(diceParts(logits, target));
 }
 
 /** Pooled confusion counts at sigmoid(logit) > 0.5 (strict), as smp's Fscore metric uses them. */

@@ -1,3 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AnyTypedArray, DType } from './dtype.js';
 import type { Graph } from './ir.js';
@@ -16,9 +19,20 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
-function cudaAvailable(): boolean {
+/**
+ * onnxruntime-node lists 'cuda' on every Linux x64 machine, but the provider library is only there
+ * after an install with --onnxruntime-node-install=cuda12: look for it next to the binding.
+ */
+export function cudaAvailable(): boolean {
   const backends = (ort.listSupportedBackends?.() ?? []) as { name: string }[];
-  return backends.some((b) => b.name === 'cuda');
+  if (!backends.some((b) => b.name === 'cuda')) return false;
+  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const bin = join(pkg, 'bin');
+  if (!existsSync(bin)) return false;
+  for (const napi of readdirSync(bin)) {
+    if (existsSync(join(bin, napi, process.platform, process.arch, 'libonnxruntime_providers_cuda.so'))) return true;
+  }
+  return false;
 }
 
 /** Resolves --ep: 'cuda' fails with instructions where the provider is missing; 'auto' falls back to CPU. */
@@ -38,7 +52,13 @@ export async function createSession(model: Graph | Uint8Array | string, opts: Se
     interOpNumThreads: 1,
   };
   const src = typeof model === 'string' || model instanceof Uint8Array ? model : encodeGraph(model);
-  return typeof src === 'string' ? ort.InferenceSession.create(src, options) : ort.InferenceSession.create(src, options);
+  try {
+    return await (typeof src === 'string' ? ort.InferenceSession.create(src, options) : ort.InferenceSession.create(src, options));
+  } catch (e) {
+    // The provider library exists but CUDA/cuDNN themselves could not be loaded.
+    if (provider === 'cuda') throw new Error(`${(e as Error).message}\n${CUDA_MISSING_MESSAGE}`);
+    throw e;
+  }
 }
 
 export function tensor(dtype: DType, data: AnyTypedArray, dims: readonly number[]): ort.Tensor {

@@ -1,0 +1,30 @@
+// Small synthetic datasets and artifact sets shared by the slower tests, built once per machine
+// in the OS temp folder (keyed by their settings; a marker file says the build finished).
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildArtifactSet, loadArtifactSet, type ArtifactSet } from '../../src/artifacts/index.js';
+import { generateDataset } from '../../src/data/synth/dataset.js';
+
+async function once(dir: string, make: (dir: string) => Promise<unknown>): Promise<string> {
+  const done = join(dir, '.fixture-complete');
+  if (existsSync(done)) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await make(dir);
+  writeFileSync(done, new Date().toISOString());
+  return dir;
+}
+
+/** A synthetic EchoNet-format dataset of short videos. */
+export function synthDataset(videos = 8, seed = 5, framesMin = 40, framesMax = 56): Promise<string> {
+  const dir = join(tmpdir(), `unilvseg-fixture-synth-${videos}-${seed}-${framesMin}-${framesMax}`);
+  return once(dir, (out) => generateDataset({ out, videos, seed, framesMin, framesMax, progress: false }));
+}
+
+/** A tiny 3D U-Net artifact set (16 frames, width 1/16) for training tests. */
+export async function tinyArtifactSet(encoder = '3d_unet_small', widthMult = 0.0625, frames = 16): Promise<ArtifactSet> {
+  const dir = join(tmpdir(), `unilvseg-fixture-set-${encoder}-${widthMult}-${frames}`);
+  await once(dir, (out) => buildArtifactSet({ encoder, frames, period: 1, widthMult, out, seed: 1 }));
+  return loadArtifactSet(dir);
+}
