@@ -5,7 +5,7 @@
 //   dW = the weight gradient of that Conv with g as its input and x as its output gradient;
 //   dB = g summed over batch and space.
 import type { Value } from '../../onnx/builder.js';
-import { reduceSum, slice } from '../../onnx/ops/index.js';
+import { reduceSum } from '../../onnx/ops/index.js';
 import { registerVjp, type VjpContext } from '../registry.js';
 import { convWeightGradient } from './conv.js';
 import { spatialAxes } from './util.js';
@@ -39,13 +39,10 @@ registerVjp('ConvTranspose', (ctx) => {
   const outPad = ctx.attr<number[]>('output_padding', Array(s).fill(0));
   const pads = effectivePads(ctx, x, y, k, strides, dilations, outPad);
 
-  let dx: Value | null = null;
-  if (ctx.needs[0]) {
-    // Conv over g lands on x's size, plus floor(output_padding / stride) extra positions at the end.
-    const convOut = k.map((kk, i) => Math.floor((y.dim(2 + i) + pads[i] + pads[i + s] - dilations[i] * (kk - 1) - 1) / strides[i]) + 1);
-    dx = ctx.b.node('Conv', [g, w], { kernel_shape: k, strides, pads, dilations, group }, [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...convOut] }])[0];
-    if (convOut.some((n, i) => n !== x.dim(2 + i))) dx = slice(dx, convOut.map(() => 0), x.shape.slice(2).map(Number), spatialAxes(x.rank));
-  }
+  // ORT keeps output_padding < stride, so the Conv over g lands exactly on x's size.
+  const dx = ctx.needs[0]
+    ? ctx.b.node('Conv', [g, w], { kernel_shape: k, strides, pads, dilations, group }, [{ dtype: x.dtype, shape: x.shape }])[0]
+    : null;
   let dw: Value | null = null;
   if (ctx.needs[1]) {
     if (group !== 1) throw new Error(`ConvTranspose ${ctx.node.name}: weight gradient for grouped convolution is not supported`);

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { chooseWeightGradForm, convWeightGradient, type ConvGeometry, type ConvWeightGradForm } from '../../src/autodiff/rules/conv.js';
+import { GraphBuilder } from '../../src/onnx/builder.js';
+import { numel } from '../../src/onnx/ir.js';
+import { createSession, tensor } from '../../src/onnx/runtime.js';
+import { Rng } from '../../src/util/rng.js';
+
+const FORMS: ConvWeightGradForm[] = ['stacked-matmul', 'batch-conv'];
+
+/** Small integers: every product and partial sum is exact in float32, so any summation order gives the same bits. */
+function integers(n: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.int(-3, 3));
+}
+
+/** dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o + k*d - pad] by plain loops (stride 1). */
+function referenceWeightGrad(x: Float32Array, xs: number[], g: Float32Array, gs: number[], geo: ConvGeometry): Float32Array {
+  const [n, c, m] = [xs[0], xs[1], gs[1]];
+  const kSize = numel(geo.kernel);
+  const oSize = numel(gs.slice(2));
+  const out = new Float32Array(m * c * kSize);
+  const unravel = (i: number, dims: number[]) => dims.map((_, a) => Math.floor(i / numel(dims.slice(a + 1))) % dims[a]);
+  for (let kk = 0; kk < kSize; kk++) {
+    const kIdx = unravel(kk, geo.kernel);
+    for (let o = 0; o < oSize; o++) {
+      const oIdx = unravel(o, gs.slice(2));
+      const xIdx = oIdx.map((v, a) => v + kIdx[a] * geo.dilations[a] - geo.pads[a]);
+      if (xIdx.some((v, a) => v < 0 || v >= xs[2 + a])) continue;
+      const xOff = xIdx.reduce((acc, v, a) => acc * xs[2 + a] + v, 0);
+      for (let b = 0; b < n; b++)
+        for (let mm = 0; mm < m; mm++)
+          for (let cc = 0; cc < c; cc++)
+            out[(mm * c + cc) * kSize + kk] += g[(b * m + mm) * oSize + o] * x[(b * c + cc) * numel(xs.slice(2)) + xOff];
+    }
+  }
+  return out;
+}
+
+async function compareForms(xs: number[], m: number, geo: ConvGeometry, symbolicBatch = false): Promise<void> {
+  const s = xs.length - 2;
+  const gs = [xs[0], m, ...xs.slice(2).map((v, i) => v + geo.pads[i] + geo.pads[i + s] - geo.dilations[i] * (geo.kernel[i] - 1))];
+  const b = new GraphBuilder();
+  const batch = symbolicBatch ? 'N' : xs[0];
+  const x = b.input('x', 'float32', [batch, ...xs.slice(1)]);
+  const g = b.input('g', 'float32', [batch, ...gs.slice(1)]);
+  for (const form of FORMS) b.output(convWeightGradient(x, g, geo, form), form);
+  const session = await createSession(b.toGraph('dw-forms'));
+  const rng = new Rng(3);
+  const xd = integers(numel(xs), rng);
+  const gd = integers(numel(gs), rng);
+  const out = await session.run({ x: tensor('float32', xd, xs), g: tensor('float32', gd, gs) });
+  const reference = referenceWeightGrad(xd, xs, gd, gs, geo);
+  expect(reference.some((v) => v !== 0)).to.equal(true);
+  for (const form of FORMS) {
+    expect(out[form].dims, form).to.deep.equal([m, xs[1], ...geo.kernel]);
+    expect(Array.from(out[form].data as Float32Array), form).to.deep.equal(Array.from(reference));
+  }
+}
+
+const geo = (kernel: number[], pads: number[], dilations = kernel.map(() => 1)): ConvGeometry => ({ kernel, pads, dilations, strides: kernel.map(() => 1) });
+
+describe('Conv weight gradient: every form gives exactly the same numbers (integer data)', () => {
+  it('3D 3x3x3, padding 1, batch 1 (the UNet3D case, small)', async () => {
+    await compareForms([1, 3, 4, 5, 6], 4, geo([3, 3, 3], [1, 1, 1, 1, 1, 1]));
+  });
+  it('3D, batch 2 (also symbolic), asymmetric padding, Cin != Cout', async () => {
+    await compareForms([2, 2, 3, 4, 5], 3, geo([3, 3, 3], [1, 0, 1, 1, 2, 0]));
+    await compareForms([2, 2, 3, 4, 5], 3, geo([3, 3, 3], [1, 0, 1, 1, 2, 0]), true);
+  });
+  it('2D: non-square kernel, dilation, no padding; 1x1 kernel; 1D', async () => {
+    await compareForms([1, 2, 7, 6], 3, geo([3, 2], [0, 1, 0, 0], [2, 1]));
+    await compareForms([2, 3, 4, 5], 2, geo([1, 1], [0, 0, 0, 0]));
+    await compareForms([2, 3, 9], 2, geo([3], [1, 1]));
+  });
+  it('chooses stacked-matmul for stride 1 and batch-conv for strided convs; the env override applies', () => {
+    const strided = { ...geo([3, 3], [1, 1, 1, 1]), strides: [2, 2] };
+    expect(chooseWeightGradForm(geo([3, 3, 3], [1, 1, 1, 1, 1, 1]))).to.equal(process.env.UNILVSEG_CONV_DW_FORM ?? 'stacked-matmul');
+    expect(chooseWeightGradForm(strided)).to.equal('batch-conv');
+    const saved = process.env.UNILVSEG_CONV_DW_FORM;
+    try {
+      process.env.UNILVSEG_CONV_DW_FORM = 'batch-conv';
+      expect(chooseWeightGradForm(geo([3, 3], [1, 1, 1, 1]))).to.equal('batch-conv');
+      process.env.UNILVSEG_CONV_DW_FORM = 'stacked-matmul';
+      expect(chooseWeightGradForm(strided)).to.equal('batch-conv');
+    } finally {
+      if (saved === undefined) delete process.env.UNILVSEG_CONV_DW_FORM;
+      else process.env.UNILVSEG_CONV_DW_FORM = saved;
+    }
+  });
+});
