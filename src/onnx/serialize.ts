@@ -25,7 +25,9 @@ export function tensorFromProto(p: onnxProto.onnx.ITensorProto): Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
   let data: AnyTypedArray;
   if (p.rawData && p.rawData.length > 0) {
-    const raw = p.rawData.slice(); // aligned copy
+    // A fresh, aligned copy: protobufjs hands out Node Buffers, whose slice() is a view into a
+    // shared pool (its .buffer does not start at this tensor).
+    const raw = new Uint8Array(p.rawData);
     data = viewAs(dtype, raw.buffer, n);
   } else if (dtype === 'float32') data = Float32Array.from(p.floatData ?? []);
   else if (dtype === 'float64') data = Float64Array.from(p.doubleData ?? []);

@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCheckpoint } from '../../src/artifacts/index.js';
+import { decodeGraph } from '../../src/onnx/serialize.js';
+import { readLog, runTraining } from '../../src/train/loop.js';
+import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
+import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+
+function cliArgs(data: string, set: string, out: string, extra: string[] = []): string[] {
+  return [CLI, 'ort-train', '--phase', 'ssl', '--data_path', data, '--artifacts', set, '--out', out, '--encoder', '3d_unet_small',
+    '--width_mult', '0.0625', '--frames', '16', '--batch_size', '2', '--epochs', '2', '--val_check_interval', '1', '--num_workers', '0',
+    '--threads', '1', '--save_every', '1', ...extra];
+}
+
+function run(args: string[], killAfterSteps?: { log: string; steps: number }): Promise<number | string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    let timer: NodeJS.Timeout | undefined;
+    if (killAfterSteps) {
+      timer = setInterval(() => {
+        if (!existsSync(killAfterSteps.log)) return;
+        const steps = readFileSync(killAfterSteps.log, 'utf8').split('\n').filter((l) => l.includes('"event":"step"')).length;
+        if (steps >= killAfterSteps.steps) child.kill('SIGKILL');
+      }, 20);
+    }
+    child.on('exit', (code, signal) => {
+      if (timer) clearInterval(timer);
+      if (code !== 0 && signal !== 'SIGKILL') reject(new Error(`ort-train exited with ${code}: ${err}`));
+      else resolve(signal ?? code ?? -1);
+    });
+  });
+}
+
+describe('train/loop: ort-train runs', function () {
+  this.timeout(600_000);
+
+  it('a weak run keeps the best checkpoint by val DSC and the last, logs JSON lines, bakes the best weights into model.onnx', async () => {
+    const data = await synthDataset();
+    const set = await tinyArtifactSet();
+    const out = mkdtempSync(join(tmpdir(), 'unilvseg-weak-'));
+    const o: TrainOptions = { ...defaultTrainOptions('weak'), dataPath: data, out, artifacts: set.dir, encoder: '3d_unet_small', widthMult: 0.0625, frames: 16, batchSize: 2, epochs: 1, valCheckInterval: 0.5, numWorkers: 1, threads: 1, lr: 3e-3 };
+    const summary = await runTraining(o);
+    for (const f of ['best.safetensors', 'last.safetensors', 'log.jsonl', 'curves.svg', 'summary.json', 'artifacts/model.onnx']) expect(existsSync(join(out, f)), f).to.equal(true);
+    const log = readLog(join(out, 'log.jsonl'));
+    const steps = log.filter((r) => r.event === 'step');
+    const vals = log.filter((r) => r.event === 'val');
+    expect(steps.length).to.equal(summary.steps);
+    expect(vals.length).to.be.at.least(2);
+    for (const s of steps) expect(s).to.include.keys('loss', 'lr', 'seconds', 'dsc');
+    const bestVal = vals.reduce((a, b) => (Number(b.val_dsc) > Number(a.val_dsc) ? b : a));
+    expect(summary.best!.step).to.equal(bestVal.step);
+    expect(summary.best!.value).to.equal(bestVal.val_dsc);
+    expect(summary.test).to.have.keys('test_loss', 'test_dsc');
+    const best = readCheckpoint(join(out, 'best.safetensors'), set.manifest);
+    const last = readCheckpoint(join(out, 'last.safetensors'), set.manifest);
+    expect(last.step).to.equal(summary.steps);
+    const model = decodeGraph(readFileSync(join(out, 'artifacts/model.onnx')));
+    const name = set.manifest.params[0].name;
+    expect(Array.from(model.initializers.get(name)!.data as Float32Array)).to.deep.equal(Array.from(best.params.get(name)!));
+  });
+
+  it('a run killed by SIGKILL resumes with --resume and ends with the same weights as an uninterrupted run', async () => {
+    const data = await synthDataset();
+    const set = await tinyArtifactSet();
+    const whole = mkdtempSync(join(tmpdir(), 'unilvseg-whole-'));
+    const killed = mkdtempSync(join(tmpdir(), 'unilvseg-killed-'));
+    expect(await run(cliArgs(data, set.dir, whole))).to.equal(0);
+    expect(await run(cliArgs(data, set.dir, killed), { log: join(killed, 'log.jsonl'), steps: 3 })).to.equal('SIGKILL');
+    const partial = readCheckpoint(join(killed, 'last.safetensors'), set.manifest);
+    const full = readCheckpoint(join(whole, 'last.safetensors'), set.manifest);
+    expect(partial.step).to.be.below(full.step);
+    expect(await run(cliArgs(data, set.dir, killed, ['--resume']))).to.equal(0);
+    const resumed = readCheckpoint(join(killed, 'last.safetensors'), set.manifest);
+    expect(resumed.step).to.equal(full.step);
+    for (const [k, v] of full.params) expect(Array.from(resumed.params.get(k)!), k).to.deep.equal(Array.from(v));
+    const kinds = readLog(join(killed, 'log.jsonl')).filter((r) => r.event === 'start').map((r) => r.resumedAt);
+    expect(kinds[0]).to.equal(null);
+    expect(kinds[1]).to.not.equal(null);
+  });
+});
