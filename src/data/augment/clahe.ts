@@ -95,37 +95,38 @@ export function clahePlane(src: Uint8Array, dst: Uint8Array, h: number, w: numbe
   }
 }
 
+/** Whether every pixel of an RGB buffer has R = G = B. */
+export function isGray(px: Uint8Array): boolean {
+  for (let o = 0; o < px.length; o += 3) if (px[o] !== px[o + 1] || px[o] !== px[o + 2]) return false;
+  return true;
+}
+
 /**
- * CLAHE on the L channel of one RGB frame [h, w, 3], in place. Gray pixels (all of EchoNet) go
- * through exact tables instead of the float Lab formulas; the result is the same.
+ * CLAHE on the L channel of one RGB frame [h, w, 3], in place. Gray frames (all of EchoNet) go
+ * through exact tables (L of a gray level; RGB of an L with a = b = 128) instead of the float Lab
+ * formulas; the result is the same.
  */
 export function claheRgb(px: Uint8Array, h: number, w: number, clipLimit: number, L = new Uint8Array(h * w)): void {
   const n = h * w;
-  const lab = new Int32Array(3);
-  let allGray = true;
-  const ab = new Uint8Array(2 * n); // a, b of non-gray pixels
-  for (let i = 0, o = 0; i < n; i++, o += 3) {
-    const r = px[o], g = px[o + 1], b = px[o + 2];
-    if (r === g && g === b) {
-      L[i] = GRAY_TO_L[r];
-      ab[2 * i] = ab[2 * i + 1] = 128;
-    } else {
-      allGray = false;
-      rgbToLab(r, g, b, lab);
-      L[i] = lab[0];
-      ab[2 * i] = lab[1];
-      ab[2 * i + 1] = lab[2];
-    }
-  }
-  clahePlane(L, L, h, w, clipLimit);
-  for (let i = 0, o = 0; i < n; i++, o += 3) {
-    if (allGray || (ab[2 * i] === 128 && ab[2 * i + 1] === 128)) {
+  if (isGray(px)) {
+    for (let i = 0, o = 0; i < n; i++, o += 3) L[i] = GRAY_TO_L[px[o]];
+    clahePlane(L, L, h, w, clipLimit);
+    for (let i = 0, o = 0; i < n; i++, o += 3) {
       const t = 3 * L[i];
       px[o] = L_TO_RGB[t];
       px[o + 1] = L_TO_RGB[t + 1];
       px[o + 2] = L_TO_RGB[t + 2];
-    } else {
-      labToRgb(L[i], ab[2 * i], ab[2 * i + 1], px, o);
     }
+    return;
   }
+  const lab = new Int32Array(3);
+  const ab = new Uint8Array(2 * n);
+  for (let i = 0, o = 0; i < n; i++, o += 3) {
+    rgbToLab(px[o], px[o + 1], px[o + 2], lab);
+    L[i] = lab[0];
+    ab[2 * i] = lab[1];
+    ab[2 * i + 1] = lab[2];
+  }
+  clahePlane(L, L, h, w, clipLimit);
+  for (let i = 0, o = 0; i < n; i++, o += 3) labToRgb(L[i], ab[2 * i], ab[2 * i + 1], px, o);
 }

@@ -1,5 +1,5 @@
 import type { Rng } from '../../util/rng.js';
-import { claheRgb } from './clahe.js';
+import { claheRgb, isGray } from './clahe.js';
 import { buildWarpMap, warpFrames, warpMask } from './geometry.js';
 import { colorJitterFrame, type JitterParams } from './jitter.js';
 
@@ -59,12 +59,13 @@ export function augmentClip<M extends Uint8Array | Float32Array>(
     const plane = new Uint8Array(height * width);
     for (let f = 0; f < T; f++) {
       const px = frames.subarray(f * frameBytes, (f + 1) * frameBytes);
-      if (params.jitter) colorJitterFrame(px, params.jitter, lut);
+      if (params.jitter) colorJitterFrame(px, params.jitter, lut, isGray(px));
       if (params.clahe) claheRgb(px, height, width, params.clahe.clipLimit, plane);
     }
   }
   const map = buildWarpMap(height, width, params.angle, params.cropY, params.cropX, AUG.padded);
-  return { frames: warpFrames(frames, T, map), mask: mask ? warpMask(mask, map) : undefined };
+  const out = warpFrames(frames, T, map, new Uint8Array(frames.length), isGray(frames));
+  return { frames: out, mask: mask ? warpMask(mask, map) : undefined };
 }
 
 export { buildWarpMap, warpFrames, warpMask } from './geometry.js';

@@ -55,10 +55,15 @@ function shiftHue(px: Uint8Array, h: number, lut: Uint8Array, hsv: Int32Array): 
   }
 }
 
-/** Adjust one frame (a view of [H, W, 3] bytes) in place. */
-export function colorJitterFrame(px: Uint8Array, p: JitterParams, scratch = new Uint8Array(256)): void {
+/**
+ * Adjust one frame (a view of [H, W, 3] bytes) in place. A gray frame stays gray under every op
+ * (the LUTs treat channels alike; saturation and hue leave gray pixels alone), so for one the
+ * saturation and hue passes are skipped outright.
+ */
+export function colorJitterFrame(px: Uint8Array, p: JitterParams, scratch = new Uint8Array(256), gray = false): void {
   const hsv = new Int32Array(3);
   for (const op of p.order) {
+    if (gray && op >= 2) continue;
     switch (op) {
       case 0:
         if (p.brightness !== 1) applyLut(px, linearLut(p.brightness, 0, scratch));

@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../../src/util/rng.js';
+import { FrameCache } from '../../src/data/cache.js';
+import { openEchoNet, type EchoVideo } from '../../src/data/echonet.js';
+import { tracingToMask } from '../../src/data/polygon.js';
+import { gatherClip, sampleList, sslSample, weakSample } from '../../src/data/samples.js';
+import { makeEchoNetMini, writeVideo } from '../fixtures/echonet-mini/make.js';
+
+const FB = 112 * 112 * 3;
+
+/** The error a promise rejects with (a test fails if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('data/samples: weak and SSL samples from decoded videos', () => {
+  let root: string;
+  let cleanup: () => void;
+  let videos: EchoVideo[];
+  let cache: FrameCache;
+  before(async () => {
+    ({ root, cleanup } = await makeEchoNetMini());
+    videos = openEchoNet(root, 'all');
+    cache = new FrameCache(join(root, '.cache'));
+  });
+  after(() => cleanup());
+
+  it('evaluation: centred clip around the traced frame, its mask, no augmentation', async () => {
+    const v = videos[0]; // 60 frames, ES 12, ED 40
+    const frames = await cache.getFrames(v);
+    const ed = weakSample(v, frames, 'ed', 32, 1, false, new Rng(1));
+    expect(ed).to.include({ relIndex: 16, traceFrame: 40, fileName: v.fileName, which: 'ed' });
+    expect(Buffer.from(ed.frames).equals(Buffer.from(frames.frames.subarray(24 * FB, 56 * FB)))).to.equal(true);
+    expect(ed.traceMask).to.deep.equal(Float32Array.from(tracingToMask(v.edRows)));
+    const es = weakSample(v, frames, 'es', 32, 1, false, new Rng(1));
+    expect(es).to.include({ relIndex: 12, traceFrame: 12, which: 'es' }); // start clamped to 0
+    expect(es.traceMask.reduce((a, b) => a + b, 0)).to.be.below(ed.traceMask.reduce((a, b) => a + b, 0));
+  });
+
+  it('pads a short video with raw black frames (28 frames, T = 32)', async () => {
+    const v = videos[2]; // VAL, 28 frames, ED frame 3
+    const frames = await cache.getFrames(v);
+    expect(frames.count).to.equal(28);
+    const s = weakSample(v, frames, 'ed', 32, 1, false, new Rng(1));
+    expect(s.relIndex).to.equal(3);
+    expect(s.frames.length).to.equal(32 * FB);
+    expect(Buffer.from(s.frames.subarray(0, 28 * FB)).equals(Buffer.from(frames.frames))).to.equal(true);
+    expect(s.frames.subarray(28 * FB).every((b) => b === 0)).to.equal(true);
+    expect(gatherClip(frames, [27, 28, 40]).subarray(FB).every((b) => b === 0)).to.equal(true);
+  });
+
+  it('training: a random clip containing the traced frame, augmented, reproducible per seed', async () => {
+    const v = videos[1]; // 45 frames, ES 30, ED 5
+    const frames = await cache.getFrames(v);
+    const rels = new Set<number>();
+    for (let i = 0; i < 12; i++) {
+      const s = weakSample(v, frames, 'es', 16, 2, true, Rng.derive(42, 0, i));
+      expect(s.relIndex).to.be.within(0, 15);
+      rels.add(s.relIndex);
+      const again = weakSample(v, frames, 'es', 16, 2, true, Rng.derive(42, 0, i));
+      expect(Buffer.from(again.frames).equals(Buffer.from(s.frames))).to.equal(true);
+      expect(again.traceMask).to.deep.equal(s.traceMask);
+      // The clip really holds the traced frame at relIndex: start = 30 - 2*rel, and the
+      // augmented clip is not the raw one.
+      const raw = gatherClip(frames, Array.from({ length: 16 }, (_, k) => 30 - 2 * s.relIndex + 2 * k));
+      expect(Buffer.from(raw).equals(Buffer.from(s.frames))).to.equal(false);
+    }
+    expect(rels.size).to.be.above(3);
+  });
+
+  it('SSL: an unconstrained clip and round_half_up(T * ratio) masked positions', async () => {
+    const v = videos[3];
+    const frames = await cache.getFrames(v);
+    const s = sslSample(v, frames, 32, 1, 0.6, true, Rng.derive(1, 2, 3));
+    expect(s.frames.length).to.equal(32 * FB);
+    expect(s.keep.filter((k) => k === 0).length).to.equal(19);
+    const e = sslSample(v, frames, 32, 1, 0.6, false, Rng.derive(1, 2, 3));
+    // Evaluation draws the same start but does not augment: the clip is raw video frames.
+    const starts = Array.from({ length: frames.count - 31 }, (_, s0) => s0);
+    expect(starts.some((s0) => Buffer.from(e.frames).equals(Buffer.from(frames.frames.subarray(s0 * FB, (s0 + 32) * FB))))).to.equal(true);
+  });
+
+  it('lists two weak samples per video (ED then ES) and one SSL sample', () => {
+    expect(sampleList(2, 'weak')).to.deep.equal([{ video: 0, which: 'ed' }, { video: 0, which: 'es' }, { video: 1, which: 'ed' }, { video: 1, which: 'es' }]);
+    expect(sampleList(2, 'ssl')).to.deep.equal([{ video: 0 }, { video: 1 }]);
+  });
+
+  it('reports a traced frame past the end of the video, naming the file', async () => {
+    const v = { ...videos[0], edFrame: 60 };
+    const frames = await cache.getFrames(v);
+    expect(() => weakSample(v, frames, 'ed', 32, 1, false, new Rng(1))).to.throw(`${v.path}: traced ED frame 60 is past the end of the video (60 frames)`);
+    expect(() => weakSample(v, frames, 'es', 32, 1, false, new Rng(1))).to.not.throw();
+  });
+
+  it('reports frames that are not 112x112, naming the file', async () => {
+    const path = join(root, 'Videos', 'small.avi');
+    await writeVideo(path, 40, 5, 64);
+    const v = { ...videos[0], path };
+    const frames = await cache.getFrames(v);
+    expect(() => weakSample(v, frames, 'ed', 32, 1, false, new Rng(1))).to.throw(`${path}: frames are 64x64, the models need 112x112`);
+    expect(() => sslSample(v, frames, 32, 1, 0.6, false, new Rng(1))).to.throw('64x64');
+  });
+
+  it('reports a corrupt AVI (garbled bytes) and a truncated AVI, naming the file', async () => {
+    const src = videos[0].path;
+    const corrupt = join(root, 'Videos', 'corrupt.avi');
+    const bytes = readFileSync(src);
+    for (let i = 0; i < bytes.length; i += 7) bytes[i] ^= 0x5a;
+    writeFileSync(corrupt, bytes);
+    expect((await rejection(cache.getFrames({ path: corrupt }))).message).to.contain(corrupt);
+    const truncated = join(root, 'Videos', 'truncated.avi');
+    writeFileSync(truncated, readFileSync(src).subarray(0, Math.floor(bytes.length / 2)));
+    const err = await rejection(cache.getFrames({ path: truncated }));
+    expect(err.message).to.contain(truncated);
+    expect(err.message).to.match(/truncated|corrupt|not a readable video/);
+  });
+});
