@@ -1,8 +1,8 @@
 /**
- * OpenCV's 8-bit colour conversions used by the augmentations (RGB<->GRAY, RGB<->HSV with
- * H in [0,180), RGB<->CIE Lab with L scaled to [0,255]). GRAY and RGB->HSV follow OpenCV's
- * fixed-point arithmetic exactly; Lab uses the float formulas OpenCV's 8-bit tables are built
- * from, so values may differ from OpenCV by one level.
+ * OpenCV's 8-bit colour conversions used by the augmentations (RGB->GRAY, RGB<->HSV with
+ * H in [0,180), RGB<->CIE Lab with L scaled to [0,255]). GRAY and RGB->HSV follow OpenCV 4's
+ * fixed-point arithmetic exactly, HSV->RGB its float32 arithmetic; Lab uses the float formulas
+ * OpenCV's 8-bit tables are built from, so values may differ from OpenCV by a level or two.
  */
 
 /** RGB->GRAY as `cv2.cvtColor(..., COLOR_RGB2GRAY)` on uint8 (OpenCV 4's weights in 1/32768). */
