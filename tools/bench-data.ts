@@ -4,7 +4,7 @@
  * videos generated here (so it runs anywhere). Run: `node dist/tools/bench-data.js [--videos N]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/util/rng.js';
@@ -84,10 +84,15 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<object> {
       for await (const _ of loader.epoch(99)) break;
       let clips = 0;
       t0 = performance.now();
+      // CPU time of the whole process, worker threads included: on a busy machine wall-clock
+      // rates understate the pipeline, CPU per clip does not.
+      const cpu0 = process.cpuUsage();
       for (let e = 0; e < epochs; e++) for await (const b of loader.epoch(e)) clips += b.items.length;
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       await loader.close();
-      results.push({ numWorkers, clips, seconds: +seconds.toFixed(3), clipsPerSecond: +(clips / seconds).toFixed(1) });
+      const cpuMsPerClip = (cpu.user + cpu.system) / 1000 / clips;
+      results.push({ numWorkers, clips, seconds: +seconds.toFixed(3), clipsPerSecond: +(clips / seconds).toFixed(1), cpuMsPerClip: +cpuMsPerClip.toFixed(1) });
     }
     return {
       what: `weak-supervision clips T=${T}, batch ${batchSize}, training augmentation, frames from the on-disk cache`,
@@ -96,6 +101,8 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<object> {
       ffmpegDecodeMsPerVideo: +decodeMs.toFixed(1),
       cacheReadMsPerVideo: +cachedMs.toFixed(2),
       results,
+      loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
+      cpus: os.cpus().length,
       target: '>= 5 clips/s (10x the ~2 s full 3d_unet train step per clip)',
     };
   } finally {
