@@ -1,0 +1,197 @@
+// Parameter declaration and the layers both model families share. A model first declares all of
+// its parameters (in the upstream state-dict order, so graph inputs, manifest and checkpoint list
+// them like PyTorch does), then computes with the returned Values.
+import { GraphBuilder, Value } from '../src/onnx/builder.js';
+import {
+  add, batchNormInference, cast, conv, div, instanceNorm, mul, reduceMean, reshape, sub, transpose, type ConvOpts,
+} from '../src/onnx/ops/index.js';
+import { Rng } from '../src/util/rng.js';
+
+/** 'param' is trained (has a gradient and optimizer state); 'buffer' is a BatchNorm running statistic. */
+export type ParamKind = 'param' | 'buffer';
+
+/** How PyTorch (or the library upstream uses) initialises a tensor. */
+export type InitSpec = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
+
+export interface ParamSpec {
+  /** upstream state-dict name without the Lightning `model.` prefix */
+  name: string;
+  kind: ParamKind;
+  /** shape of the graph input / initializer (our layout) */
+  shape: number[];
+  /** shape in the upstream state dict */
+  upstreamShape: number[];
+  /** graph tensor = upstream tensor transposed by this permutation (identity where layouts agree) */
+  permutation: number[];
+  init: InitSpec;
+}
+
+/** Where a declared parameter's Value comes from: a graph input (train graphs) or an initializer (model.onnx). */
+export type ParamSource = (b: GraphBuilder, spec: ParamSpec) => Value;
+
+export const inputSource: ParamSource = (b, spec) => b.input(spec.name, 'float32', spec.shape);
+
+export function initializerSource(values: ReadonlyMap<string, Float32Array>): ParamSource {
+  return (b, spec) => {
+    const data = values.get(spec.name);
+    if (!data) throw new Error(`no value for parameter ${spec.name}`);
+    const n = spec.shape.reduce((a, c) => a * c, 1);
+    if (data.length !== n) throw new Error(`parameter ${spec.name}: ${data.length} values, shape [${spec.shape}] needs ${n}`);
+    return b.initializer(spec.name, { dtype: 'float32', dims: spec.shape, data });
+  };
+}
+
+/** One model build: the graph, where parameters come from, and whether BatchNorm uses batch statistics. */
+export class ModelContext {
+  readonly specs: ParamSpec[] = [];
+  /** `<bn>.running_mean.new` / `.running_var.new` values of a training-mode build */
+  readonly runningStats: { name: string; value: Value }[] = [];
+  readonly values = new Map<string, Value>();
+
+  constructor(
+    readonly b: GraphBuilder,
+    private readonly source: ParamSource,
+    readonly training: boolean,
+  ) {}
+
+  param(spec: ParamSpec): Value {
+    if (this.values.has(spec.name)) throw new Error(`parameter ${spec.name} declared twice`);
+    const v = this.source(this.b, spec);
+    this.specs.push(spec);
+    this.values.set(spec.name, v);
+    return v;
+  }
+}
+
+/** Draws every parameter's initial value from one seeded stream, in declaration order. */
+export function initialValues(specs: readonly ParamSpec[], seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const s of specs) {
+    const n = s.shape.reduce((a, c) => a * c, 1);
+    const data = new Float32Array(n);
+    const init = s.init;
+    if (init.kind === 'const') data.fill(init.value);
+    else if (init.kind === 'uniform') for (let i = 0; i < n; i++) data[i] = rng.range(-init.bound, init.bound);
+    else for (let i = 0; i < n; i++) data[i] = rng.normal() * init.std;
+    out.set(s.name, data);
+  }
+  return out;
+}
+
+/** Channel count under --width_mult: names stay, widths shrink, never below one channel. */
+export function scaled(channels: number, widthMult: number): number {
+  return Math.max(1, Math.round(channels * widthMult));
+}
+
+const identityPerm = (rank: number) => Array.from({ length: rank }, (_, i) => i);
+
+/**
+ * Our 3D tensors are [N, C, T, H, W]; upstream's are [N, C, H, W, T], so their kernels are
+ * [.., kH, kW, kT]. graph = upstream.transpose(0, 1, 4, 2, 3).
+ */
+export const KERNEL_3D_PERM = [0, 1, 4, 2, 3];
+
+export interface ConvDecl {
+  /** 'conv' = Conv weight [Cout, Cin, k..]; 'transposed' = ConvTranspose weight [Cin, Cout, k..] */
+  kind: 'conv' | 'transposed';
+  cin: number;
+  cout: number;
+  kernel: number[];
+  bias: boolean;
+  /** defaults to PyTorch's kaiming_uniform(a=sqrt(5)) and uniform bias, both U(±1/sqrt(fan_in)) */
+  weightInit?: (fanIn: number, fanOut: number) => InitSpec;
+  biasInit?: (fanIn: number) => InitSpec;
+}
+
+export interface ConvWeights {
+  weight: Value;
+  bias: Value | null;
+}
+
+/** Declares `<name>.weight` (and `.bias`); 3D kernels are stored upstream as (kH, kW, kT). */
+export function declareConv(ctx: ModelContext, name: string, d: ConvDecl): ConvWeights {
+  const receptive = d.kernel.reduce((a, c) => a * c, 1);
+  const shape = d.kind === 'conv' ? [d.cout, d.cin, ...d.kernel] : [d.cin, d.cout, ...d.kernel];
+  // PyTorch's fan_in is dim 1 times the receptive field, for ConvTranspose too.
+  const fanIn = shape[1] * receptive;
+  const fanOut = shape[0] * receptive;
+  const perm = d.kernel.length === 3 ? KERNEL_3D_PERM : identityPerm(shape.length);
+  const upstreamShape = shape.map((_, i) => shape[perm.indexOf(i)]);
+  const defaultBound = { kind: 'uniform' as const, bound: 1 / Math.sqrt(fanIn) };
+  const weight = ctx.param({
+    name: `${name}.weight`, kind: 'param', shape, upstreamShape, permutation: perm,
+    init: d.weightInit ? d.weightInit(fanIn, fanOut) : defaultBound,
+  });
+  const cout = d.cout;
+  const bias = d.bias
+    ? ctx.param({ name: `${name}.bias`, kind: 'param', shape: [cout], upstreamShape: [cout], permutation: [0], init: d.biasInit ? d.biasInit(fanIn) : defaultBound })
+    : null;
+  return { weight, bias };
+}
+
+export function applyConv(x: Value, w: ConvWeights, opts: ConvOpts = {}): Value {
+  return conv(x, w.weight, w.bias, opts);
+}
+
+/** `same` padding for an odd kernel k on every spatial axis. */
+export function samePads(spatial: number, k: number): number[] {
+  return Array(2 * spatial).fill((k - 1) / 2);
+}
+
+export interface BatchNormWeights {
+  name: string;
+  weight: Value;
+  bias: Value;
+  runningMean: Value;
+  runningVar: Value;
+}
+
+export function declareBatchNorm(ctx: ModelContext, name: string, c: number): BatchNormWeights {
+  const vec = (suffix: string, kind: ParamKind, value: number) =>
+    ctx.param({ name: `${name}.${suffix}`, kind, shape: [c], upstreamShape: [c], permutation: [0], init: { kind: 'const', value } });
+  return { name, weight: vec('weight', 'param', 1), bias: vec('bias', 'param', 0), runningMean: vec('running_mean', 'buffer', 0), runningVar: vec('running_var', 'buffer', 1) };
+}
+
+/** PyTorch's BatchNorm momentum: running = (1 - m) * running + m * batch. */
+const BN_MOMENTUM = 0.1;
+const BN_EPS = 1e-5;
+
+/**
+ * BatchNorm: batch statistics in training builds, running statistics otherwise.
+ *
+ * Training mode does not use ONNX BatchNormalization(training_mode=1): ORT's CPU kernel writes the
+ * updated running statistics into the caller's input buffers (a graph input fed by the training
+ * loop gets modified), updates the running variance with the biased batch variance where PyTorch
+ * uses the unbiased one, and other execution providers lack the training mode. Normalising with
+ * batch statistics is an InstanceNormalization of x viewed as [1, C, N*H*W]; the running
+ * statistics are computed here with PyTorch's update rule.
+ */
+export function applyBatchNorm(ctx: ModelContext, bn: BatchNormWeights, x: Value): Value {
+  if (!ctx.training) return batchNormInference(x, bn.weight, bn.bias, bn.runningMean, bn.runningVar, BN_EPS);
+  const b = ctx.b;
+  const c = x.dim(1);
+  const channelsFirst = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
+  const y = b.scope(`${bn.name}.batch_norm`, () => {
+    const cf = transpose(x, channelsFirst); // [C, N, *S]
+    // A symbolic dim name stands for one size throughout the graph: name it by the spatial size.
+    const spatial = x.shape.slice(2).reduce((a: number, d) => a * Number(d), 1);
+    const flat = reshape(cf, [1, c, `N*${spatial}`]);
+    const normed = instanceNorm(flat, bn.weight, bn.bias, BN_EPS);
+    return transpose(reshape(normed, cf.shape), channelsFirst);
+  });
+  b.scope(`${bn.name}.running_stats`, () => {
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const mean = reduceMean(x, axes, true);
+    const centred = sub(x, mean);
+    const biasedVar = reshape(reduceMean(mul(centred, centred), axes, true), [c]);
+    // Elements per channel (the batch size is symbolic): numel(x) / C.
+    const numel = b.node('Size', [x], {}, [{ dtype: 'int64', shape: [] }])[0];
+    const perChannel = mul(cast(numel, 'float32'), 1 / c);
+    const unbiased = mul(biasedVar, div(perChannel, sub(perChannel, 1)));
+    const newMean = add(mul(bn.runningMean, 1 - BN_MOMENTUM), mul(reshape(mean, [c]), BN_MOMENTUM));
+    const newVar = add(mul(bn.runningVar, 1 - BN_MOMENTUM), mul(unbiased, BN_MOMENTUM));
+    ctx.runningStats.push({ name: `${bn.name}.running_mean.new`, value: newMean }, { name: `${bn.name}.running_var.new`, value: newVar });
+  });
+  return y;
+}

@@ -1,0 +1,94 @@
+// The model registry: both families behind one interface, so every task graph (inference, SSL,
+// weak supervision) is written once. Frames come in as [N, T, H, W, 3] and per-frame logits go out
+// as [N, T, H, W] whichever family runs inside.
+import { GraphBuilder, type Value } from '../src/onnx/builder.js';
+import { reshape, slice } from '../src/onnx/ops/index.js';
+import { ModelContext, inputSource, type ParamSpec } from './layers.js';
+import { channelsFirst, gridSide, normalise, padFrames, tileSuperImage, untileSuperImage, type Normalisation } from './preprocess.js';
+import { RESNET_UNET_STRIDE, resnetUnet, type ResNetName } from './resnet-unet.js';
+import { UNET3D_STRIDE, unet3d, type UNet3DName } from './unet3d.js';
+
+export const ENCODERS = ['3d_unet', '3d_unet_small', 'si_resnet34_unet', 'si_resnet18_unet'] as const;
+export type EncoderName = (typeof ENCODERS)[number];
+
+export interface ModelConfig extends Normalisation {
+  encoder: EncoderName;
+  /** clip length T */
+  frames: number;
+  /** frame side H = W (112 for EchoNet) */
+  size: number;
+  widthMult: number;
+  /** super-image tile side (frames are padded to it); default 128 like upstream's PadIfNeeded(128) */
+  tile?: number;
+}
+
+export interface SegModel {
+  config: ModelConfig;
+  family: '3d' | 'superimage';
+  /** raw float frames [N, T, H, W, 3] (0..255) -> the network's normalised input */
+  prepare(raw: Value): Value;
+  /** the network; declares its parameters through ctx */
+  forward(ctx: ModelContext, input: Value): Value;
+  /** network output -> per-frame logits [N, T, H, W] */
+  toFrames(out: Value): Value;
+}
+
+export function isEncoder(name: string): name is EncoderName {
+  return (ENCODERS as readonly string[]).includes(name);
+}
+
+/** The super-image tile side for a config (upstream pads 112 -> 128). */
+export function tileSide(cfg: ModelConfig): number {
+  return cfg.tile ?? Math.max(128, Math.ceil(cfg.size / RESNET_UNET_STRIDE) * RESNET_UNET_STRIDE);
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(message);
+}
+
+/** Validates the configuration (sizes against the model's stride) and returns the model. */
+export function createModel(cfg: ModelConfig): SegModel {
+  check(isEncoder(cfg.encoder), `unknown encoder "${cfg.encoder}" (known: ${ENCODERS.join(', ')})`);
+  check(Number.isInteger(cfg.frames) && cfg.frames > 0, `frames must be a positive integer (got ${cfg.frames})`);
+  check(Number.isInteger(cfg.size) && cfg.size > 0, `size must be a positive integer (got ${cfg.size})`);
+  check(cfg.widthMult > 0 && cfg.widthMult <= 1, `width_mult must be in (0, 1] (got ${cfg.widthMult})`);
+  check(cfg.mean.length === 3 && cfg.std.length === 3 && cfg.std.every((s) => s > 0), 'mean and std need 3 values each, std > 0');
+  const norm = { mean: cfg.mean, std: cfg.std };
+  if (cfg.encoder === '3d_unet' || cfg.encoder === '3d_unet_small') {
+    const s = UNET3D_STRIDE;
+    check(cfg.frames % s === 0 && cfg.size % s === 0, `${cfg.encoder} needs frames, height and width divisible by ${s} (got T=${cfg.frames}, H=W=${cfg.size})`);
+    const name: UNet3DName = cfg.encoder;
+    return {
+      config: cfg,
+      family: '3d',
+      prepare: (raw) => channelsFirst(normalise(raw, norm)),
+      forward: (ctx, x) => unet3d(ctx, x, name, cfg.widthMult),
+      toFrames: (out) => reshape(out, [out.shape[0], cfg.frames, cfg.size, cfg.size]),
+    };
+  }
+  const n = gridSide(cfg.frames);
+  const tile = tileSide(cfg);
+  check(tile >= cfg.size, `tile ${tile} is smaller than the frame size ${cfg.size}`);
+  check((n * tile) % RESNET_UNET_STRIDE === 0, `${cfg.encoder} needs a super-image side divisible by ${RESNET_UNET_STRIDE} (got ${n} x ${tile} = ${n * tile}); choose another --tile`);
+  const encoder: ResNetName = cfg.encoder === 'si_resnet34_unet' ? 'resnet34' : 'resnet18';
+  return {
+    config: { ...cfg, tile },
+    family: 'superimage',
+    // Pad with raw 0 before normalising, so pads hold -mean/std (spec 1.9 SI pipeline).
+    prepare: (raw) => tileSuperImage(normalise(padFrames(raw, tile), norm), tile),
+    forward: (ctx, x) => resnetUnet(ctx, x, encoder, cfg.widthMult),
+    toFrames: (out) => {
+      const frames = untileSuperImage(out, cfg.frames, tile);
+      return tile === cfg.size ? frames : slice(frames, [0, 0], [cfg.size, cfg.size], [2, 3]);
+    },
+  };
+}
+
+/** The parameter list of a configuration, from a throwaway build (cheap: no weights are made). */
+export function modelParamSpecs(model: SegModel): ParamSpec[] {
+  const b = new GraphBuilder();
+  const ctx = new ModelContext(b, inputSource, false);
+  const raw = b.input('raw', 'float32', ['N', model.config.frames, model.config.size, model.config.size, 3]);
+  model.forward(ctx, model.prepare(raw));
+  return ctx.specs;
+}
