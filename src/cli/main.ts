@@ -8,6 +8,9 @@ import { register as registerEvaluate } from './evaluate.js';
 import { register as registerSynth } from './synth.js';
 import { register as registerBuildGraph } from './build-graph.js';
 import { register as registerOrtTrain } from './ort-train.js';
+import { register as registerPredict } from './predict.js';
+import { register as registerSegmentVideo } from './segment-video.js';
+import { register as registerDemo } from './demo.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
   registerSynth(program);
   registerBuildGraph(program);
   registerOrtTrain(program);
+  registerPredict(program);
+  registerSegmentVideo(program);
+  registerDemo(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }

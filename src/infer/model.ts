@@ -1,0 +1,142 @@
+// Loading a segmentation model for inference from whatever the user has at hand: a model.onnx,
+// an artifact set, a training run folder, or a checkpoint plus the artifact set it belongs to.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { bakeWeightsIntoModel, loadArtifactSet, MANIFEST_FILE, readCheckpoint } from '../artifacts/index.js';
+import { createSession, resolveProvider, tensor, type ExecutionProvider, type ort } from '../onnx/runtime.js';
+import { decodeGraph } from '../onnx/serialize.js';
+
+export interface ModelSource {
+  /** model.onnx, an artifact-set folder, or a training run folder (uses <run>/artifacts/model.onnx). */
+  model?: string;
+  /** .safetensors weights; the set is --artifacts or <folder of the checkpoint>/artifacts. */
+  checkpoint?: string;
+  artifacts?: string;
+  ep?: ExecutionProvider;
+  threads?: number;
+}
+
+export interface SegmentationModel {
+  session: ort.InferenceSession;
+  /** T, p and the square frame side the model was built for. */
+  frames: number;
+  period: number;
+  size: number;
+  encoder: string;
+  /** One line saying what runs: encoder, T, p, size, where the weights come from, provider. */
+  describe: string;
+  /** logits float32 [n, T, size, size] for clips uint8 [n, T, size, size, 3]. */
+  run(clips: Uint8Array, n: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+const ONNX_MAGIC_HINT = 'expected an ONNX model (model.onnx), an artifact-set folder or a training run folder';
+
+function requirePath(path: string, what: string): void {
+  if (!existsSync(path)) throw new Error(`${what} ${path} does not exist`);
+}
+
+/** model.onnx of an artifact set or of a run folder's set, or the file itself. */
+function resolveModelFile(path: string): string {
+  requirePath(path, '--model');
+  if (statSync(path).isDirectory()) {
+    if (existsSync(join(path, MANIFEST_FILE))) return loadArtifactSet(path).files.model;
+    if (existsSync(join(path, 'artifacts', MANIFEST_FILE))) return loadArtifactSet(join(path, 'artifacts')).files.model;
+    if (existsSync(join(path, 'model.onnx'))) return join(path, 'model.onnx');
+    throw new Error(`--model ${path} is a folder without model.onnx, ${MANIFEST_FILE} or artifacts/; ${ONNX_MAGIC_HINT}`);
+  }
+  if (/\.safetensors$/i.test(path)) throw new Error(`--model ${path} is a checkpoint; pass it as --checkpoint (with --artifacts if its set is not in ${join(dirname(path), 'artifacts')})`);
+  return path;
+}
+
+interface ModelHeader {
+  frames: number;
+  period: number;
+  size: number;
+  encoder: string;
+}
+
+/**
+ * T, p and size from the model's metadata (written by buildArtifactSet), checked against its
+ * `frames` input, so a foreign or damaged file is refused before any video is read.
+ */
+function readHeader(file: string, bytes: Uint8Array): ModelHeader {
+  let graph;
+  try {
+    graph = decodeGraph(bytes);
+  } catch (e) {
+    throw new Error(`${file} is not a readable ONNX model (${(e as Error).message}); ${ONNX_MAGIC_HINT}`);
+  }
+  const input = graph.inputs.find((v) => v.name === 'frames');
+  const output = graph.outputs.find((v) => v.name === 'logits');
+  if (!input || input.dtype !== 'uint8' || input.shape.length !== 5 || !output) {
+    throw new Error(`${file} is not a segmentation model: it needs input "frames" uint8 [N, T, H, W, 3] and output "logits" (has inputs ${graph.inputs.map((v) => v.name).join(', ') || 'none'})`);
+  }
+  const [, T, H, W] = input.shape;
+  const meta = graph.metadata;
+  const frames = Number(meta.frames ?? T);
+  const size = Number(meta.size ?? H);
+  const period = Number(meta.period ?? 1);
+  if (!(Number.isInteger(frames) && frames >= 1) || (typeof T === 'number' && T !== frames)) throw new Error(`${file}: frames metadata ${meta.frames} does not match its input shape [${input.shape}]`);
+  if (!(Number.isInteger(size) && size >= 1) || (typeof H === 'number' && H !== size) || (typeof W === 'number' && W !== size)) {
+    throw new Error(`${file}: size metadata ${meta.size} does not match its input shape [${input.shape}]`);
+  }
+  if (!(Number.isInteger(period) && period >= 1)) throw new Error(`${file}: period metadata "${meta.period}" is not a positive integer`);
+  return { frames, period, size, encoder: meta.encoder ?? 'unknown' };
+}
+
+/** The model.onnx to run, plus where its weights come from (for `describe`). */
+function resolveSource(src: ModelSource): { file: string; origin: string; cleanup?: () => void } {
+  if (src.model && src.checkpoint) throw new Error('give either --model or --checkpoint, not both');
+  if (src.model) {
+    const file = resolveModelFile(resolve(src.model));
+    return { file, origin: file };
+  }
+  if (!src.checkpoint) throw new Error('no model: give --model (model.onnx, an artifact set or a run folder) or --checkpoint (.safetensors)');
+  const ckpt = resolve(src.checkpoint);
+  requirePath(ckpt, '--checkpoint');
+  if (statSync(ckpt).isDirectory() || /\.onnx$/i.test(ckpt)) throw new Error(`--checkpoint ${src.checkpoint} is not a .safetensors file; pass a model.onnx or a folder as --model`);
+  const setDir = resolve(src.artifacts ?? join(dirname(ckpt), 'artifacts'));
+  if (!existsSync(join(setDir, MANIFEST_FILE))) {
+    throw new Error(`--checkpoint needs the artifact set it was trained with: ${setDir} has no ${MANIFEST_FILE}; pass --artifacts <dir>`);
+  }
+  const set = loadArtifactSet(setDir);
+  const state = readCheckpoint(ckpt, set.manifest);
+  // Baking into a temporary copy keeps the set's own model.onnx (the run's best weights) intact.
+  const tmp = mkdtempSync(join(tmpdir(), 'unilvseg-model-'));
+  const file = bakeWeightsIntoModel(set.dir, state.params, join(tmp, 'model.onnx'));
+  return { file, origin: `checkpoint ${ckpt} (artifact set ${setDir})`, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+}
+
+export async function loadSegmentationModel(src: ModelSource): Promise<SegmentationModel> {
+  const { file, origin, cleanup } = resolveSource(src);
+  try {
+    const bytes = readFileSync(file);
+    const header = readHeader(file, bytes);
+    const provider = resolveProvider(src.ep);
+    const session = await createSession(bytes, { ep: src.ep, threads: src.threads });
+    const { frames: T, size } = header;
+    const describe = `${header.encoder} T=${T} p=${header.period} ${size}x${size} from ${origin} on ${provider}`;
+    return {
+      session,
+      ...header,
+      describe,
+      async run(clips, n) {
+        const expected = n * T * size * size * 3;
+        if (clips.length !== expected) throw new Error(`model input holds ${clips.length} bytes, expected ${n}x${T}x${size}x${size}x3`);
+        const out = await session.run({ frames: tensor('uint8', clips, [n, T, size, size, 3]) });
+        return out.logits.data as Float32Array;
+      },
+      release: () => session.release(),
+    };
+  } finally {
+    cleanup?.();
+  }
+}
+
+/** --frames/--period may restate the model's values; a different value is a mistake, not a request. */
+export function checkClipSettings(model: Pick<SegmentationModel, 'frames' | 'period'>, frames?: number, period?: number): void {
+  if (frames !== undefined && frames !== model.frames) throw new Error(`--frames ${frames} differs from the model's T=${model.frames}; the clip length is fixed when the model is built`);
+  if (period !== undefined && period !== model.period) throw new Error(`--period ${period} differs from the model's p=${model.period} (the period it was trained with)`);
+}

@@ -1,0 +1,111 @@
+// Test-set predictions for `unilvseg evaluate` (upstream seg_3d_test_get_predictions.py, spec 5.1):
+// one centred clip per traced frame, the traced frame's logits thresholded at sigmoid >= 0.5,
+// written as a 0/255 PNG under upstream's (tag-swapped) file name.
+import { join, resolve } from 'node:path';
+import { openEchoNet } from '../data/echonet.js';
+import { BatchLoader, type WeakBatch } from '../data/loader.js';
+import { FRAME_SIZE } from '../data/samples.js';
+import { JsonlLog } from '../util/jsonl.js';
+import { Progress } from '../util/progress.js';
+import { Rng } from '../util/rng.js';
+import type { SegmentationModel } from './model.js';
+import { maskPngName, videoStem, writeMaskPng } from './png-masks.js';
+
+export interface PredictOptions {
+  dataPath: string;
+  saveDir: string;
+  model: SegmentationModel;
+  split?: string;
+  batchSize?: number;
+  numWorkers?: number;
+  /** Ablation of upstream: the clip's frames are permuted (seeded) before the forward pass. */
+  shuffleTemporalOrder?: boolean;
+  seed?: number;
+  /** Decoded-frame cache folder (default: the loader's). */
+  cacheDir?: string;
+  /** Show a progress bar / lines on stderr (default true). */
+  progress?: boolean;
+}
+
+export interface PredictSummary {
+  saveDir: string;
+  split: string;
+  model: string;
+  videos: number;
+  written: number;
+  skipped: { file: string; problem: string }[];
+  seconds: number;
+  log: string;
+}
+
+export const PREDICTIONS_LOG = 'predictions.jsonl';
+
+/**
+ * Permutes the T frames of each clip in place (a seeded Fisher-Yates per sample, like upstream's
+ * random.shuffle) and returns the traced frame's new clip positions.
+ */
+export function shuffleClipFrames(batch: Pick<WeakBatch, 'frames' | 'trace_index'>, T: number, rng: (item: number) => Rng, firstItem = 0): number[] {
+  const n = batch.trace_index.length;
+  const frameBytes = batch.frames.length / (n * T);
+  return Array.from({ length: n }, (_, i) => {
+    const order = rng(firstItem + i).shuffle(Array.from({ length: T }, (_, k) => k));
+    const clip = batch.frames.subarray(i * T * frameBytes, (i + 1) * T * frameBytes);
+    const original = clip.slice();
+    // New position j shows original frame order[j].
+    order.forEach((from, j) => clip.set(original.subarray(from * frameBytes, (from + 1) * frameBytes), j * frameBytes));
+    return order.indexOf(Number(batch.trace_index[i]));
+  });
+}
+
+/** Threshold one frame's logits (logit >= 0, i.e. sigmoid >= 0.5) into a 0/1 mask. */
+export function thresholdLogits(logits: Float32Array): Uint8Array {
+  return Uint8Array.from(logits, (v) => (v >= 0 ? 1 : 0));
+}
+
+export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
+  const started = Date.now();
+  const { model } = o;
+  const split = o.split ?? 'test';
+  const T = model.frames;
+  if (model.size !== FRAME_SIZE) throw new Error(`predict reads EchoNet's ${FRAME_SIZE}x${FRAME_SIZE} videos; this model takes ${model.size}x${model.size} frames`);
+  const skipped: PredictSummary['skipped'] = [];
+  const onBadItem = (file: string, problem: string): void => {
+    skipped.push({ file, problem });
+    process.stderr.write(`skipping ${file}: ${problem}\n`);
+  };
+  const videos = openEchoNet(o.dataPath, split, { onBadItem });
+  if (videos.length === 0) throw new Error(`no usable videos in split ${split} of ${o.dataPath}`);
+  const saveDir = resolve(o.saveDir);
+  const log = new JsonlLog(join(saveDir, PREDICTIONS_LOG));
+  log.write({ event: 'start', dataPath: resolve(o.dataPath), split, model: model.describe, videos: videos.length, shuffleTemporalOrder: !!o.shuffleTemporalOrder, seed: o.seed ?? 42 });
+  const loader = new BatchLoader({
+    videos, phase: 'weak', frames: T, period: model.period, batchSize: o.batchSize ?? 16, train: false,
+    numWorkers: o.numWorkers ?? 0, seed: o.seed ?? 42, onBadItem, cacheDir: o.cacheDir,
+  });
+  const progress = o.progress === false ? undefined : new Progress('predict', 2 * videos.length);
+  const plane = model.size * model.size;
+  const shuffleRng = (item: number) => Rng.derive(o.seed ?? 42, item);
+  let written = 0;
+  try {
+    for await (const batch of loader.epoch(0)) {
+      const n = batch.items.length;
+      const positions = o.shuffleTemporalOrder ? shuffleClipFrames(batch, T, shuffleRng, written) : Array.from(batch.trace_index, Number);
+      const logits = await model.run(batch.frames, n);
+      batch.items.forEach((item, i) => {
+        const at = (i * T + positions[i]) * plane;
+        const mask = thresholdLogits(logits.subarray(at, at + plane));
+        const png = maskPngName(videoStem(item.fileName), item.traceFrame, item.which);
+        writeMaskPng(join(saveDir, png), mask, model.size, model.size);
+        log.write({ event: 'mask', fileName: item.fileName, which: item.which, frame: item.traceFrame, clipPosition: positions[i], png, areaPx: mask.reduce((a, b) => a + b, 0) });
+      });
+      written += n;
+      progress?.tick(n, batch.items[n - 1].fileName);
+    }
+  } finally {
+    progress?.stop();
+    await loader.close();
+  }
+  const summary: PredictSummary = { saveDir, split, model: model.describe, videos: videos.length - new Set(loader.badFiles()).size, written, skipped, seconds: (Date.now() - started) / 1000, log: log.path };
+  log.write({ event: 'done', ...summary, log: undefined });
+  return summary;
+}
