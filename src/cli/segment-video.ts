@@ -62,13 +62,21 @@ export function aggregateTruth(summaries: SegmentSummary[]) {
   if (!t.length) return null;
   const inter = t.reduce((a, x) => a + x.intersectionPx, 0);
   const union = t.reduce((a, x) => a + x.unionPx, 0);
+  const ef = stats(t.map((x) => x.efAbsError));
+  const ed = stats(t.map((x) => x.meanAbsEdError));
+  const es = stats(t.map((x) => x.meanAbsEsError));
   return {
     videos: t.length,
-    pooledDsc: union + inter > 0 ? (2 * inter) / (union + inter) : null,
+    // Headline numbers: DSC pooled over every frame of every video; means over videos of the rest.
+    dscAllFrames: union + inter > 0 ? (2 * inter) / (union + inter) : null,
+    efMae: ef.mean,
+    edErrorFrames: ed.mean,
+    esErrorFrames: es.mean,
+    // Their distributions over videos (n = videos with a value: EF and ED/ES need a detected beat).
     dsc: stats(t.map((x) => x.dsc)),
-    efAbsError: stats(t.map((x) => x.efAbsError)),
-    absEdError: stats(t.map((x) => x.meanAbsEdError)),
-    absEsError: stats(t.map((x) => x.meanAbsEsError)),
+    efAbsError: ef,
+    absEdError: ed,
+    absEsError: es,
   };
 }
 
@@ -218,7 +226,7 @@ Examples:
           if (r.truth) {
             const t = r.truth;
             const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
-            console.log(`truth over ${t.videos} videos: pooled all-frame DSC ${f(t.pooledDsc, 4)}, EF MAE ${f(t.efAbsError.mean)}, mean |ED err| ${f(t.absEdError.mean)} frames, mean |ES err| ${f(t.absEsError.mean)} frames`);
+            console.log(`truth over ${t.videos} videos: pooled all-frame DSC ${f(t.dscAllFrames, 4)}, EF MAE ${f(t.efMae)}, mean |ED err| ${f(t.edErrorFrames)} frames, mean |ES err| ${f(t.esErrorFrames)} frames`);
           }
           console.log(`wrote ${join(o.savePath, 'summary.csv')}, ${join(o.savePath, 'summary.json')}`);
         }

@@ -200,10 +200,11 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const sums = per.map((p) => p.truth as { intersectionPx: number; unionPx: number; efAbsError: number });
     const inter = sums[0].intersectionPx + sums[1].intersectionPx;
     const union = sums[0].unionPx + sums[1].unionPx;
-    expect(r.truth!.pooledDsc).to.be.closeTo((2 * inter) / (union + inter), 1e-12);
+    expect(r.truth!.dscAllFrames).to.be.closeTo((2 * inter) / (union + inter), 1e-12);
+    expect(r.truth!.efMae).to.be.closeTo((sums[0].efAbsError + sums[1].efAbsError) / 2, 1e-12);
     expect(aggregateTruth(per)!.videos).to.equal(2);
     const saved = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(saved.truth.pooledDsc).to.equal(r.truth!.pooledDsc);
+    expect(saved.truth.dscAllFrames).to.equal(r.truth!.dscAllFrames);
   });
 
   it('shards split the video list without overlap; bad --shard values are refused', async function () {
