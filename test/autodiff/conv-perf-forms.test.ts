@@ -66,6 +66,10 @@ describe('Conv weight gradient: every form gives exactly the same numbers (integ
     await compareForms([2, 2, 3, 4, 5], 3, geo([3, 3, 3], [1, 0, 1, 1, 2, 0]));
     await compareForms([2, 2, 3, 4, 5], 3, geo([3, 3, 3], [1, 0, 1, 1, 2, 0]), true);
   });
+  it('how the offsets split follows the channels: Cin > Cout (g takes T and H shifts), Cin = 1 (x takes all)', async () => {
+    await compareForms([2, 6, 3, 4, 3], 2, geo([3, 3, 3], [1, 1, 1, 1, 1, 1]), true);
+    await compareForms([1, 1, 5, 6], 8, geo([3, 3], [1, 1, 1, 1]));
+  });
   it('2D: non-square kernel, dilation, no padding; 1x1 kernel; 1D', async () => {
     await compareForms([1, 2, 7, 6], 3, geo([3, 2], [0, 1, 0, 0], [2, 1]));
     await compareForms([2, 3, 4, 5], 2, geo([1, 1], [0, 0, 0, 0]));

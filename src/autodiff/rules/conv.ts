@@ -2,15 +2,16 @@
 // in/out-swapped kernel (no ConvTranspose for stride 1: ORT's is ~15x slower, design.md).
 // Strided convs (2D ResNet encoders only) fall back to ConvTranspose for dX.
 // The weight gradient has two exact forms (tools/bench-conv.ts measures them):
-//  - 'stacked-matmul' (stride 1): one MatMul of shifted copies of x and g (below); ~1.4x the
-//    forward conv on 1x16x32x112x112 where
+//  - 'stacked-matmul' (stride 1 only): one MatMul of shifted copies of x and g (below); about
+//    1.3-1.5x the forward conv on 1x16x32x112x112 (2 threads), never clearly slower than
+//    batch-conv on any UNet3D level (a tie at 2x7x7, where both are a few ms);
 //  - 'batch-conv' (any stride): a Conv with batch and channel axes swapped and g as the kernel,
-//    takes ~3.7x: ORT's N-d im2col for a 112x112x32 kernel is slow.
-// Rule: stacked-matmul for stride 1, batch-conv otherwise. UNILVSEG_CONV_DW_FORM=batch-conv or
-// =stacked-matmul forces one form (for tests and benchmarks; stacked-matmul still needs stride 1).
+//    about 3-4x the forward: ORT's N-d im2col for a 32x112x112 kernel is slow.
+// Rule: stacked-matmul for stride 1, batch-conv for strided convs. UNILVSEG_CONV_DW_FORM=batch-conv
+// or =stacked-matmul forces a form (tests, benchmarks; stacked-matmul still needs stride 1).
 import type { Dim } from '../../onnx/ir.js';
 import type { Value } from '../../onnx/builder.js';
-import { concat, matmul, pad, reduceSum, reshape, slice, transpose } from '../../onnx/ops/index.js';
+import { concat, matmul, pad, reduceSum, reshape, slice, transpose, unsqueeze } from '../../onnx/ops/index.js';
 import { registerVjp, type VjpContext } from '../registry.js';
 import { spatialAxes } from './util.js';
 
@@ -107,14 +108,20 @@ function channelsFirst(v: Value): Value {
   return v.shape[0] === 1 ? reshape(v, perm.map((p) => v.shape[p])) : transpose(v, perm);
 }
 
+/** Flat offsets (row-major strides `st`) of every kernel position on the given axes. */
+function flatOffsets(k: number[], d: number[], st: number[], axes: number[]): number[] {
+  return axes.reduce((acc, a) => acc.flatMap((o) => Array.from({ length: k[a] }, (_, j) => o + j * d[a] * st[a])), [0]);
+}
+
 /**
- * Stride 1 only. In the zero-padded input xp, the first spatial axis (T) is kept and the others
- * are flattened into rows of length R, so a kernel offset (kt, kin) reads xp[t + kt*d0, r + off(kin)]
- * for the output position (t, r) of g laid out on the same padded grid (zeros where r is off g).
- * The inner offsets shift x (Kin sliced copies, stacked on the channel axis: x9 [Kin*C, L]); the
- * T offsets shift g (k0 padded copies: g3 [k0*M, L]); then ONE MatMul x9 · g3^T [Kin*C, k0*M] holds
- * every dW entry. Cost: (Kin + k0) copies (12 for 3x3x3) instead of im2col's 27, and a GEMM ORT
- * runs near its peak. Peak memory: Kin * |x| + k0 * |g| extra (~330 MB at 1x16x32x112x112).
+ * Stride 1 only. Flatten each sample's zero-padded input xp to one axis of length V; a kernel
+ * offset is then a flat shift: dW[m, c, off] = sum_q g[m, q] xp[c, q + off] with g laid out on the
+ * same padded grid (zeros where q is off g). Split the offsets as off = a + b, a over the leading
+ * kernel axes (< j), b over the rest: shift g by a (Kg padded copies: gs [M*Kg, L]) and x by b
+ * (Kx sliced copies: xs [C*Kx, L]); then ONE MatMul gs · xs^T [M*Kg, C*Kx] holds every dW entry.
+ * j minimises the copies M*Kg + C*Kx: 12 channels' worth for 3x3x3 (im2col makes 27).
+ * The GEMM also runs over the padding (x (T+2)/T x (W+2)/W), so tiny volumes (2x7x7) gain little.
+ * Extra peak memory: about Kx*|xp| + Kg*|g| (~330 MB at 1x16x32x112x112).
  */
 function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   const { kernel: k, pads, dilations: d } = geo;
@@ -124,28 +131,36 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   const out = g.shape.slice(2).map(Number);
   // ORT keeps output_padding < stride, so at stride 1 x + pads is exactly this grid.
   const padded = out.map((o, i) => o + d[i] * (k[i] - 1));
-  // Row-major strides of the flattened inner axes (1..s-1) of the padded grid.
-  const rowStride = padded.map((_, i) => padded.slice(i + 1).reduce((a, v) => a * v, 1));
-  const r = rowStride[0];
-  const f = out.slice(1).reduce((a, o, i) => a + (o - 1) * rowStride[i + 1], 0) + 1;
-  const innerOffsets = k.slice(1).reduce<number[]>((acc, kk, i) => acc.flatMap((o) => Array.from({ length: kk }, (_, j) => o + j * d[i + 1] * rowStride[i + 1])), [0]);
-  const l: Dim = typeof n === 'number' ? n * padded[0] * f : `${n}*${padded[0] * f}`;
+  const st = padded.map((_, i) => padded.slice(i + 1).reduce((a, v) => a * v, 1));
+  const vol = st[0] * padded[0];
+  const lastG = out.reduce((a, o, i) => a + (o - 1) * st[i], 0);
+  const prod = (xs: number[]) => xs.reduce((a, v) => a * v, 1);
+  let j = 0;
+  for (let i = 1; i <= s; i++) if (m * prod(k.slice(0, i)) + c * prod(k.slice(i)) < m * prod(k.slice(0, j)) + c * prod(k.slice(j))) j = i;
+  const gOffsets = flatOffsets(k, d, st, Array.from({ length: j }, (_, i) => i));
+  const xOffsets = flatOffsets(k, d, st, Array.from({ length: s - j }, (_, i) => i + j));
+  const maxG = gOffsets[gOffsets.length - 1];
+  const q = lastG + 1 + maxG; // positions of the contraction per sample; q + max x offset = vol
+  const l: Dim = typeof n === 'number' ? n * q : `${n}*${q}`;
+  // Copies are stacked on a new axis 1, so rows run (channel, offset) and the result needs only a
+  // small 4-D swap (an (offset, channel) order needed a 5-D transpose slower than the MatMul).
+  const stack = (vs: Value[]) => (vs.length > 1 ? concat(vs.map((v) => unsqueeze(v, [1])), 1) : vs[0]);
 
-  const xp = pad(channelsFirst(x), [0, 0, ...pads.slice(0, s), 0, 0, ...pads.slice(s)]);
-  const xf = reshape(xp, [c, n, padded[0], r]);
-  const shifted = innerOffsets.map((o) => (o === 0 && f === r ? xf : slice(xf, [o], [o + f], [3])));
-  const x9 = reshape(shifted.length > 1 ? concat(shifted, 0) : shifted[0], [innerOffsets.length * c, l]);
+  const xp = reshape(pad(channelsFirst(x), [0, 0, ...pads.slice(0, s), 0, 0, ...pads.slice(s)]), [c, n, vol]);
+  const xs = reshape(stack(xOffsets.map((o) => (o === 0 && q === vol ? xp : slice(xp, [o], [o + q], [2])))), [c * xOffsets.length, l]);
 
-  // g onto the padded inner grid: zeros at its end where x has the kernel's extra rows/columns.
-  const gEnd = [0, 0, 0, ...padded.slice(1).map((p, i) => p - out[i + 1])];
-  const gp = reshape(pad(channelsFirst(g), [...gEnd.map(() => 0), ...gEnd]), [m, n, out[0], r]);
-  const gf = f === r ? gp : slice(gp, [0], [f], [3]);
-  const taps = Array.from({ length: k[0] }, (_, j) => pad(gf, [0, 0, j * d[0], 0, 0, 0, (k[0] - 1 - j) * d[0], 0]));
-  const g3 = reshape(taps.length > 1 ? concat(taps, 0) : taps[0], [k[0] * m, l]);
+  const gEnd = padded.map((p, i) => p - out[i]);
+  const gp = reshape(pad(channelsFirst(g), [0, 0, ...gEnd.map(() => 0), 0, 0, ...gEnd]), [m, n, vol]);
+  const gv = lastG + 1 === vol ? gp : slice(gp, [0], [lastG + 1], [2]);
+  const gs = reshape(stack(gOffsets.map((o) => (maxG === 0 ? gv : pad(gv, [0, 0, o, 0, 0, maxG - o])))), [m * gOffsets.length, l]);
 
-  // [Kin*C, k0*M] = [kin..., C, k0, M] -> [M, C, k0, kin...]
-  const dw = reshape(matmul(x9, transpose(g3, [1, 0])), [...k.slice(1), c, k[0], m]);
-  return transpose(dw, [s + 1, s - 1, s, ...Array.from({ length: s - 1 }, (_, i) => i)]);
+  // The larger stack is MatMul's first operand: ORT packs (copies) the second one.
+  const gx = m * gOffsets.length >= c * xOffsets.length
+    ? matmul(gs, transpose(xs, [1, 0]))
+    : transpose(matmul(xs, transpose(gs, [1, 0])), [1, 0]);
+  // [M*Kg, C*Kx] -> [M, Kg, C, Kx] -> [M, C, Kg, Kx] = [M, C, K]
+  const dw = reshape(gx, [m, gOffsets.length, c, xOffsets.length]);
+  return reshape(transpose(dw, [0, 2, 1, 3]), [m, c, ...k]);
 }
 
 function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
