@@ -1,6 +1,8 @@
 // Small synthetic datasets and artifact sets shared by the slower tests, built once per machine
 // in the OS temp folder (keyed by their settings; a marker file says the build finished).
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifactSet, loadArtifactSet, type ArtifactSet } from '../../src/artifacts/index.js';
@@ -22,9 +24,20 @@ export function synthDataset(videos = 8, seed = 5, framesMin = 40, framesMax = 5
   return once(dir, (out) => generateDataset({ out, videos, seed, framesMin, framesMax, progress: false }));
 }
 
+/** A hash of the compiled code that emits graphs, so a cached set is rebuilt when that code changes. */
+function graphCodeHash(): string {
+  const h = createHash('sha256');
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  for (const dir of ['graphs', 'src/artifacts', 'src/onnx', 'src/onnx/ops', 'src/autodiff', 'src/autodiff/rules', 'src/optim']) {
+    const abs = join(root, dir);
+    for (const f of readdirSync(abs).filter((n) => n.endsWith('.js')).sort()) h.update(readFileSync(join(abs, f)));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
 /** A tiny 3D U-Net artifact set (16 frames, width 1/16) for training tests. */
 export async function tinyArtifactSet(encoder = '3d_unet_small', widthMult = 0.0625, frames = 16): Promise<ArtifactSet> {
-  const dir = join(tmpdir(), `unilvseg-fixture-set-${encoder}-${widthMult}-${frames}`);
+  const dir = join(tmpdir(), `unilvseg-fixture-set-${encoder}-${widthMult}-${frames}-${graphCodeHash()}`);
   await once(dir, (out) => buildArtifactSet({ encoder, frames, period: 1, widthMult, out, seed: 1 }));
   return loadArtifactSet(dir);
 }
