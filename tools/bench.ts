@@ -22,6 +22,7 @@ const SECTIONS: Record<string, Section> = {
   conv: { module: './bench-conv.js', fn: 'benchConv' },
   data: { module: './bench-data.js', fn: 'benchData' },
   segment: { module: './bench-segment.js', fn: 'benchSegment' },
+  model: { module: './bench-model.js', fn: 'benchModel' },
 };
 
 type BenchFn = () => Promise<unknown>;

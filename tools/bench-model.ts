@@ -1,0 +1,124 @@
+/**
+ * Model benchmarks (`npm run bench` section `model`, or `node dist/tools/bench-model.js`):
+ * seconds per clip of model.onnx for 3d_unet, 3d_unet_small (1x32x112x112) and si_resnet34_unet
+ * (T=16, 512x512 super-image), 2 intra-op threads; and one full 3d_unet weak-supervision train
+ * step (train_weak + optimizer_weak, batch 1) in a child process, whose peak RSS (VmHWM) is the
+ * memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0 s and <= 5 GB.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildArtifactSet } from '../src/artifacts/build.js';
+import { readCheckpoint } from '../src/artifacts/checkpoint.js';
+import { loadArtifactSet } from '../src/artifacts/load.js';
+import { numel } from '../src/onnx/ir.js';
+import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
+
+const THREADS = 2;
+const RUNS = 3;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function clip(frames: number, size: number): Uint8Array {
+  return Uint8Array.from({ length: frames * size * size * 3 }, (_, i) => (i * 2654435761) >>> 24);
+}
+
+async function inference(setDir: string) {
+  const set = loadArtifactSet(setDir);
+  const { frames: T, size } = set.manifest.model;
+  const session = await createSession(set.files.model, { threads: THREADS });
+  const feeds = { frames: tensor('uint8', clip(T, size), [1, T, size, size, 3]) };
+  await session.run(feeds); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await session.run(feeds);
+    times.push((performance.now() - t0) / 1000);
+  }
+  const s = median(times);
+  return { secondsPerClip: Number(s.toFixed(3)), framesPerSecond: Number((T / s).toFixed(1)), clip: `1x${T}x${size}x${size}`, threads: THREADS };
+}
+
+/** Child-process body: one warm-up and one timed weak train step; prints JSON with VmHWM. */
+async function trainStep(setDir: string) {
+  const set = loadArtifactSet(setDir);
+  const m = set.manifest;
+  const { frames: T, size } = m.model;
+  const state = readCheckpoint(set.files.checkpoint, m);
+  const [train, optimizer] = await Promise.all([createSession(set.files.train_weak, { threads: THREADS }), createSession(set.files.optimizer_weak, { threads: THREADS })]);
+  const zero = tensor('float32', Float32Array.of(0), []);
+  const batch: Feeds = {
+    frames: tensor('uint8', clip(T, size), [1, T, size, size, 3]),
+    trace_mask: tensor('float32', Float32Array.from({ length: size * size }, (_, i) => (Math.abs((i % size) - size / 2) < size / 4 ? 1 : 0)), [1, size, size]),
+    trace_index: tensor('int64', BigInt64Array.of(BigInt(T >> 1)), [1]),
+    others_intersection: zero, others_cardinality: zero, others_positives: zero,
+  };
+  const trainable = m.params.filter((p) => p.kind === 'param');
+  const optState = new Map<string, Float32Array>(trainable.flatMap((p) => m.weak.stateSuffixes.map((s) => [`${p.name}.${s}`, new Float32Array(numel(p.shape))] as const)));
+  const step = async (k: number) => {
+    const params: Feeds = Object.fromEntries(m.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!, p.shape)]));
+    const t0 = performance.now();
+    const out = await train.run({ ...params, ...batch });
+    const t1 = performance.now();
+    const feeds: Feeds = { lr: tensor('float32', Float32Array.of(3e-4), []), step: tensor('float32', Float32Array.of(k), []) };
+    for (const p of trainable) {
+      feeds[p.name] = params[p.name];
+      feeds[`${p.name}.grad`] = out[`${p.name}.grad`];
+      for (const s of m.weak.stateSuffixes) feeds[`${p.name}.${s}`] = tensor('float32', optState.get(`${p.name}.${s}`)!, p.shape);
+    }
+    const next = await optimizer.run(feeds);
+    const t2 = performance.now();
+    for (const p of trainable) {
+      state.params.set(p.name, next[`${p.name}.new`].data as Float32Array);
+      for (const s of m.weak.stateSuffixes) optState.set(`${p.name}.${s}`, next[`${p.name}.${s}.new`].data as Float32Array);
+    }
+    return { trainGraph: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000, loss: Number(out.loss.data[0]) };
+  };
+  await step(1);
+  const timed = await step(2);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  const peakKiB = hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
+  return {
+    seconds: Number((timed.trainGraph + timed.optimizer).toFixed(3)),
+    trainGraphSeconds: Number(timed.trainGraph.toFixed(3)),
+    optimizerSeconds: Number(timed.optimizer.toFixed(3)),
+    peakRssGB: Number((peakKiB / 2 ** 20).toFixed(2)),
+    loss: timed.loss,
+    batch: 1,
+    threads: THREADS,
+  };
+}
+
+export async function benchModel(): Promise<object> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-model-'));
+  try {
+    const sets: Record<string, string> = {};
+    for (const [encoder, frames] of [['3d_unet', 32], ['3d_unet_small', 32], ['si_resnet34_unet', 16]] as const) {
+      console.error(`bench-model: building ${encoder}`);
+      sets[encoder] = (await buildArtifactSet({ encoder, frames, period: 1, out: join(dir, encoder) })).dir;
+    }
+    const result: Record<string, unknown> = {};
+    for (const [encoder, setDir] of Object.entries(sets)) {
+      console.error(`bench-model: inference ${encoder}`);
+      result[`${encoder}_inference`] = await inference(setDir);
+    }
+    console.error('bench-model: 3d_unet train step (child process)');
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train-step', sets['3d_unet']], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (child.status !== 0) throw new Error(`train-step child failed: ${child.stderr}`);
+    result['3d_unet_train_step'] = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    result.targets = { '3d_unet_inference_secondsPerClip': 0.45, '3d_unet_train_step_seconds': 2.0, '3d_unet_train_step_peakRssGB': 5 };
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const run = process.argv[2] === '--train-step' ? trainStep(process.argv[3]) : benchModel();
+  run.then((r) => console.log(JSON.stringify(r))).catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
