@@ -3,7 +3,8 @@
  * (16 -> 16, 3x3x3, padding 1, on 1x16x32x112x112 in [N, C, T, H, W]), plus the alternatives the
  * rules avoid (ConvTranspose for dX, the batch-axis conv for dW) and the decoder's stride-2
  * up-conv (sub-pixel form vs ConvTranspose). Each is its own graph on 2 intra-op threads; runs are
- * interleaved round-robin so machine load hits every graph alike; median of `runs` after warm-up.
+ * interleaved round-robin so machine load hits every graph alike; median (and minimum) of `runs`
+ * after one warm-up run.
  * Run alone: `node dist/tools/bench-conv.js [runs]`.
  */
 import { pathToFileURL } from 'node:url';
@@ -101,9 +102,12 @@ export async function benchConv(opts: BenchConvOptions = {}): Promise<Record<str
   const ms = Object.fromEntries(sessions.map((s) => [s.name, median(s.times)]));
   const out: Record<string, number> = { threads, runs, gflop: round((2 * numel(shape) * shape[1] * 27) / 1e9, 2) };
   for (const [name, v] of Object.entries(ms)) out[`${name}_ms`] = round(v, 1);
+  // Minima too: on a shared 2-core machine the fastest run is the least disturbed one.
+  for (const s of sessions) out[`${s.name}_min_ms`] = round(Math.min(...s.times), 1);
   for (const name of ['input_grad', 'weight_grad', 'backward', 'weight_grad_batch_conv', 'input_grad_conv_transpose'])
     out[`${name}_ratio`] = round(ms[name] / ms.forward, 2);
   out.backward_sum_ratio = round((ms.input_grad + ms.weight_grad) / ms.forward, 2);
+  out.backward_ratio_of_minima = round(out.backward_min_ms / out.forward_min_ms, 2);
   out.upconv_sub_pixel_speedup = round(ms.upconv_conv_transpose / ms.upconv_sub_pixel, 2);
   return out;
 }
