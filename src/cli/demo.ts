@@ -18,7 +18,21 @@ interface DemoOptions {
   numWorkers: number;
 }
 
-const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+interface Interval {
+  estimate: number;
+  ci90: number[];
+  ci95: number[];
+}
+/** The parts of evaluate's report.json and segment-video's batch summary.json the demo prints. */
+interface EvaluationReport {
+  headline: { overall: Interval; large: Interval; small: Interval };
+}
+interface SegmentReport {
+  videos: number;
+  truth?: { dscAllFrames?: number | null; efMae?: number | null; edErrorFrames?: number | null; esErrorFrames?: number | null };
+}
+const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
+const num = (x: number | null | undefined, f: (v: number) => string) => (x === null || x === undefined ? 'n/a' : f(x));
 const fmt = (x: number) => (x * 100).toFixed(2);
 
 async function step(title: string, argv: string[]): Promise<void> {
@@ -40,10 +54,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   await step('5/6 bootstrap evaluation', ['evaluate', '--data_dir', data, '--prediction_dir', join(out, 'predictions'), '--output_dir', join(out, 'evaluation'), '--seed', String(o.seed)]);
   await step('6/6 whole-video segmentation, ED/ES and EF on the test videos', ['segment-video', '--data_path', data, '--split', 'test', '--model', modelPath, '--save_path', join(out, 'segment'), '--truth', data]);
 
-  const ev = readJson(join(out, 'evaluation', 'report.json'));
-  const seg = readJson(join(out, 'segment', 'summary.json'));
-  const h = ev.headline;
-  const line = (name: string, r: { estimate: number; ci90: number[]; ci95: number[] }) =>
+  const h = readJson<EvaluationReport>(join(out, 'evaluation', 'report.json')).headline;
+  const seg = readJson<SegmentReport>(join(out, 'segment', 'summary.json'));
+  const line = (name: string, r: Interval) =>
     `  ${name.padEnd(8)} ${fmt(r.estimate)}  (90% ${fmt(r.ci90[0])}-${fmt(r.ci90[1])}, 95% ${fmt(r.ci95[0])}-${fmt(r.ci95[1])})`;
   const t = seg.truth ?? {};
   console.log(`
@@ -52,10 +65,10 @@ Test DSC (pooled, %):
 ${line('overall', h.overall)}
 ${line('ED', h.large)}
 ${line('ES', h.small)}
-Whole-video segmentation of ${seg.videos ?? '?'} test videos against the synthetic per-frame truth:
-  DSC over all frames: ${t.dscAllFrames !== undefined ? fmt(t.dscAllFrames) : '?'} %
-  EF mean absolute error: ${t.efMae !== undefined ? t.efMae.toFixed(1) : '?'} points
-  ED / ES frame error: ${t.edErrorFrames !== undefined ? t.edErrorFrames.toFixed(1) : '?'} / ${t.esErrorFrames !== undefined ? t.esErrorFrames.toFixed(1) : '?'} frames (mean absolute)
+Whole-video segmentation of ${seg.videos} test videos against the synthetic per-frame truth:
+  DSC over all frames: ${num(t.dscAllFrames, fmt)} %
+  EF mean absolute error: ${num(t.efMae, (v) => v.toFixed(1))} points
+  ED / ES frame error: ${num(t.edErrorFrames, (v) => v.toFixed(1))} / ${num(t.esErrorFrames, (v) => v.toFixed(1))} frames (mean absolute)
 Report:        ${join(out, 'evaluation', 'report.html')}
 Overlay video: ${join(out, 'segment', '<video>', 'overlay.mp4')}
 Training logs: ${join(out, 'ssl', 'log.jsonl')}, ${join(out, 'weak', 'log.jsonl')} (curves.svg beside them)`);
