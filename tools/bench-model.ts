@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildArtifactSet } from '../src/artifacts/build.js';
@@ -32,13 +32,21 @@ async function inference(setDir: string) {
   const feeds = { frames: tensor('uint8', clip(T, size), [1, T, size, size, 3]) };
   await session.run(feeds); // warm-up
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await session.run(feeds);
     times.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
   }
   const s = median(times);
-  return { secondsPerClip: Number(s.toFixed(3)), framesPerSecond: Number((T / s).toFixed(1)), clip: `1x${T}x${size}x${size}`, threads: THREADS };
+  // CPU seconds (all threads) tell a loaded machine's numbers apart from a slow graph.
+  return {
+    secondsPerClip: Number(s.toFixed(3)), framesPerSecond: Number((T / s).toFixed(1)), cpuSecondsPerClip: Number(median(cpu).toFixed(3)),
+    clip: `1x${T}x${size}x${size}`, threads: THREADS,
+  };
 }
 
 /** Child-process body: one warm-up and one timed weak train step; prints JSON with VmHWM. */
@@ -59,6 +67,7 @@ async function trainStep(setDir: string) {
   const optState = new Map<string, Float32Array>(trainable.flatMap((p) => m.weak.stateSuffixes.map((s) => [`${p.name}.${s}`, new Float32Array(numel(p.shape))] as const)));
   const step = async (k: number) => {
     const params: Feeds = Object.fromEntries(m.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!, p.shape)]));
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const out = await train.run({ ...params, ...batch });
     const t1 = performance.now();
@@ -74,7 +83,8 @@ async function trainStep(setDir: string) {
       state.params.set(p.name, next[`${p.name}.new`].data as Float32Array);
       for (const s of m.weak.stateSuffixes) optState.set(`${p.name}.${s}`, next[`${p.name}.${s}.new`].data as Float32Array);
     }
-    return { trainGraph: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000, loss: Number(out.loss.data[0]) };
+    const c = process.cpuUsage(c0);
+    return { trainGraph: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000, cpu: (c.user + c.system) / 1e6, loss: Number(out.loss.data[0]) };
   };
   await step(1);
   const timed = await step(2);
@@ -84,6 +94,7 @@ async function trainStep(setDir: string) {
     seconds: Number((timed.trainGraph + timed.optimizer).toFixed(3)),
     trainGraphSeconds: Number(timed.trainGraph.toFixed(3)),
     optimizerSeconds: Number(timed.optimizer.toFixed(3)),
+    cpuSeconds: Number(timed.cpu.toFixed(3)),
     peakRssGB: Number((peakKiB / 2 ** 20).toFixed(2)),
     loss: timed.loss,
     batch: 1,
@@ -108,6 +119,7 @@ export async function benchModel(): Promise<object> {
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train-step', sets['3d_unet']], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (child.status !== 0) throw new Error(`train-step child failed: ${child.stderr}`);
     result['3d_unet_train_step'] = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    result.loadAverage = loadavg().map((l) => Number(l.toFixed(2)));
     result.targets = { '3d_unet_inference_secondsPerClip': 0.45, '3d_unet_train_step_seconds': 2.0, '3d_unet_train_step_peakRssGB': 5 };
     return result;
   } finally {
