@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { atomicWriteFile } from '../util/atomic.js';
 import { DataError } from './errors.js';
 import { decodeVideo, type DecodedVideo } from './video.js';
 
@@ -137,22 +137,9 @@ export class FrameCache {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(json.length);
     const target = this.pathFor(h.source);
-    const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      mkdirSync(this.dir, { recursive: true });
-      const fd = openSync(tmp, 'w');
-      try {
-        for (const part of [MAGIC, len, json, data]) {
-          let at = 0;
-          while (at < part.length) at += writeSync(fd, part, at, part.length - at);
-        }
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, target);
+      atomicWriteFile(target, [MAGIC, len, json, data]);
     } catch (e) {
-      rmSync(tmp, { force: true });
       if (!this.warned) {
         this.warned = true;
         process.emitWarning(`frame cache ${this.dir} is not writable, videos will be decoded every time (${(e as Error).message})`);
