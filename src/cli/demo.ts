@@ -16,6 +16,7 @@ interface DemoOptions {
   sslEpochs: number;
   weakEpochs: number;
   numWorkers: number;
+  lr: number;
 }
 
 interface Interval {
@@ -45,7 +46,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const out = resolve(o.out);
   const data = join(out, 'data');
   const started = Date.now();
-  const model = ['--encoder', o.encoder, '--width_mult', String(o.widthMult), '--frames', String(o.frames), '--batch_size', String(o.batchSize), '--num_workers', String(o.numWorkers), '--seed', String(o.seed)];
+  const model = ['--encoder', o.encoder, '--width_mult', String(o.widthMult), '--frames', String(o.frames), '--batch_size', String(o.batchSize), '--num_workers', String(o.numWorkers), '--seed', String(o.seed), '--lr', String(o.lr)];
   if (!existsSync(join(data, 'FileList.csv'))) await step('1/6 synthetic EchoNet-format dataset', ['synth', '--out', data, '--videos', String(o.videos), '--seed', String(o.seed), '--contact-sheet', join(out, 'contact-sheet.png')]);
   await step('2/6 temporal-masking pre-training (SSL)', ['ort-train', '--phase', 'ssl', '--data_path', data, '--out', join(out, 'ssl'), '--epochs', String(o.sslEpochs), '--val_check_interval', '0.5', ...model]);
   await step('3/6 weak supervision from the ED/ES tracings', ['ort-train', '--phase', 'weak', '--data_path', data, '--out', join(out, 'weak'), '--checkpoint', join(out, 'ssl', 'best.safetensors'), '--epochs', String(o.weakEpochs), '--val_check_interval', '0.5', ...model]);
@@ -86,7 +87,8 @@ export function register(program: Command): void {
     .option('--frames <T>', 'frames per clip', parse.int, 16)
     .option('--batch-size <n>', 'batch size', parse.int, 4)
     .option('--ssl-epochs <n>', 'SSL epochs', parse.int, 2)
-    .option('--weak-epochs <n>', 'weak-supervision epochs', parse.int, 4)
+    .option('--weak-epochs <n>', 'weak-supervision epochs', parse.int, 6)
+    .option('--lr <f>', 'learning rate of both phases (upstream 3e-4 is tuned for 60 epochs of EchoNet)', parse.float, 1e-3)
     .option('--num-workers <n>', 'data worker threads', parse.int, 1)
     .addHelpText('after', '\nExample:\n  unilvseg demo --out demo --videos 60')
     .action(async (a: DemoOptions) => runDemo(a));
