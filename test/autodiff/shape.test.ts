@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import * as op from '../../src/onnx/ops/index.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
@@ -21,6 +22,20 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
     await gradCheck([x], ([a]) => op.reduceSum(a, [1], false));
     await gradCheck([x], ([a]) => op.reduceMean(a, [2], true));
     await gradCheck([x], ([a]) => op.reduceMean(a, [0, 1], false));
+  });
+  it('ReduceMean over a symbolic batch axis (element count taken at run time)', async () => {
+    const { GraphBuilder } = await import('../../src/onnx/builder.js');
+    const { gradients } = await import('../../src/autodiff/grad.js');
+    const { createSession, tensor } = await import('../../src/onnx/runtime.js');
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float64', ['N', 3]);
+    const loss = op.reduceSum(op.mul(op.reduceMean(x, [0, 1], false), 6), [], false);
+    b.output(loss, 'loss');
+    b.output(gradients(b, loss, [x]).get('x')!, 'x.grad');
+    const s = await createSession(b.toGraph('mean'));
+    const out = await s.run({ x: tensor('float64', new Float64Array(12), [4, 3]) });
+    // d(6 * mean over 12 elements) / dx = 6 / 12 everywhere.
+    expect(Array.from(out['x.grad'].data as Float64Array)).to.deep.equal(new Array(12).fill(0.5));
   });
   it('Expand', async () => {
     await gradCheck([{ name: 'x', shape: [3, 1] }, { name: 'like', shape: [2, 3, 4], wrt: false }], ([a, like]) => op.expandAs(a, like));

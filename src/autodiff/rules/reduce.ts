@@ -1,5 +1,6 @@
 // ReduceSum / ReduceMean: the gradient is spread back evenly over the reduced axes.
-import { div, expandAs, reshape } from '../../onnx/ops/index.js';
+import type { Value } from '../../onnx/builder.js';
+import { cast, div, expandAs, reshape } from '../../onnx/ops/index.js';
 import type { Dim } from '../../onnx/ir.js';
 import { registerVjp, type VjpContext } from '../registry.js';
 
@@ -10,8 +11,15 @@ function spreadBack(ctx: VjpContext, mean: boolean) {
   const keptShape: Dim[] = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const gk = attr<number>('keepdims', 1) ? g! : reshape(g!, keptShape);
   let out = expandAs(gk, x!);
-  if (mean) out = div(out, axes.reduce((n, a) => n * x!.dim(a), 1));
+  if (mean) out = div(out, elementsPerMean(x!, g!, axes));
   return [out, null];
+}
+
+/** How many elements each mean averaged: static when the reduced axes are, else size(x) / size(mean) at run time. */
+function elementsPerMean(x: Value, mean: Value, axes: number[]): Value | number {
+  if (axes.every((a) => typeof x.shape[a] === 'number')) return axes.reduce((n, a) => n * x.dim(a), 1);
+  const size = (v: Value) => cast(v.b.node('Size', [v], {}, [{ dtype: 'int64', shape: [] }])[0], x.dtype);
+  return div(size(x), size(mean));
 }
 
 registerVjp('ReduceSum', (ctx) => spreadBack(ctx, false));
