@@ -5,8 +5,8 @@
 import { gradients } from '../src/autodiff/grad.js';
 import { GraphBuilder, type Value } from '../src/onnx/builder.js';
 import type { Graph } from '../src/onnx/ir.js';
-import { cast, div, expandAs, gatherElements, mul, reduceSum, reshape, slice, sub, unsqueeze } from '../src/onnx/ops/index.js';
-import { diceCounts, diceLossFromParts, diceParts } from './losses.js';
+import { expandAs, gatherElements, mul, reshape, slice, unsqueeze } from '../src/onnx/ops/index.js';
+import { diceCounts, diceLossFromParts, diceParts, mseLoss } from './losses.js';
 import { ModelContext, initializerSource, inputSource, type ParamSpec } from './layers.js';
 import type { SegModel } from './models.js';
 import { rawFloat } from './preprocess.js';
@@ -43,18 +43,6 @@ function finish(b: GraphBuilder, ctx: ModelContext, loss: Value, mode: TaskMode)
 }
 
 /**
- * torch.nn.MSELoss (mean over every element). The same value as losses.ts mseLoss, written as
- * sum / element count because the ReduceMean VJP needs static reduced axes and the batch axis is
- * symbolic here.
- */
-function meanSquaredError(pred: Value, target: Value): Value {
-  const d = sub(pred, target);
-  const total = reduceSum(mul(d, d), d.shape.map((_, i) => i), false);
-  const count = cast(d.b.node('Size', [d], {}, [{ dtype: 'int64', shape: [] }])[0], 'float32');
-  return div(total, count);
-}
-
-/**
  * Temporal-masking reconstruction. Inputs: parameters, `frames` uint8 [N, T, H, W, 3], `keep`
  * float32 [N, T] (1 visible, 0 masked). Masked frames become raw black before normalisation; the
  * target is channel 0 of the clean normalised network input, and the loss is the MSE over all of
@@ -70,7 +58,7 @@ export function sslGraph(model: SegModel, mode: TaskMode): TaskGraph {
   const masked = b.scope('masking', () => mul(raw, reshape(keep, ['N', model.config.frames, 1, 1, 1])));
   const prediction = model.forward(ctx, model.prepare(masked));
   const target = b.scope('target', () => slice(model.prepare(raw), [0], [1], [1]));
-  const loss = b.scope('loss', () => meanSquaredError(prediction, target));
+  const loss = b.scope('loss', () => mseLoss(prediction, target));
   b.output(loss, 'loss');
   b.output(loss, 'mse');
   finish(b, ctx, loss, mode);
