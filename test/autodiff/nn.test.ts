@@ -14,9 +14,10 @@ describe('VJP rules: convolution, pooling, normalisation (finite differences, fl
   it('Conv 3D, stride 1, asymmetric padding, no bias', async () => {
     await gradCheck([t('x', [1, 2, 4, 5, 6]), t('w', [3, 2, 3, 3, 3])], ([x, w]) => op.conv(x, w, null, { pads: [1, 0, 1, 1, 2, 1] }), f32);
   });
-  it('Conv 2D 1x1 and grouped (input gradient)', async () => {
+  it('Conv 2D 1x1, grouped 2D and depthwise 3D (input and weight gradients)', async () => {
     await gradCheck([t('x', [2, 4, 5, 5]), t('w', [6, 4, 1, 1])], ([x, w]) => op.conv(x, w, null), f32);
-    await gradCheck([t('x', [2, 4, 5, 5]), t('w', [6, 2, 3, 3], { wrt: false })], ([x, w]) => op.conv(x, w, null, { pads: [1, 1, 1, 1], group: 2 }), f32);
+    await gradCheck([t('x', [2, 4, 5, 5]), t('w', [6, 2, 3, 3])], ([x, w]) => op.conv(x, w, null, { pads: [1, 1, 1, 1], group: 2 }), f32);
+    await gradCheck([t('x', [1, 3, 3, 4, 4]), t('w', [3, 1, 3, 3, 3]), t('b', [3])], ([x, w, b]) => op.conv(x, w, b, { pads: [1, 1, 1, 1, 1, 1], group: 3 }), f32);
   });
   it('Conv 2D stride 2 (ResNet stem / down-sampling), odd and even sizes', async () => {
     await gradCheck([t('x', [1, 2, 7, 8]), t('w', [3, 2, 3, 3]), t('b', [3])], ([x, w, b]) => op.conv(x, w, b, { strides: [2, 2], pads: [1, 1, 1, 1] }), f32);

@@ -164,10 +164,15 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   return reshape(transpose(dw, [0, 2, 1, 3]), [m, c, ...k]);
 }
 
+/** Grouped convs: group j's weights [M/g, C/g, K] see only its slabs of x and g, stacked along M. */
 function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
   const { strides, pads, dilations, group } = attrs(ctx, x.rank - 2);
-  if (group !== 1) throw new Error(`Conv ${ctx.node.name}: weight gradient for grouped convolution is not supported`);
-  return convWeightGradient(x, g, { kernel: w.shape.slice(2).map(Number), strides, pads, dilations });
+  const geo = { kernel: w.shape.slice(2).map(Number), strides, pads, dilations };
+  if (group === 1) return convWeightGradient(x, g, geo);
+  const [cg, mg] = [x.dim(1) / group, g.dim(1) / group];
+  const perGroup = Array.from({ length: group }, (_, j) =>
+    convWeightGradient(slice(x, [j * cg], [(j + 1) * cg], [1]), slice(g, [j * mg], [(j + 1) * mg], [1]), geo));
+  return concat(perGroup, 0);
 }
 
 registerVjp('Conv', (ctx) => {
