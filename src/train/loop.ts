@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { bakeWeightsIntoModel, buildArtifactSet, loadArtifactSet, readCheckpoint, type ArtifactSet, type TrainingState } from '../artifacts/index.js';
 import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader } from '../data/loader.js';
+import { resolveProvider } from '../onnx/runtime.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { Progress } from '../util/progress.js';
@@ -23,14 +24,17 @@ export interface TrainSummary {
 }
 
 export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
+  // Resolve the execution provider first: --ep cuda without the provider fails before any work.
+  const provider = resolveProvider(o.ep);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   const log = new JsonlLog(join(out, 'log.jsonl'));
+  process.stderr.write(`ort-train: ONNX Runtime execution provider ${provider}${o.ep === 'auto' ? ` (--ep auto: ${provider === 'cuda' ? 'CUDA provider found' : 'no CUDA provider installed, using the CPU'})` : ''}\n`);
   const set = await artifactSetFor(o, out);
   const m = set.manifest;
   const paths = { last: join(out, 'last.safetensors'), best: join(out, 'best.safetensors') };
   let { state, progress } = initialState(o, set, paths.last);
-  log.write({ event: 'start', phase: o.phase, options: o, resumedAt: o.resume ? { epoch: state.epoch, step: state.step, batch: progress.batch } : null });
+  log.write({ event: 'start', phase: o.phase, provider, options: o, resumedAt: o.resume ? { epoch: state.epoch, step: state.step, batch: progress.batch } : null });
 
   const onBadItem = (file: string, problem: string) => {
     log.write({ event: 'bad_video', file, problem });
