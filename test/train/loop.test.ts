@@ -66,6 +66,21 @@ describe('train/loop: ort-train runs', function () {
     expect(Array.from(model.initializers.get(name)!.data as Float32Array)).to.deep.equal(Array.from(best.params.get(name)!));
   });
 
+  it('--ep cuda without the CUDA provider stops at once with the install hint (nothing built)', async function () {
+    const { cudaAvailable } = await import('../../src/onnx/runtime.js');
+    if (cudaAvailable()) this.skip();
+    const out = mkdtempSync(join(tmpdir(), 'unilvseg-cuda-'));
+    const err = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'ort-train', '--phase', 'weak', '--data_path', out, '--out', out, '--ep', 'cuda'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let text = '';
+      child.stderr.on('data', (d) => (text += d));
+      child.on('exit', (code) => resolve(`${code}: ${text}`));
+    });
+    expect(err).to.match(/^1: /);
+    expect(err).to.contain('--onnxruntime-node-install=cuda12');
+    expect(existsSync(join(out, 'artifacts'))).to.equal(false);
+  });
+
   it('a run killed by SIGKILL resumes with --resume and ends with the same weights as an uninterrupted run', async () => {
     const data = await synthDataset();
     const set = await tinyArtifactSet();
