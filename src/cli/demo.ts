@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .option('--frames <T>', 'frames per clip', parse.int, 16)
     .option('--batch-size <n>', 'batch size', parse.int, 4)
     .option('--ssl-epochs <n>', 'SSL epochs', parse.int, 2)
-    .option('--weak-epochs <n>', 'weak-supervision epochs', parse.int, 6)
+    .option('--weak-epochs <n>', 'weak-supervision epochs', parse.int, 10)
     .option('--lr <f>', 'learning rate of both phases (upstream 3e-4 is tuned for 60 epochs of EchoNet)', parse.float, 1e-3)
     .option('--num-workers <n>', 'data worker threads', parse.int, 1)
     .addHelpText('after', '\nExample:\n  unilvseg demo --out demo --videos 60')

@@ -22,8 +22,9 @@ export function renderReportHtml(ev: Evaluation, gallery: GalleryCase[]): string
     [
       { label: 'ED (large)', color: '#d62728', values: ev.videos.map((v) => v.large.dice) },
       { label: 'ES (small)', color: '#1f77b4', values: ev.videos.map((v) => v.small.dice) },
+      { label: 'video (ED and ES pooled)', color: '#2ca02c', values: ev.videos.map((v) => v.overall) },
     ],
-    { title: 'Per-frame DSC, sorted', yLabel: 'DSC' },
+    { title: 'Per-video DSC, sorted (ED frame, ES frame, both pooled)', yLabel: 'DSC' },
   );
   const cards = gallery.map((g) => `<figure><img src="${g.image}" alt="${escapeHtml(`${g.fileName} ${g.phase}`)}">` +
     `<figcaption>${escapeHtml(g.fileName)} · ${g.phase} frame ${g.frame} · DSC ${pct(g.dice)}` +
