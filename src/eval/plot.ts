@@ -9,7 +9,7 @@ export interface Series {
   values: number[];
 }
 
-function escapeXml(s: string): string {
+export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
@@ -22,6 +22,51 @@ export function ticks(lo: number, hi: number, target = 5): number[] {
   const out: number[] = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) out.push(Number(v.toFixed(10)));
   return out;
+}
+
+export interface ChartFrameOptions {
+  width: number;
+  height: number;
+  margin: { left: number; right: number; top: number; bottom: number };
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  x: [number, number];
+  y: [number, number];
+  /** x tick values (default ticks(x)) */
+  xTicks?: number[];
+  /** grid line colour */
+  grid?: string;
+}
+
+/**
+ * The part every chart here shares: the <svg> element, title, y grid with labels, x tick labels,
+ * the plot frame and axis labels. Returns the parts so far (callers add their marks and '</svg>')
+ * and the data-to-pixel maps.
+ */
+export function chartFrame(o: ChartFrameOptions): { parts: string[]; sx: (x: number) => number; sy: (y: number) => number; plotWidth: number; plotHeight: number } {
+  const { width, height, margin: m } = o;
+  const pw = width - m.left - m.right;
+  const ph = height - m.top - m.bottom;
+  const sx = (x: number): number => m.left + ((x - o.x[0]) / (o.x[1] - o.x[0] || 1)) * pw;
+  const sy = (y: number): number => m.top + (1 - (y - o.y[0]) / (o.y[1] - o.y[0] || 1)) * ph;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(o.title)}</text>`,
+  ];
+  for (const t of ticks(o.y[0], o.y[1])) {
+    parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="${o.grid ?? '#ddd'}"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
+  }
+  for (const t of o.xTicks ?? ticks(o.x[0], o.x[1])) {
+    const x = sx(t).toFixed(1);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${m.top + ph}" y2="${m.top + ph + 4}" stroke="#333"/>`);
+    parts.push(`<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle">${t}</text>`);
+  }
+  parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${m.left + pw / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
+  return { parts, sx, sy, plotWidth: pw, plotHeight: ph };
 }
 
 /**
@@ -39,21 +84,7 @@ export function sortedValuesSvg(series: Series[], opts: { title: string; yLabel:
   let yLo = all.length ? Math.min(...all) : 0;
   const yHi = 1;
   yLo = Math.max(0, Math.floor(Math.min(yLo, 0.9) * 20) / 20);
-  const sx = (f: number): number => m.left + f * pw;
-  const sy = (v: number): number => m.top + (1 - (v - yLo) / (yHi - yLo || 1)) * ph;
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(opts.title)}</text>`);
-  for (const t of ticks(yLo, yHi)) {
-    parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
-  }
-  for (const t of ticks(0, 1)) {
-    parts.push(`<text x="${sx(t).toFixed(1)}" y="${m.top + ph + 16}" text-anchor="middle">${t}</text>`);
-  }
-  parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${m.left + pw / 2}" y="${height - 8}" text-anchor="middle">fraction of frames (sorted by DSC)</text>`);
-  parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`);
+  const { parts, sx, sy } = chartFrame({ width, height, margin: m, title: opts.title, xLabel: 'fraction of videos (sorted by DSC)', yLabel: opts.yLabel, x: [0, 1], y: [yLo, yHi] });
   sorted.forEach((s, k) => {
     const n = s.values.length;
     const pts = s.values.map((v, i) => `${sx(n > 1 ? i / (n - 1) : 0.5).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');

@@ -1,6 +1,6 @@
 // LV area over time with the ED and ES frames of every beat marked: a small hand-written SVG
 // (the same approach as the evaluation report's charts, src/eval/plot.ts).
-import { ticks } from '../eval/plot.js';
+import { chartFrame } from '../eval/plot.js';
 
 export interface AreaPlotInput {
   area: ArrayLike<number>;
@@ -15,15 +15,10 @@ export interface AreaPlotInput {
 const ED_COLOR = '#d62728';
 const ES_COLOR = '#1f77b4';
 
-function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 export function areaPlotSvg(d: AreaPlotInput, opts: { title: string; width?: number; height?: number }): string {
   const width = opts.width ?? 800;
   const height = opts.height ?? 320;
   const m = { left: 60, right: 16, top: 32, bottom: 48 };
-  const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const n = d.area.length;
   const duration = Math.max(n - 1, 1) / d.fps;
@@ -38,24 +33,11 @@ export function areaPlotSvg(d: AreaPlotInput, opts: { title: string; width?: num
   const pad = (hiRaw - loRaw) * 0.05 || 1;
   const yLo = Math.max(0, loRaw - pad);
   const yHi = hiRaw + pad;
-  const sx = (frame: number): number => m.left + ((frame / d.fps) / duration) * pw;
-  const sy = (v: number): number => m.top + (1 - (v - yLo) / (yHi - yLo)) * ph;
+  const frame = chartFrame({ width, height, margin: m, title: opts.title, xLabel: 'time (s)', yLabel: 'LV area (pixels)', x: [0, duration], y: [yLo, yHi], grid: '#eee' });
+  const p = frame.parts;
+  const sx = (f: number): number => frame.sx(f / d.fps);
+  const sy = frame.sy;
   const line = (ys: ArrayLike<number>): string => Array.from(ys, (v, f) => `${sx(f).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
-  const p: string[] = [];
-  p.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
-  p.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(opts.title)}</text>`);
-  for (const t of ticks(yLo, yHi)) {
-    p.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
-    p.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
-  }
-  for (const t of ticks(0, duration)) {
-    const x = sx(t * d.fps).toFixed(1);
-    p.push(`<line x1="${x}" x2="${x}" y1="${m.top + ph}" y2="${m.top + ph + 4}" stroke="#333"/>`);
-    p.push(`<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle">${t}</text>`);
-  }
-  p.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  p.push(`<text x="${m.left + pw / 2}" y="${height - 10}" text-anchor="middle">time (s)</text>`);
-  p.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">LV area (pixels)</text>`);
   for (const b of d.beats) {
     for (const [f, color] of [[b.ed, ED_COLOR], [b.es, ES_COLOR]] as const) {
       p.push(`<line x1="${sx(f).toFixed(1)}" x2="${sx(f).toFixed(1)}" y1="${m.top}" y2="${m.top + ph}" stroke="${color}" stroke-dasharray="3 3" stroke-opacity="0.6"/>`);
@@ -82,7 +64,7 @@ export function areaPlotSvg(d: AreaPlotInput, opts: { title: string; width?: num
     ...(d.trueEd || d.trueEs ? [['tri', '#555', 'true ED/ES'] as [string, string, string]] : []),
   ];
   legend.forEach(([kind, color, label], k) => {
-    const x = m.left + 8 + k * 110;
+    const x = m.left + 8 + k * 130;
     const y = m.top + 12;
     if (kind === 'line') p.push(`<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`);
     else if (kind === 'dot') p.push(`<circle cx="${x + 9}" cy="${y}" r="4" fill="${color}"/>`);
