@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { GraphBuilder, Value } from '../../src/onnx/builder.js';
+import { GraphBuilder } from '../../src/onnx/builder.js';
 import { numel } from '../../src/onnx/ir.js';
 import * as op from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
