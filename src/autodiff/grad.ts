@@ -1,6 +1,6 @@
 import { GraphBuilder, makeArray, Value } from '../onnx/builder.js';
 import type { AttrValue, Node } from '../onnx/ir.js';
-import { sum } from '../onnx/ops/index.js';
+import { fullLike, sum } from '../onnx/ops/index.js';
 import { getVjp, NON_DIFFERENTIABLE, type VjpContext } from './registry.js';
 import './rules/index.js';
 
@@ -62,15 +62,9 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<strin
   const out = new Map<string, Value>();
   for (const w of wrt) {
     const g = total(w.name);
-    out.set(w.name, g ?? zerosOf(b, w));
+    out.set(w.name, g ?? b.scope(`grad:${w.name}`, () => fullLike(w, 0))); // a parameter the loss does not reach
   }
   return out;
-}
-
-function zerosOf(b: GraphBuilder, w: Value): Value {
-  const dims = w.shape.map(Number);
-  const t = { dtype: w.dtype, dims: [1], data: makeArray(w.dtype, [0]) };
-  return b.node('ConstantOfShape', [b.vector(dims)], { value: t }, [{ dtype: w.dtype, shape: dims }], `grad:${w.name}/zeros`)[0];
 }
 
 function makeContext(b: GraphBuilder, node: Node, gradOutputs: (Value | null)[], needs: boolean[]): VjpContext {

@@ -149,6 +149,11 @@ export class FrameCache {
 }
 
 /** Frames of an EchoNet video through the default cache of its root (`<root>/Videos/<file>`). */
-export function getFrames(video: { path: string }, cacheDir = defaultCacheDir(dirname(dirname(resolve(video.path))))): Promise<DecodedVideo> {
+/** The default cache of the dataset a video belongs to (`<root>/Videos/<file>` -> `<root>`'s cache). */
+export function cacheDirForVideo(videoPath: string): string {
+  return defaultCacheDir(dirname(dirname(resolve(videoPath))));
+}
+
+export function getFrames(video: { path: string }, cacheDir = cacheDirForVideo(video.path)): Promise<DecodedVideo> {
   return new FrameCache(cacheDir).getFrames(video);
 }

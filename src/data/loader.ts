@@ -1,7 +1,7 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Rng } from '../util/rng.js';
-import { FrameCache, defaultCacheDir } from './cache.js';
+import { FrameCache, cacheDirForVideo } from './cache.js';
 import type { EchoVideo } from './echonet.js';
 import type { BadItemHandler } from './errors.js';
 import { runTask, WORKER_KIND, type Outcome, type ResultMsg, type TaskMsg, type WorkerInit } from './loader-worker.js';
@@ -79,7 +79,7 @@ export class BatchLoader<P extends Phase> {
     this.refs = sampleList(opts.videos.length, opts.phase);
     this.cfg = { phase: opts.phase, frames: opts.frames, period: opts.period, train: opts.train, seed: opts.seed ?? 42, maskRatio: opts.maskRatio ?? 0.6 };
     const first = opts.videos[0]?.path ?? '.';
-    this.cacheDir = opts.cacheDir ?? defaultCacheDir(dirname(dirname(resolve(first))));
+    this.cacheDir = opts.cacheDir ?? cacheDirForVideo(first);
     for (const f of opts.knownBad ?? []) this.bad.add(resolve(f));
     this.onBad = opts.onBadItem ?? ((file, problem) => process.stderr.write(`skipping bad video ${file}: ${problem}\n`));
   }

@@ -1,11 +1,8 @@
 import type { BootstrapResult } from './bootstrap.js';
 import type { Evaluation } from './evaluate.js';
 import type { GalleryCase } from './gallery.js';
-import { sortedValuesSvg } from './plot.js';
+import { escapeXml, sortedValuesSvg } from './plot.js';
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 
@@ -26,14 +23,14 @@ export function renderReportHtml(ev: Evaluation, gallery: GalleryCase[]): string
     ],
     { title: 'Per-video DSC, sorted (ED frame, ES frame, both pooled)', yLabel: 'DSC' },
   );
-  const cards = gallery.map((g) => `<figure><img src="${g.image}" alt="${escapeHtml(`${g.fileName} ${g.phase}`)}">` +
-    `<figcaption>${escapeHtml(g.fileName)} · ${g.phase} frame ${g.frame} · DSC ${pct(g.dice)}` +
-    `${g.note ? `<br><i>${escapeHtml(g.note)}</i>` : ''}</figcaption></figure>`).join('\n');
+  const cards = gallery.map((g) => `<figure><img src="${g.image}" alt="${escapeXml(`${g.fileName} ${g.phase}`)}">` +
+    `<figcaption>${escapeXml(g.fileName)} · ${g.phase} frame ${g.frame} · DSC ${pct(g.dice)}` +
+    `${g.note ? `<br><i>${escapeXml(g.note)}</i>` : ''}</figcaption></figure>`).join('\n');
   const skipped = ev.skipped.length
-    ? `<h2>Skipped videos (${ev.skipped.length})</h2><ul>${ev.skipped.map((k) => `<li>${escapeHtml(k.fileName)}: ${escapeHtml(k.problem)}</li>`).join('')}</ul>`
+    ? `<h2>Skipped videos (${ev.skipped.length})</h2><ul>${ev.skipped.map((k) => `<li>${escapeXml(k.fileName)}: ${escapeXml(k.problem)}</li>`).join('')}</ul>`
     : '';
   const warnings = ev.warnings.length
-    ? `<h2>Data warnings (${ev.warnings.length})</h2><ul>${ev.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
+    ? `<h2>Data warnings (${ev.warnings.length})</h2><ul>${ev.warnings.map((w) => `<li>${escapeXml(w)}</li>`).join('')}</ul>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LV segmentation evaluation</title>
@@ -44,9 +41,9 @@ td:first-child,th:first-child{text-align:left}
 .gallery{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;width:336px}figure img{width:336px;height:336px;image-rendering:pixelated}
 figcaption{font-size:12px}.key span{display:inline-block;width:14px;height:4px;margin:0 4px 2px 10px}
 </style></head><body>
-<h1>LV segmentation evaluation (${escapeHtml(s.split)} split)</h1>
-<p>${ev.videos.length} videos, ${2 * ev.videos.length} annotated frames. Data: <code>${escapeHtml(s.dataDir)}</code>;
-predictions: <code>${escapeHtml(ev.predictionDirUsed)}</code>${ev.predictionDirUnderDataDir ? ' (found under the data folder, as upstream resolves it)' : ''}.</p>
+<h1>LV segmentation evaluation (${escapeXml(s.split)} split)</h1>
+<p>${ev.videos.length} videos, ${2 * ev.videos.length} annotated frames. Data: <code>${escapeXml(s.dataDir)}</code>;
+predictions: <code>${escapeXml(ev.predictionDirUsed)}</code>${ev.predictionDirUnderDataDir ? ' (found under the data folder, as upstream resolves it)' : ''}.</p>
 <h2>Pooled Dice (%)</h2>
 <table><tr><th>set</th><th>frames</th><th>DSC</th><th>90% interval (upstream, 5th–95th pct)</th><th>95% interval (2.5th–97.5th pct)</th></tr>
 ${headlineRow('overall (ED+ES)', h.overall)}

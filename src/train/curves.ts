@@ -1,8 +1,8 @@
 // Training curves from log.jsonl as one SVG: the training loss per step (with a moving average)
 // and the validation loss / DSC at each validation.
-import { readFileSync } from 'node:fs';
 import { ticks } from '../eval/plot.js';
 import { atomicWriteFile } from '../util/atomic.js';
+import { readJsonl } from '../util/jsonl.js';
 
 interface Line {
   label: string;
@@ -55,6 +55,5 @@ export function curvesSvg(records: Record<string, unknown>[]): string {
 }
 
 export function writeCurves(svgPath: string, logPath: string): void {
-  const records = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  atomicWriteFile(svgPath, curvesSvg(records));
+  atomicWriteFile(svgPath, curvesSvg(readJsonl(logPath)));
 }

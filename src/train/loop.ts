@@ -1,6 +1,6 @@
 // The training loop of `unilvseg ort-train`: data -> train/optimizer graphs -> validation ->
 // checkpoints, with the upstream semantics of the SSL and weak-supervision scripts (spec 2, 3).
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bakeWeightsIntoModel, buildArtifactSet, loadArtifactSet, readCheckpoint, type ArtifactSet, type TrainingState } from '../artifacts/index.js';
 import { openEchoNet } from '../data/echonet.js';
@@ -179,8 +179,4 @@ function initialState(o: TrainOptions, set: ArtifactSet, lastPath: string): { st
   }
   const init = readCheckpoint(set.files.checkpoint, set.manifest);
   return { state: { ...init, optimizer: new Map(), step: 0, epoch: 0, metadata: {} }, progress: initialProgress() };
-}
-
-export function readLog(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }

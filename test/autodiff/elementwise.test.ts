@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import * as op from '../../src/onnx/ops/index.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
@@ -41,6 +42,19 @@ describe('VJP rules: pointwise and broadcasting ops (finite differences, float64
   it('Where (no gradient into the condition), Cast float32 <-> float64', async () => {
     await gradCheck([x, yb], ([a, b]) => op.where(op.greater(a, 0), a, op.mul(b, 2)));
     await gradCheck([{ name: 'x', shape: [2, 3], dtype: 'float32' as const }], ([a]) => op.cast(a, 'float64'), { eps: 1e-2, rtol: 1e-3, atol: 1e-4 });
+  });
+  it('a parameter the loss does not reach gets a zero gradient', async () => {
+    const { GraphBuilder } = await import('../../src/onnx/builder.js');
+    const { gradients } = await import('../../src/autodiff/grad.js');
+    const { createSession, tensor } = await import('../../src/onnx/runtime.js');
+    const b = new GraphBuilder();
+    const [a, unused] = [b.input('a', 'float64', [2]), b.input('unused', 'float64', [3])];
+    const loss = op.reduceSum(op.mul(a, a), [0], false);
+    b.output(loss, 'loss');
+    const g = gradients(b, loss, [a, unused]);
+    b.output(g.get('unused')!, 'unused.grad');
+    const out = await (await createSession(b.toGraph('zero'))).run({ a: tensor('float64', Float64Array.of(1, 2), [2]), unused: tensor('float64', Float64Array.of(5, 6, 7), [3]) });
+    expect(Array.from(out['unused.grad'].data as Float64Array)).to.deep.equal([0, 0, 0]);
   });
   it('an unused branch emits nothing and does not break', async () => {
     await gradCheck([x, yb], ([a, b]) => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint } from '../../src/artifacts/index.js';
 import { decodeGraph } from '../../src/onnx/serialize.js';
-import { readLog, runTraining } from '../../src/train/loop.js';
+import { runTraining } from '../../src/train/loop.js';
+import { readJsonl } from '../../src/util/jsonl.js';
 import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 
@@ -48,7 +49,7 @@ describe('train/loop: ort-train runs', function () {
     const o: TrainOptions = { ...defaultTrainOptions('weak'), dataPath: data, out, artifacts: set.dir, encoder: '3d_unet_small', widthMult: 0.0625, frames: 16, batchSize: 2, epochs: 1, valCheckInterval: 0.5, numWorkers: 1, threads: 1, lr: 3e-3 };
     const summary = await runTraining(o);
     for (const f of ['best.safetensors', 'last.safetensors', 'log.jsonl', 'curves.svg', 'summary.json', 'artifacts/model.onnx']) expect(existsSync(join(out, f)), f).to.equal(true);
-    const log = readLog(join(out, 'log.jsonl'));
+    const log = readJsonl(join(out, 'log.jsonl'));
     const steps = log.filter((r) => r.event === 'step');
     const vals = log.filter((r) => r.event === 'val');
     expect(steps.length).to.equal(summary.steps);
@@ -95,7 +96,7 @@ describe('train/loop: ort-train runs', function () {
     const resumed = readCheckpoint(join(killed, 'last.safetensors'), set.manifest);
     expect(resumed.step).to.equal(full.step);
     for (const [k, v] of full.params) expect(Array.from(resumed.params.get(k)!), k).to.deep.equal(Array.from(v));
-    const kinds = readLog(join(killed, 'log.jsonl')).filter((r) => r.event === 'start').map((r) => r.resumedAt);
+    const kinds = readJsonl(join(killed, 'log.jsonl')).filter((r) => r.event === 'start').map((r) => r.resumedAt);
     expect(kinds[0]).to.equal(null);
     expect(kinds[1]).to.not.equal(null);
   });

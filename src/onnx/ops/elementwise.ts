@@ -1,4 +1,4 @@
-import type { DType } from '../dtype.js';
+import { ONNX_DTYPE, type DType } from '../dtype.js';
 import { Value } from '../builder.js';
 import { broadcastShapes } from './broadcast.js';
 
@@ -52,8 +52,7 @@ export const identity = (x: Value) => unary('Identity', x);
 export const not = (x: Value) => unary('Not', x);
 
 export function cast(x: Value, to: DType): Value {
-  const codes: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float64: 11 };
-  return x.b.node('Cast', [x], { to: codes[to] }, [{ dtype: to, shape: x.shape }])[0];
+  return x.b.node('Cast', [x], { to: ONNX_DTYPE[to] }, [{ dtype: to, shape: x.shape }])[0];
 }
 
 export function where(cond: Value, a: Value, b: Value): Value {
