@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { main } from '../../src/cli/main.js';
@@ -16,6 +15,7 @@ import { encodeGraph } from '../../src/onnx/serialize.js';
 import { Rng } from '../../src/util/rng.js';
 import { makeEchoNet, type Rect } from '../eval/fixture.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { tempDirs } from '../helpers/tmp.js';
 
 /** A "model" whose output is known: logits = R - 127.5, so the mask of a frame is exactly R >= 128. */
 function writeRedChannelModel(dir: string, frames: number, period = 1, size = 112): string {
@@ -28,13 +28,7 @@ function writeRedChannelModel(dir: string, frames: number, period = 1, size = 11
   return path;
 }
 
-const made: string[] = [];
-const tmp = (tag: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `unilvseg-predict-${tag}-`));
-  made.push(dir);
-  return dir;
-};
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('unilvseg-predict');
 
 describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () {
   let data: string;
@@ -93,7 +87,7 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
       { name: 'GOOD', split: 'TEST', es: { frame: 3, rect }, ed: { frame: 20, rect } },
       { name: 'BROKEN', split: 'TEST', es: { frame: 3, rect }, ed: { frame: 20, rect }, corrupt: true },
     ]);
-    made.push(root);
+    tmp.adopt(root);
     const out = tmp('bad-video');
     const s = await runPredict({ dataPath: root, saveDir: out, model: red, batchSize: 1, progress: false, cacheDir: tmp('cache') });
     expect(readdirSync(out).filter((f) => f.endsWith('.png')).sort()).to.deep.equal(['GOOD_20_esv.png', 'GOOD_3_edv.png']);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregateTruth, parseShard, runSegmentBatch, splitVideos } from '../../src/cli/segment-video.js';
 import { main } from '../../src/cli/main.js';
@@ -14,14 +13,9 @@ import { GraphBuilder } from '../../src/onnx/builder.js';
 import { add, cast, slice, squeeze, sub } from '../../src/onnx/ops/index.js';
 import { encodeGraph } from '../../src/onnx/serialize.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { tempDirs } from '../helpers/tmp.js';
 
-const made: string[] = [];
-const tmp = (tag: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `unilvseg-segment-${tag}-`));
-  made.push(dir);
-  return dir;
-};
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('unilvseg-segment');
 
 /** logits = R - 128 + offsets[clip position]: known per frame, and dependent on the window layout when offsets differ. */
 async function knownModel(frames: number, size: number, offsets = new Array<number>(frames).fill(0.5)): Promise<SegmentationModel> {
