@@ -97,11 +97,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       save();
     }
   } catch (e) {
-    if (e instanceof NonFiniteLossError) {
-      log.write({ event: 'stopped', reason: e.message, step: e.step });
-      bar.stop();
-      throw e; // last.safetensors still holds the last good state
-    }
+    // last.safetensors still holds the last good state
+    if (e instanceof NonFiniteLossError) log.write({ event: 'stopped', reason: e.message, step: e.step });
     throw e;
   } finally {
     bar.stop();
