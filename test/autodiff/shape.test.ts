@@ -49,7 +49,31 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
     const idx2 = { name: 'i', shape: [2, 1, 4], dtype: 'int64' as const, data: BigInt64Array.from([0n, 2n, 1n, 2n, 2n, 2n, 0n, 1n]) };
     await gradCheck([x, idx2], ([a, i]) => op.gatherElements(a, i, 1));
   });
+  it('DepthToSpace (DCR) and SpaceToDepth (float32: layout moves only, so exact)', async () => {
+    const f32 = (name: string, shape: number[]) => ({ name, shape, dtype: 'float32' as const });
+    await gradCheck([f32('x', [2, 8, 3, 2])], ([a]) => op.depthToSpace(a, 2), { eps: 1e-1, rtol: 1e-4, atol: 1e-4 });
+    await gradCheck([f32('x', [1, 2, 4, 6])], ([a]) => op.spaceToDepth(a, 2), { eps: 1e-1, rtol: 1e-4, atol: 1e-4 });
+  });
   it('MatMul', async () => {
     await gradCheck([{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4, 2] }], ([a, b]) => op.matmul(a, b));
+  });
+});
+
+describe('depthToSpace / spaceToDepth', () => {
+  it('moves channel (i*b + j)*C + c to row h*b + i, column w*b + j, and spaceToDepth undoes it', async () => {
+    const { GraphBuilder } = await import('../../src/onnx/builder.js');
+    const { createSession, tensor } = await import('../../src/onnx/runtime.js');
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 8, 2, 3]);
+    const y = op.depthToSpace(x, 2);
+    b.output(y, 'y');
+    b.output(op.spaceToDepth(y, 2), 'back');
+    const data = Float32Array.from({ length: 48 }, (_, i) => i);
+    const out = await (await createSession(b.toGraph('d2s'))).run({ x: tensor('float32', data, [1, 8, 2, 3]) });
+    expect(out.y.dims).to.deep.equal([1, 2, 4, 6]);
+    const yd = out.y.data as Float32Array;
+    for (let c = 0; c < 2; c++) for (let h = 0; h < 2; h++) for (let w = 0; w < 3; w++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++)
+      expect(yd[(c * 4 + h * 2 + i) * 6 + w * 2 + j]).to.equal(data[(((i * 2 + j) * 2 + c) * 2 + h) * 3 + w]);
+    expect(Array.from(out.back.data as Float32Array)).to.deep.equal(Array.from(data));
   });
 });

@@ -150,3 +150,29 @@ export function matmul(a: Value, bv: Value): Value {
   if (a.shape[1] !== bv.shape[0]) throw new Error(`matmul: inner dims ${a.shape[1]} vs ${bv.shape[0]}`);
   return a.b.node('MatMul', [a, bv], {}, [{ dtype: a.dtype, shape: [a.shape[0], bv.shape[1]] }])[0];
 }
+
+/**
+ * DepthToSpace in DCR mode on [N, C*b*b, H, W] -> [N, C, H*b, W*b]: input channel
+ * (i*b + j)*C + c lands at row h*b + i, column w*b + j. DCR, because SpaceToDepth is its inverse.
+ */
+export function depthToSpace(x: Value, block: number): Value {
+  if (x.rank !== 4 || x.dim(1) % (block * block) !== 0) throw new Error(`depthToSpace ${x.name}: needs [N, C*${block * block}, H, W], got [${x.shape}]`);
+  const [n, c, h, w] = x.shape;
+  const shape = [n, (c as number) / block ** 2, ...[h, w].map((d) => (typeof d === 'number' ? d * block : d))];
+  return x.b.node('DepthToSpace', [x], { blocksize: block, mode: 'DCR' }, [{ dtype: x.dtype, shape }])[0];
+}
+
+/** SpaceToDepth on [N, C, H*b, W*b] -> [N, C*b*b, H, W]: the inverse of depthToSpace. */
+export function spaceToDepth(x: Value, block: number): Value {
+  if (x.rank !== 4 || x.dim(2) % block !== 0 || x.dim(3) % block !== 0) throw new Error(`spaceToDepth ${x.name}: needs [N, C, H*${block}, W*${block}], got [${x.shape}]`);
+  const [n, c, h, w] = x.shape;
+  return x.b.node('SpaceToDepth', [x], { blocksize: block }, [{ dtype: x.dtype, shape: [n, (c as number) * block * block, (h as number) / block, (w as number) / block] }])[0];
+}
+
+/** Split along `axis` into pieces of the given sizes (they must add up to the axis length). */
+export function split(x: Value, axis: number, sizes: number[]): Value[] {
+  const a = normAxis(axis, x.rank);
+  if (sizes.reduce((s, v) => s + v, 0) !== x.dim(a)) throw new Error(`split ${x.name}: sizes ${sizes} do not add up to ${x.dim(a)}`);
+  const outs = sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) }));
+  return x.b.node('Split', [x, x.b.vector(sizes)], { axis: a }, outs);
+}
