@@ -3,7 +3,7 @@
 // them like PyTorch does), then computes with the returned Values.
 import { GraphBuilder, Value } from '../src/onnx/builder.js';
 import {
-  add, batchNormInference, cast, conv, div, instanceNorm, mul, reduceMean, reshape, sub, transpose, type ConvOpts,
+  add, batchNormInference, cast, conv, div, instanceNorm, mul, reduceMean, reshape, shiftedTapsConv, sub, transpose, type ConvOpts,
 } from '../src/onnx/ops/index.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -131,6 +131,10 @@ export function declareConv(ctx: ModelContext, name: string, d: ConvDecl): ConvW
 }
 
 export function applyConv(x: Value, w: ConvWeights, opts: ConvOpts = {}): Value {
+  const k = w.weight.shape.slice(2).map(Number);
+  const plain = (opts.strides ?? []).every((v) => v === 1) && (opts.dilations ?? []).every((v) => v === 1) && (opts.group ?? 1) === 1;
+  // One output channel (the UNet3D's last convs): ORT's Conv is slowest there, see shiftedTapsConv.
+  if (w.weight.dim(0) === 1 && k.some((v) => v > 1) && plain) return shiftedTapsConv(x, w.weight, w.bias, opts);
   return conv(x, w.weight, w.bias, opts);
 }
 

@@ -26,6 +26,8 @@ function cloneState(s: TrainingState): TrainingState {
  * gradient is zero (a conv bias before instance norm) hold only rounding noise, so a per-tensor
  * relative measure would compare noise with noise.
  */
+const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
 function maxRelDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
   let num = 0, den = 0;
   for (const [k, x] of a) {
@@ -54,7 +56,15 @@ describe('train/runner: one optimizer step on ONNX Runtime', function () {
       expect(b.loss).to.be.closeTo(a.loss, 1e-4 * Math.abs(a.loss) + 1e-7);
       // Adam normalises the update, so compare the first moments (= (1 - beta1) * gradient).
       expect(maxRelDiff(whole.optimizer, micro.optimizer)).to.be.below(1e-3);
-      expect(maxRelDiff(whole.params, micro.params)).to.be.below(1e-3);
+      // Parameters too, where the gradient stands out of its rounding noise: Adam's first step is
+      // +-lr * sign(gradient), so an element whose true gradient is ~0 (conv biases in front of an
+      // instance norm, a few weights) may step either way.
+      const firstMomentMax = Math.max(...[...whole.optimizer.values()].map(maxAbs));
+      const clear = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => {
+        const g = whole.optimizer.get(`${k}.exp_avg`);
+        return [k, v.map((x, i) => (g && Math.abs(g[i]) > 1e-3 * firstMomentMax ? x : 0))] as const;
+      }));
+      expect(maxRelDiff(clear(whole.params), clear(micro.params))).to.be.below(1e-3);
       // ...and the step really changed the weights.
       expect(maxRelDiff(init.params, whole.params)).to.be.above(1e-6);
       await runner.release();

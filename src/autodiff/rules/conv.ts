@@ -39,8 +39,12 @@ function inputGradStride1(ctx: VjpContext, x: Value, w: Value, g: Value): Value 
   wf = reshape(wf, [group * cg, m / group, ...k]);
   const effK = k.map((kk, i) => dilations[i] * (kk - 1));
   const newPads = [...effK.map((e, i) => e - pads[i]), ...effK.map((e, i) => e - pads[i + s])];
-  if (newPads.some((p) => p < 0)) throw new Error(`Conv ${ctx.node.name}: input gradient with padding larger than the kernel`);
-  return ctx.b.node('Conv', [g, wf], { kernel_shape: k, pads: newPads, dilations, strides: Array(s).fill(1), group }, [{ dtype: x.dtype, shape: x.shape }])[0];
+  // Padding wider than the kernel reach (a padded 1x1 conv) made outputs that see no input: the
+  // negative pads crop them from g.
+  const cropped = newPads.some((p) => p < 0)
+    ? slice(g, axes.map((_, i) => Math.max(-newPads[i], 0)), axes.map((a, i) => g.dim(a) - Math.max(-newPads[i + s], 0)), axes)
+    : g;
+  return ctx.b.node('Conv', [cropped, wf], { kernel_shape: k, pads: newPads.map((p) => Math.max(p, 0)), dilations, strides: Array(s).fill(1), group }, [{ dtype: x.dtype, shape: x.shape }])[0];
 }
 
 /** dX for strided convs: the transposed convolution, with output padding to restore x's size. */
