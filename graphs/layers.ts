@@ -133,8 +133,9 @@ export function declareConv(ctx: ModelContext, name: string, d: ConvDecl): ConvW
 export function applyConv(x: Value, w: ConvWeights, opts: ConvOpts = {}): Value {
   const k = w.weight.shape.slice(2).map(Number);
   const plain = (opts.strides ?? []).every((v) => v === 1) && (opts.dilations ?? []).every((v) => v === 1) && (opts.group ?? 1) === 1;
-  // One output channel (the UNet3D's last convs): ORT's Conv is slowest there, see shiftedTapsConv.
-  if (w.weight.dim(0) === 1 && k.some((v) => v > 1) && plain) return shiftedTapsConv(x, w.weight, w.bias, opts);
+  // One output channel from many (the UNet3D's decoder1 32 -> 1 conv): ORT's Conv is slowest
+  // there, see shiftedTapsConv. From one channel (its 1 -> 1 conv) a plain Conv is cheaper.
+  if (w.weight.dim(0) === 1 && w.weight.dim(1) >= 8 && k.some((v) => v > 1) && plain) return shiftedTapsConv(x, w.weight, w.bias, opts);
   return conv(x, w.weight, w.bias, opts);
 }
 

@@ -131,6 +131,7 @@ function flatOffsets(k: number[], d: number[], st: number[], axes: number[]): nu
 function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   const { kernel: k, pads, dilations: d } = geo;
   if (geo.strides.some((v) => v !== 1)) throw new Error('stacked-matmul weight gradient needs stride 1');
+  if (k.every((v) => v === 1)) return weightGradPointwise(x, g, pads);
   const s = x.rank - 2;
   const [c, m, n] = [x.dim(1), g.dim(1), x.shape[0]];
   const out = g.shape.slice(2).map(Number);
@@ -166,6 +167,21 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   // [M*Kg, C*Kx] -> [M, Kg, C, Kx] -> [M, C, Kg, Kx] = [M, C, K]
   const dw = reshape(gx, [m, gOffsets.length, c, xOffsets.length]);
   return reshape(transpose(dw, [0, 2, 1, 3]), [m, c, ...k]);
+}
+
+/**
+ * A 1x1 kernel has one offset: dW = g · x^T over every position. Padding only adds outputs that
+ * see zeros (they add nothing), so g is cropped to the unpadded grid instead of padding x.
+ */
+function weightGradPointwise(x: Value, g: Value, pads: number[]): Value {
+  const s = x.rank - 2;
+  const axes = spatialAxes(g.rank);
+  const inner = pads.some((p) => p !== 0) ? slice(g, pads.slice(0, s), axes.map((a, i) => g.dim(a) - pads[i + s]), axes) : g;
+  const [c, m, n] = [x.dim(1), g.dim(1), x.shape[0]];
+  const per = x.shape.slice(2).reduce((a: number, v) => a * Number(v), 1);
+  const len: Dim = typeof n === 'number' ? n * per : `${n}*${per}`;
+  const flat = (v: Value, ch: number) => reshape(channelsFirst(v), [ch, len]);
+  return reshape(matmul(flat(inner, m), transpose(flat(x, c), [1, 0])), [m, c, ...Array(s).fill(1)]);
 }
 
 /** Grouped convs: group j's weights [M/g, C/g, K] see only its slabs of x and g, stacked along M. */
