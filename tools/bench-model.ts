@@ -4,6 +4,7 @@
  * (T=16, 512x512 super-image), 2 intra-op threads; and one full 3d_unet weak-supervision train
  * step (train_weak + optimizer_weak, batch 1) in a child process, whose peak RSS (VmHWM) is the
  * memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0 s and <= 5 GB.
+ * `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { buildArtifactSet } from '../src/artifacts/build.js';
 import { readCheckpoint } from '../src/artifacts/checkpoint.js';
 import { loadArtifactSet } from '../src/artifacts/load.js';
+import { GraphBuilder } from '../src/onnx/builder.js';
 import { numel } from '../src/onnx/ir.js';
+import { matmul } from '../src/onnx/ops/index.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
 
 const THREADS = 2;
@@ -102,6 +105,36 @@ async function trainStep(setDir: string) {
   };
 }
 
+/** UNet3D forward FLOPs per 1x3x32x112x112 clip (spec 4.1: 35.82 GMACs). */
+const UNET3D_FORWARD_GFLOP = 71.6;
+
+/**
+ * This machine's compute ceiling in the same run: a float32 2048^3 MatMul on the same 2 threads
+ * (MLAS's best case). Dividing the model's FLOPs by it gives the least time any graph of these
+ * ops could take: the forward once for inference, about three times for a train step (forward,
+ * input gradient, weight gradient).
+ */
+async function ceiling() {
+  const n = 2048;
+  const b = new GraphBuilder();
+  b.output(matmul(b.input('a', 'float32', [n, n]), b.input('b', 'float32', [n, n])), 'c');
+  const session = await createSession(b.toGraph('gemm'), { threads: THREADS });
+  const m = tensor('float32', Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000), [n, n]);
+  await session.run({ a: m, b: m });
+  const times: number[] = [];
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t0 = performance.now();
+    await session.run({ a: m, b: m });
+    times.push((performance.now() - t0) / 1000);
+  }
+  const gflops = (2 * n ** 3) / 1e9 / median(times);
+  return {
+    matmulGflops: Number(gflops.toFixed(1)),
+    '3d_unet_inference_floorSeconds': Number((UNET3D_FORWARD_GFLOP / gflops).toFixed(3)),
+    '3d_unet_train_step_floorSeconds': Number(((3 * UNET3D_FORWARD_GFLOP) / gflops).toFixed(3)),
+  };
+}
+
 export async function benchModel(): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-model-'));
   try {
@@ -111,6 +144,8 @@ export async function benchModel(): Promise<object> {
       sets[encoder] = (await buildArtifactSet({ encoder, frames, period: 1, out: join(dir, encoder) })).dir;
     }
     const result: Record<string, unknown> = {};
+    console.error('bench-model: compute ceiling (2048^3 MatMul)');
+    result.ceiling = await ceiling();
     for (const [encoder, setDir] of Object.entries(sets)) {
       console.error(`bench-model: inference ${encoder}`);
       result[`${encoder}_inference`] = await inference(setDir);
