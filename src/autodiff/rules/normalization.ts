@@ -7,6 +7,12 @@ import { add, mul, reduceMean, reduceSum, reciprocal, sqrt, sub } from '../../on
 import { registerVjp, type VjpContext } from '../registry.js';
 import { channelView, spatialAxes } from './util.js';
 
+/** True where input i is a constant of all ones (an InstanceNorm without affine parameters). */
+function isConstantOnes(ctx: VjpContext, i: number): boolean {
+  const t = ctx.b.initializers.get(ctx.node.inputs[i]);
+  return t !== undefined && Array.from(t.data as ArrayLike<number>).every((v) => v === 1);
+}
+
 function normGrad(ctx: VjpContext, reduceAxes: number[]): (Value | null)[] {
   const [x, scale] = ctx.inputs as Value[];
   const g = ctx.gradOutputs[0]!;
@@ -14,15 +20,16 @@ function normGrad(ctx: VjpContext, reduceAxes: number[]): (Value | null)[] {
   const mean = reduceMean(x, reduceAxes);
   const centred = sub(x, mean);
   const rstd = reciprocal(sqrt(add(reduceMean(mul(centred, centred), reduceAxes), eps)));
-  const xHat = mul(centred, rstd);
   const notChannel = [0, ...spatialAxes(x.rank)];
-  const gy = mul(g, channelView(scale, x.rank));
+  const gy = isConstantOnes(ctx, 1) ? g : mul(g, channelView(scale, x.rank));
+  // The formula above with x_hat = centred * rstd folded into per-channel factors, so only
+  // centred is a full-size temporary: dx = rstd * (gy - mean(gy) - centred * rstd^2 * mean(gy * centred)).
   const dx = ctx.needs[0]
-    ? mul(rstd, sub(sub(gy, reduceMean(gy, reduceAxes)), mul(xHat, reduceMean(mul(gy, xHat), reduceAxes))))
+    ? mul(sub(gy, add(mul(centred, mul(mul(rstd, rstd), reduceMean(mul(gy, centred), reduceAxes))), reduceMean(gy, reduceAxes))), rstd)
     : null;
   return [
     dx,
-    ctx.needs[1] ? reduceSum(mul(g, xHat), notChannel, false) : null,
+    ctx.needs[1] ? reduceSum(mul(g, mul(centred, rstd)), notChannel, false) : null,
     ctx.needs[2] ? reduceSum(g, notChannel, false) : null,
     null,
     null,
