@@ -10,6 +10,7 @@ layout: input (N, 3, H, W, T), kernels over (H, W, T)), loads a checkpoint.safet
 Usage: /usr/bin/python3 tools/torch-baseline/export_unet3d.py ARTIFACT_DIR OUT_DIR
 """
 import json
+import os
 import struct
 import sys
 
@@ -103,6 +104,7 @@ class UNet3D(nn.Module):
 
 
 def main(artifacts, out):
+    os.makedirs(out, exist_ok=True)
     manifest = json.load(open(f'{artifacts}/manifest.json'))
     m = manifest['model']
     model = UNet3D(UNITS[m['encoder']]).eval()
