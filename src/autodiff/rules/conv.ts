@@ -3,8 +3,9 @@
 // Strided convs (2D ResNet encoders only) fall back to ConvTranspose for dX.
 // The weight gradient has two exact forms (tools/bench-conv.ts measures them):
 //  - 'stacked-matmul' (stride 1 only): one MatMul of shifted copies of x and g (below); about
-//    1.3-1.5x the forward conv on 1x16x32x112x112 (2 threads), never clearly slower than
-//    batch-conv on any UNet3D level (a tie at 2x7x7, where both are a few ms);
+//    1.3-1.7x the forward conv on 1x16x32x112x112 (2 threads), never clearly slower than
+//    batch-conv on any UNet3D level (a tie at 2x7x7, where both are a few ms); for a 1x1 kernel
+//    it needs no copies at all (weightGradPointwise);
 //  - 'batch-conv' (any stride): a Conv with batch and channel axes swapped and g as the kernel,
 //    about 3-4x the forward: ORT's N-d im2col for a 32x112x112 kernel is slow.
 // Rule: stacked-matmul for stride 1, batch-conv for strided convs. UNILVSEG_CONV_DW_FORM=batch-conv
