@@ -118,8 +118,11 @@ def main(artifacts, out):
     x = torch.from_numpy(((raw / 255 - mean) / std).transpose(0, 4, 2, 3, 1).copy())  # (N, 3, H, W, T)
     with torch.no_grad():
         logits = model(x)[:, 0].permute(0, 3, 1, 2).contiguous()  # (N, T, H, W)
-    torch.onnx.export(model, x, f'{out}/torch_unet3d.onnx', opset_version=17, input_names=['x'], output_names=['logits'],
-                      dynamic_axes={'x': {0: 'N'}, 'logits': {0: 'N'}})
+    args = dict(opset_version=17, input_names=['x'], output_names=['logits'], dynamic_axes={'x': {0: 'N'}, 'logits': {0: 'N'}})
+    try:  # PyTorch >= 2.5 defaults to the dynamo exporter; keep the TorchScript one the targets were set with
+        torch.onnx.export(model, x, f'{out}/torch_unet3d.onnx', dynamo=False, **args)
+    except TypeError:  # PyTorch 1.x has no `dynamo` argument
+        torch.onnx.export(model, x, f'{out}/torch_unet3d.onnx', **args)
     flat = logits.numpy().ravel()
     json.dump({'encoder': m['encoder'], 'shape': list(logits.shape), 'sum': float(flat.astype(np.float64).sum()),
                'absSum': float(np.abs(flat).astype(np.float64).sum()), 'first': flat[:8].tolist()}, open(f'{out}/reference.json', 'w'))
