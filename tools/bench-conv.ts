@@ -17,6 +17,7 @@ import { numel } from '../src/onnx/ir.js';
 import * as op from '../src/onnx/ops/index.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
 import { Rng } from '../src/util/rng.js';
+import { median } from './bench-common.js';
 
 export interface BenchConvOptions {
   runs?: number;
@@ -68,7 +69,6 @@ function graphs(shape: number[]): Record<string, { build: Build; inputs: Record<
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 export async function benchConv(opts: BenchConvOptions = {}): Promise<Record<string, number>> {

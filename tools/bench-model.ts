@@ -2,8 +2,8 @@
  * Model benchmarks (`npm run bench` section `model`, or `node dist/tools/bench-model.js`):
  * seconds per clip of model.onnx for 3d_unet, 3d_unet_small (1x32x112x112) and si_resnet34_unet
  * (T=16, 512x512 super-image), 2 intra-op threads; and the full 3d_unet weak-supervision train
- * step (train_weak + optimizer_weak, batch 1, median of 3 after 2 warm-ups) in a child process, whose peak RSS (VmHWM) is the
- * memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0 s and <= 5 GB.
+ * step (train_weak + optimizer_weak, batch 1, median of 3 after 2 warm-ups) in a child process,
+ * whose peak RSS (VmHWM) is the memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0 s and <= 5 GB.
  * `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,15 +18,11 @@ import { GraphBuilder } from '../src/onnx/builder.js';
 import { numel } from '../src/onnx/ir.js';
 import { matmul } from '../src/onnx/ops/index.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
+import { median, syntheticClip as clip } from './bench-common.js';
 
 const THREADS = 2;
 const RUNS = 3;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function clip(frames: number, size: number): Uint8Array {
-  return Uint8Array.from({ length: frames * size * size * 3 }, (_, i) => (i * 2654435761) >>> 24);
-}
 
 async function inference(setDir: string) {
   const set = loadArtifactSet(setDir);

@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadArtifactSet } from '../../src/artifacts/load.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
+import { median, syntheticClip } from '../bench-common.js';
 
 async function main(setDir: string, torchDir: string, runs: number) {
   const set = loadArtifactSet(setDir);
   const { frames: T, size: S, mean, std } = set.manifest.model;
-  const raw = Uint8Array.from({ length: T * S * S * 3 }, (_, i) => Number((BigInt(i) * 2654435761n) % 2n ** 32n) >>> 24);
+  const raw = syntheticClip(T, S);
   // The torch export takes the normalised clip in upstream layout (N, 3, H, W, T).
   const x = new Float32Array(raw.length);
   for (let t = 0; t < T; t++) for (let h = 0; h < S; h++) for (let w = 0; w < S; w++) for (let c = 0; c < 3; c++)
@@ -40,7 +41,6 @@ async function main(setDir: string, torchDir: string, runs: number) {
     await theirs.run(theirFeeds);
     times.torchExport.push((performance.now() - t0) / 1000);
   }
-  const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
   const [o, e] = [median(times.ours), median(times.torchExport)];
   console.log(JSON.stringify({
     encoder: set.manifest.model.encoder,

@@ -10,7 +10,7 @@
 //    about 3-4x the forward: ORT's N-d im2col for a 32x112x112 kernel is slow.
 // Rule: stacked-matmul for stride 1, batch-conv for strided convs. UNILVSEG_CONV_DW_FORM=batch-conv
 // or =stacked-matmul forces a form (tests, benchmarks; stacked-matmul still needs stride 1).
-import type { Dim } from '../../onnx/ir.js';
+import { numel, type Dim } from '../../onnx/ir.js';
 import type { Value } from '../../onnx/builder.js';
 import { concat, matmul, pad, reduceSum, reshape, slice, transpose, unsqueeze } from '../../onnx/ops/index.js';
 import { registerVjp, type VjpContext } from '../registry.js';
@@ -141,9 +141,8 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   const st = padded.map((_, i) => padded.slice(i + 1).reduce((a, v) => a * v, 1));
   const vol = st[0] * padded[0];
   const lastG = out.reduce((a, o, i) => a + (o - 1) * st[i], 0);
-  const prod = (xs: number[]) => xs.reduce((a, v) => a * v, 1);
   let j = 0;
-  for (let i = 1; i <= s; i++) if (m * prod(k.slice(0, i)) + c * prod(k.slice(i)) < m * prod(k.slice(0, j)) + c * prod(k.slice(j))) j = i;
+  for (let i = 1; i <= s; i++) if (m * numel(k.slice(0, i)) + c * numel(k.slice(i)) < m * numel(k.slice(0, j)) + c * numel(k.slice(j))) j = i;
   const gOffsets = flatOffsets(k, d, st, Array.from({ length: j }, (_, i) => i));
   const xOffsets = flatOffsets(k, d, st, Array.from({ length: s - j }, (_, i) => i + j));
   const maxG = gOffsets[gOffsets.length - 1];
@@ -179,7 +178,7 @@ function weightGradPointwise(x: Value, g: Value, pads: number[]): Value {
   const axes = spatialAxes(g.rank);
   const inner = pads.some((p) => p !== 0) ? slice(g, pads.slice(0, s), axes.map((a, i) => g.dim(a) - pads[i + s]), axes) : g;
   const [c, m, n] = [x.dim(1), g.dim(1), x.shape[0]];
-  const per = x.shape.slice(2).reduce((a: number, v) => a * Number(v), 1);
+  const per = numel(x.shape.slice(2).map(Number));
   const len: Dim = typeof n === 'number' ? n * per : `${n}*${per}`;
   const flat = (v: Value, ch: number) => reshape(channelsFirst(v), [ch, len]);
   return reshape(matmul(flat(inner, m), transpose(flat(x, c), [1, 0])), [m, c, ...Array(s).fill(1)]);

@@ -1,15 +1,14 @@
-// A convolution with very few output channels (the UNet3D's last 32 -> 1 and 1 -> 1 convs) runs
+// A convolution with very few output channels (the full UNet3D's last 32 -> 1 conv) runs
 // at ~8 GFLOP/s in ORT's Conv, a tenth of its rate for 16 outputs: the im2col GEMM has one row.
 // Turned around, the same sum is one 1x1 Conv to K*Cout channels (one per kernel tap, a GEMM with
 // K*Cout rows) and a sum of K shifted single-tap maps; on the zero-padded grid flattened to one
 // axis every shift is a contiguous flat offset, so each tap is one Split piece and one Slice.
 // About 2x faster than Conv for 32 -> 1 at 1x32x32x112x112, equal to ~5e-6 (summation order).
 import type { Value } from '../builder.js';
+import { numel } from '../ir.js';
 import { fillConvOpts, type ConvOpts } from './nn.js';
 import { add, sum } from './elementwise.js';
 import { pad, reshape, slice, split, transpose } from './shape.js';
-
-const prod = (xs: number[]) => xs.reduce((a, v) => a * v, 1);
 
 /** Conv(x, w, bias) for stride 1, dilation 1, group 1, computed as a sum of shifted taps. */
 export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: ConvOpts = {}): Value {
@@ -20,10 +19,10 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
   const [cout, cin] = [w.dim(0), w.dim(1)];
   if (x.dim(1) !== cin) throw new Error(`shiftedTapsConv ${w.name}: input has ${x.dim(1)} channels, weight expects ${cin}`);
   const k = w.shape.slice(2).map(Number);
-  const taps = prod(k);
+  const taps = numel(k);
   const padded = k.map((_, i) => x.dim(2 + i) + o.pads[i] + o.pads[i + s]);
   const out = padded.map((p, i) => p - k[i] + 1);
-  const st = padded.map((_, i) => prod(padded.slice(i + 1)));
+  const st = padded.map((_, i) => numel(padded.slice(i + 1)));
   const n = x.shape[0];
   // Flat positions covering every output (its top-left corner on the padded grid).
   const len = out.reduce((a, v, i) => a + (v - 1) * st[i], 0) + 1;
@@ -34,9 +33,9 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
   const z = x.b.node('Conv', [x, perTap], { kernel_shape: k.map(() => 1), pads: o.pads, strides: o.strides, dilations: o.dilations, group: 1 }, [
     { dtype: x.dtype, shape: [n, taps * cout, ...padded] },
   ])[0];
-  const pieces = split(reshape(z, [n, taps * cout, prod(padded)]), 1, Array(taps).fill(cout));
+  const pieces = split(reshape(z, [n, taps * cout, numel(padded)]), 1, Array(taps).fill(cout));
   const shifted = pieces.map((piece, tap) => {
-    const offset = k.reduce((a, kk, i) => a + (Math.floor(tap / prod(k.slice(i + 1))) % kk) * st[i], 0);
+    const offset = k.reduce((a, kk, i) => a + (Math.floor(tap / numel(k.slice(i + 1))) % kk) * st[i], 0);
     return slice(piece, [offset], [offset + len], [2]);
   });
   // Back from flat positions to [N, Cout, out..]: pad to whole rows of the padded grid, cut.
