@@ -3,7 +3,19 @@
 // them like PyTorch does), then computes with the returned Values.
 import { GraphBuilder, Value } from '../src/onnx/builder.js';
 import {
-  add, batchNormInference, cast, conv, div, instanceNorm, mul, reduceMean, reshape, shiftedTapsConv, sub, transpose, type ConvOpts,
+  add,
+  batchNormInference,
+  cast,
+  conv,
+  div,
+  instanceNorm,
+  mul,
+  reduceMean,
+  reshape,
+  shiftedTapsConv,
+  sub,
+  transpose,
+  type ConvOpts,
 } from '../src/onnx/ops/index.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -11,7 +23,8 @@ import { Rng } from '../src/util/rng.js';
 export type ParamKind = 'param' | 'buffer';
 
 /** How PyTorch (or the library upstream uses) initialises a tensor. */
-export type InitSpec = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
+export type InitSpec =
+  { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
 
 export interface ParamSpec {
   /** upstream state-dict name without the Lightning `model.` prefix */
@@ -36,7 +49,8 @@ export function initializerSource(values: ReadonlyMap<string, Float32Array>): Pa
     const data = values.get(spec.name);
     if (!data) throw new Error(`no value for parameter ${spec.name}`);
     const n = spec.shape.reduce((a, c) => a * c, 1);
-    if (data.length !== n) throw new Error(`parameter ${spec.name}: ${data.length} values, shape [${spec.shape}] needs ${n}`);
+    if (data.length !== n)
+      throw new Error(`parameter ${spec.name}: ${data.length} values, shape [${spec.shape}] needs ${n}`);
     return b.initializer(spec.name, { dtype: 'float32', dims: spec.shape, data });
   };
 }
@@ -72,7 +86,8 @@ export function initialValues(specs: readonly ParamSpec[], seed: number): Map<st
     const data = new Float32Array(n);
     const init = s.init;
     if (init.kind === 'const') data.fill(init.value);
-    else if (init.kind === 'uniform') for (let i = 0; i < n; i++) data[i] = rng.range(-init.bound, init.bound);
+    else if (init.kind === 'uniform')
+      for (let i = 0; i < n; i++) data[i] = rng.range(-init.bound, init.bound);
     else for (let i = 0; i < n; i++) data[i] = rng.normal() * init.std;
     out.set(s.name, data);
   }
@@ -120,24 +135,39 @@ export function declareConv(ctx: ModelContext, name: string, d: ConvDecl): ConvW
   const upstreamShape = shape.map((_, i) => shape[perm.indexOf(i)]);
   const defaultBound = { kind: 'uniform' as const, bound: 1 / Math.sqrt(fanIn) };
   const weight = ctx.param({
-    name: `${name}.weight`, kind: 'param', shape, upstreamShape, permutation: perm,
+    name: `${name}.weight`,
+    kind: 'param',
+    shape,
+    upstreamShape,
+    permutation: perm,
     init: d.weightInit ? d.weightInit(fanIn, fanOut) : defaultBound,
   });
   const cout = d.cout;
   const bias = d.bias
-    ? ctx.param({ name: `${name}.bias`, kind: 'param', shape: [cout], upstreamShape: [cout], permutation: [0], init: d.biasInit ? d.biasInit(fanIn) : defaultBound })
+    ? ctx.param({
+        name: `${name}.bias`,
+        kind: 'param',
+        shape: [cout],
+        upstreamShape: [cout],
+        permutation: [0],
+        init: d.biasInit ? d.biasInit(fanIn) : defaultBound,
+      })
     : null;
   return { weight, bias };
 }
 
 export function applyConv(x: Value, w: ConvWeights, opts: ConvOpts = {}): Value {
   const k = w.weight.shape.slice(2).map(Number);
-  const plain = (opts.strides ?? []).every((v) => v === 1) && (opts.dilations ?? []).every((v) => v === 1) && (opts.group ?? 1) === 1;
+  const plain =
+    (opts.strides ?? []).every((v) => v === 1) &&
+    (opts.dilations ?? []).every((v) => v === 1) &&
+    (opts.group ?? 1) === 1;
   // One output channel from many (the full UNet3D's decoder1 32 -> 1 conv): ORT's Conv is slowest
   // there, see shiftedTapsConv. Its 27-channel intermediate costs more than it saves from fewer
   // inputs: measured (batch 4, T=16) at width 0.25 (8 -> 1) plain Conv was 10-12% faster for
   // inference and training, at 0.5 (16 -> 1) a tie; at 32 -> 1 the taps halve the forward conv.
-  if (w.weight.dim(0) === 1 && w.weight.dim(1) >= 32 && k.some((v) => v > 1) && plain) return shiftedTapsConv(x, w.weight, w.bias, opts);
+  if (w.weight.dim(0) === 1 && w.weight.dim(1) >= 32 && k.some((v) => v > 1) && plain)
+    return shiftedTapsConv(x, w.weight, w.bias, opts);
   return conv(x, w.weight, w.bias, opts);
 }
 
@@ -156,8 +186,21 @@ export interface BatchNormWeights {
 
 export function declareBatchNorm(ctx: ModelContext, name: string, c: number): BatchNormWeights {
   const vec = (suffix: string, kind: ParamKind, value: number) =>
-    ctx.param({ name: `${name}.${suffix}`, kind, shape: [c], upstreamShape: [c], permutation: [0], init: { kind: 'const', value } });
-  return { name, weight: vec('weight', 'param', 1), bias: vec('bias', 'param', 0), runningMean: vec('running_mean', 'buffer', 0), runningVar: vec('running_var', 'buffer', 1) };
+    ctx.param({
+      name: `${name}.${suffix}`,
+      kind,
+      shape: [c],
+      upstreamShape: [c],
+      permutation: [0],
+      init: { kind: 'const', value },
+    });
+  return {
+    name,
+    weight: vec('weight', 'param', 1),
+    bias: vec('bias', 'param', 0),
+    runningMean: vec('running_mean', 'buffer', 0),
+    runningVar: vec('running_var', 'buffer', 1),
+  };
 }
 
 /** PyTorch's BatchNorm momentum: running = (1 - m) * running + m * batch. */
@@ -198,7 +241,10 @@ export function applyBatchNorm(ctx: ModelContext, bn: BatchNormWeights, x: Value
     const unbiased = mul(biasedVar, div(perChannel, sub(perChannel, 1)));
     const newMean = add(mul(bn.runningMean, 1 - BN_MOMENTUM), mul(reshape(mean, [c]), BN_MOMENTUM));
     const newVar = add(mul(bn.runningVar, 1 - BN_MOMENTUM), mul(unbiased, BN_MOMENTUM));
-    ctx.runningStats.push({ name: `${bn.name}.running_mean.new`, value: newMean }, { name: `${bn.name}.running_var.new`, value: newVar });
+    ctx.runningStats.push(
+      { name: `${bn.name}.running_mean.new`, value: newMean },
+      { name: `${bn.name}.running_var.new`, value: newVar },
+    );
   });
   return y;
 }

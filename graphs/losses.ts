@@ -1,6 +1,17 @@
 // Losses and metrics of the upstream training modules, as graph ops (spec 2.1, 3.2, 3.3).
 import type { Value } from '../src/onnx/builder.js';
-import { add, cast, div, greater, max, mul, reduceMean, reduceSum, sigmoid, sub } from '../src/onnx/ops/index.js';
+import {
+  add,
+  cast,
+  div,
+  greater,
+  max,
+  mul,
+  reduceMean,
+  reduceSum,
+  sigmoid,
+  sub,
+} from '../src/onnx/ops/index.js';
 
 const allAxes = (v: Value) => v.shape.map((_, i) => i);
 const total = (v: Value) => reduceSum(v, allAxes(v), false);

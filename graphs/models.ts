@@ -4,7 +4,15 @@
 import { GraphBuilder, type Value } from '../src/onnx/builder.js';
 import { reshape, slice } from '../src/onnx/ops/index.js';
 import { ModelContext, inputSource, type ParamSpec } from './layers.js';
-import { channelsFirst, gridSide, normalise, padFrames, tileSuperImage, untileSuperImage, type Normalisation } from './preprocess.js';
+import {
+  channelsFirst,
+  gridSide,
+  normalise,
+  padFrames,
+  tileSuperImage,
+  untileSuperImage,
+  type Normalisation,
+} from './preprocess.js';
 import { RESNET_UNET_STRIDE, resnetUnet, type ResNetName } from './resnet-unet.js';
 import { UNET3D_STRIDE, unet3d, type UNet3DName } from './unet3d.js';
 
@@ -49,14 +57,23 @@ function check(ok: boolean, message: string): void {
 /** Validates the configuration (sizes against the model's stride) and returns the model. */
 export function createModel(cfg: ModelConfig): SegModel {
   check(isEncoder(cfg.encoder), `unknown encoder "${cfg.encoder}" (known: ${ENCODERS.join(', ')})`);
-  check(Number.isInteger(cfg.frames) && cfg.frames > 0, `frames must be a positive integer (got ${cfg.frames})`);
+  check(
+    Number.isInteger(cfg.frames) && cfg.frames > 0,
+    `frames must be a positive integer (got ${cfg.frames})`,
+  );
   check(Number.isInteger(cfg.size) && cfg.size > 0, `size must be a positive integer (got ${cfg.size})`);
   check(cfg.widthMult > 0 && cfg.widthMult <= 1, `width_mult must be in (0, 1] (got ${cfg.widthMult})`);
-  check(cfg.mean.length === 3 && cfg.std.length === 3 && cfg.std.every((s) => s > 0), 'mean and std need 3 values each, std > 0');
+  check(
+    cfg.mean.length === 3 && cfg.std.length === 3 && cfg.std.every((s) => s > 0),
+    'mean and std need 3 values each, std > 0',
+  );
   const norm = { mean: cfg.mean, std: cfg.std };
   if (cfg.encoder === '3d_unet' || cfg.encoder === '3d_unet_small') {
     const s = UNET3D_STRIDE;
-    check(cfg.frames % s === 0 && cfg.size % s === 0, `${cfg.encoder} needs frames, height and width divisible by ${s} (got T=${cfg.frames}, H=W=${cfg.size})`);
+    check(
+      cfg.frames % s === 0 && cfg.size % s === 0,
+      `${cfg.encoder} needs frames, height and width divisible by ${s} (got T=${cfg.frames}, H=W=${cfg.size})`,
+    );
     const name: UNet3DName = cfg.encoder;
     return {
       config: cfg,
@@ -69,7 +86,10 @@ export function createModel(cfg: ModelConfig): SegModel {
   const n = gridSide(cfg.frames);
   const tile = tileSide(cfg);
   check(tile >= cfg.size, `tile ${tile} is smaller than the frame size ${cfg.size}`);
-  check((n * tile) % RESNET_UNET_STRIDE === 0, `${cfg.encoder} needs a super-image side divisible by ${RESNET_UNET_STRIDE} (got ${n} x ${tile} = ${n * tile}); choose another --tile`);
+  check(
+    (n * tile) % RESNET_UNET_STRIDE === 0,
+    `${cfg.encoder} needs a super-image side divisible by ${RESNET_UNET_STRIDE} (got ${n} x ${tile} = ${n * tile}); choose another --tile`,
+  );
   const encoder: ResNetName = cfg.encoder === 'si_resnet34_unet' ? 'resnet34' : 'resnet18';
   return {
     config: { ...cfg, tile },

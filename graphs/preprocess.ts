@@ -26,8 +26,18 @@ export function rawFloat(frames: Value): Value {
  */
 export function normalise(raw: Value, n: Normalisation): Value {
   const b = raw.b;
-  const scale = b.constant(Float32Array.from(n.std, (s) => 1 / (255 * s)), 'float32', [3], 'norm_scale');
-  const shift = b.constant(Float32Array.from(n.mean, (m, i) => -m / n.std[i]), 'float32', [3], 'norm_shift');
+  const scale = b.constant(
+    Float32Array.from(n.std, (s) => 1 / (255 * s)),
+    'float32',
+    [3],
+    'norm_scale',
+  );
+  const shift = b.constant(
+    Float32Array.from(n.mean, (m, i) => -m / n.std[i]),
+    'float32',
+    [3],
+    'norm_shift',
+  );
   return add(mul(raw, scale), shift);
 }
 
@@ -68,6 +78,9 @@ export function untileSuperImage(x: Value, frames: number, tile: number): Value 
 
 export function gridSide(frames: number): number {
   const n = Math.round(Math.sqrt(frames));
-  if (n * n !== frames) throw new Error(`super-image models need a perfect-square number of frames (got ${frames}: try 9, 16 or 25)`);
+  if (n * n !== frames)
+    throw new Error(
+      `super-image models need a perfect-square number of frames (got ${frames}: try 9, 16 or 25)`,
+    );
   return n;
 }

@@ -5,8 +5,16 @@
 import type { Value } from '../src/onnx/builder.js';
 import { add, concat, maxPool, relu, resizeNearest } from '../src/onnx/ops/index.js';
 import {
-  applyBatchNorm, applyConv, declareBatchNorm, declareConv, samePads, scaled,
-  type BatchNormWeights, type ConvWeights, type InitSpec, type ModelContext,
+  applyBatchNorm,
+  applyConv,
+  declareBatchNorm,
+  declareConv,
+  samePads,
+  scaled,
+  type BatchNormWeights,
+  type ConvWeights,
+  type InitSpec,
+  type ModelContext,
 } from './layers.js';
 
 export const RESNET_BLOCKS = { resnet18: [2, 2, 2, 2], resnet34: [3, 4, 6, 3] } as const;
@@ -16,9 +24,15 @@ const DECODER_CHANNELS = [256, 128, 64, 32, 16];
 /** Input sides must be multiples of this (encoder depth 5). */
 export const RESNET_UNET_STRIDE = 32;
 
-const kaimingNormalFanOut = (_fanIn: number, fanOut: number): InitSpec => ({ kind: 'normal', std: Math.sqrt(2 / fanOut) });
+const kaimingNormalFanOut = (_fanIn: number, fanOut: number): InitSpec => ({
+  kind: 'normal',
+  std: Math.sqrt(2 / fanOut),
+});
 const kaimingUniformFanIn = (fanIn: number): InitSpec => ({ kind: 'uniform', bound: Math.sqrt(6 / fanIn) });
-const xavierUniform = (fanIn: number, fanOut: number): InitSpec => ({ kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) });
+const xavierUniform = (fanIn: number, fanOut: number): InitSpec => ({
+  kind: 'uniform',
+  bound: Math.sqrt(6 / (fanIn + fanOut)),
+});
 const zero = (): InitSpec => ({ kind: 'const', value: 0 });
 
 interface ConvBn {
@@ -26,8 +40,21 @@ interface ConvBn {
   bn: BatchNormWeights;
 }
 
-function declareEncoderConv(ctx: ModelContext, name: string, cin: number, cout: number, k: number): ConvWeights {
-  return declareConv(ctx, name, { kind: 'conv', cin, cout, kernel: [k, k], bias: false, weightInit: kaimingNormalFanOut });
+function declareEncoderConv(
+  ctx: ModelContext,
+  name: string,
+  cin: number,
+  cout: number,
+  k: number,
+): ConvWeights {
+  return declareConv(ctx, name, {
+    kind: 'conv',
+    cin,
+    cout,
+    kernel: [k, k],
+    bias: false,
+    weightInit: kaimingNormalFanOut,
+  });
 }
 
 interface BasicBlock {
@@ -39,15 +66,25 @@ interface BasicBlock {
   stride: number;
 }
 
-function declareBasicBlock(ctx: ModelContext, name: string, cin: number, cout: number, stride: number): BasicBlock {
+function declareBasicBlock(
+  ctx: ModelContext,
+  name: string,
+  cin: number,
+  cout: number,
+  stride: number,
+): BasicBlock {
   return {
     conv1: declareEncoderConv(ctx, `${name}.conv1`, cin, cout, 3),
     bn1: declareBatchNorm(ctx, `${name}.bn1`, cout),
     conv2: declareEncoderConv(ctx, `${name}.conv2`, cout, cout, 3),
     bn2: declareBatchNorm(ctx, `${name}.bn2`, cout),
-    downsample: stride !== 1 || cin !== cout
-      ? { conv: declareEncoderConv(ctx, `${name}.downsample.0`, cin, cout, 1), bn: declareBatchNorm(ctx, `${name}.downsample.1`, cout) }
-      : null,
+    downsample:
+      stride !== 1 || cin !== cout
+        ? {
+            conv: declareEncoderConv(ctx, `${name}.downsample.0`, cin, cout, 1),
+            bn: declareBatchNorm(ctx, `${name}.downsample.1`, cout),
+          }
+        : null,
     stride,
   };
 }
@@ -56,14 +93,23 @@ function basicBlock(ctx: ModelContext, x: Value, w: BasicBlock): Value {
   const s = [w.stride, w.stride];
   let y = relu(applyBatchNorm(ctx, w.bn1, applyConv(x, w.conv1, { strides: s, pads: samePads(2, 3) })));
   y = applyBatchNorm(ctx, w.bn2, applyConv(y, w.conv2, { pads: samePads(2, 3) }));
-  const shortcut = w.downsample ? applyBatchNorm(ctx, w.downsample.bn, applyConv(x, w.downsample.conv, { strides: s })) : x;
+  const shortcut = w.downsample
+    ? applyBatchNorm(ctx, w.downsample.bn, applyConv(x, w.downsample.conv, { strides: s }))
+    : x;
   return relu(add(y, shortcut));
 }
 
 /** smp Conv2dReLU(use_batchnorm=True): Conv3x3 without bias (`.0`), BatchNorm (`.1`), ReLU. */
 function declareDecoderConv(ctx: ModelContext, name: string, cin: number, cout: number): ConvBn {
   return {
-    conv: declareConv(ctx, `${name}.0`, { kind: 'conv', cin, cout, kernel: [3, 3], bias: false, weightInit: kaimingUniformFanIn }),
+    conv: declareConv(ctx, `${name}.0`, {
+      kind: 'conv',
+      cin,
+      cout,
+      kernel: [3, 3],
+      bias: false,
+      weightInit: kaimingUniformFanIn,
+    }),
     bn: declareBatchNorm(ctx, `${name}.1`, cout),
   };
 }
@@ -77,10 +123,19 @@ export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, wid
   const b = ctx.b;
   const stage = STAGE_CHANNELS.map((c) => scaled(c, widthMult));
   const dec = DECODER_CHANNELS.map((c) => scaled(c, widthMult));
-  const stem = { conv: declareEncoderConv(ctx, 'encoder.conv1', 3, stage[0], 7), bn: declareBatchNorm(ctx, 'encoder.bn1', stage[0]) };
+  const stem = {
+    conv: declareEncoderConv(ctx, 'encoder.conv1', 3, stage[0], 7),
+    bn: declareBatchNorm(ctx, 'encoder.bn1', stage[0]),
+  };
   const layers = RESNET_BLOCKS[encoder].map((n, i) =>
     Array.from({ length: n }, (_, k) =>
-      declareBasicBlock(ctx, `encoder.layer${i + 1}.${k}`, k === 0 ? stage[Math.max(0, i - 1)] : stage[i], stage[i], k === 0 && i > 0 ? 2 : 1),
+      declareBasicBlock(
+        ctx,
+        `encoder.layer${i + 1}.${k}`,
+        k === 0 ? stage[Math.max(0, i - 1)] : stage[i],
+        stage[i],
+        k === 0 && i > 0 ? 2 : 1,
+      ),
     ),
   );
   // Encoder features from fine to coarse: stem (1/2), layer1 (1/4) .. layer4 (1/32).
@@ -92,11 +147,19 @@ export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, wid
     conv2: declareDecoderConv(ctx, `decoder.blocks.${i}.conv2`, cout, cout),
   }));
   const head = declareConv(ctx, 'segmentation_head.0', {
-    kind: 'conv', cin: dec[4], cout: 1, kernel: [3, 3], bias: true, weightInit: xavierUniform, biasInit: zero,
+    kind: 'conv',
+    cin: dec[4],
+    cout: 1,
+    kernel: [3, 3],
+    bias: true,
+    weightInit: xavierUniform,
+    biasInit: zero,
   });
 
   const features: Value[] = [];
-  let h = b.scope('encoder.stem', () => relu(applyBatchNorm(ctx, stem.bn, applyConv(x, stem.conv, { strides: [2, 2], pads: samePads(2, 7) }))));
+  let h = b.scope('encoder.stem', () =>
+    relu(applyBatchNorm(ctx, stem.bn, applyConv(x, stem.conv, { strides: [2, 2], pads: samePads(2, 7) }))),
+  );
   features.push(h);
   h = maxPool(h, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
   layers.forEach((blocksOfLayer, i) => {

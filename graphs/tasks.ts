@@ -24,7 +24,11 @@ function framesInput(b: GraphBuilder, model: SegModel): Value {
 }
 
 /** `frames` uint8 [N, T, H, W, 3] -> `logits` float32 [N, T, H, W], weights as initializers. */
-export function inferenceGraph(model: SegModel, weights: ReadonlyMap<string, Float32Array>, metadata: Record<string, string>): Graph {
+export function inferenceGraph(
+  model: SegModel,
+  weights: ReadonlyMap<string, Float32Array>,
+  metadata: Record<string, string>,
+): Graph {
   const b = new GraphBuilder();
   const ctx = new ModelContext(b, initializerSource(weights), false);
   const logits = model.toFrames(model.forward(ctx, model.prepare(rawFloat(framesInput(b, model)))));
@@ -92,7 +96,9 @@ export function weakGraph(model: SegModel, mode: TaskMode): TaskGraph {
     return reshape(gatherElements(logits, idx, 1), ['N', size, size]);
   });
   const sums = b.scope('dice_sums', () => diceParts(traced, mask));
-  const others = othersIn ? { intersection: othersIn[0], cardinality: othersIn[1], positives: othersIn[2] } : undefined;
+  const others = othersIn
+    ? { intersection: othersIn[0], cardinality: othersIn[1], positives: othersIn[2] }
+    : undefined;
   const loss = b.scope('loss', () => diceLossFromParts(sums, others));
   const counts = b.scope('counts', () => diceCounts(traced, mask));
   b.output(loss, 'loss');

@@ -26,19 +26,41 @@ interface ResidualUnit {
 }
 
 function declareSlope(ctx: ModelContext, name: string): Value {
-  return ctx.param({ name: `${name}.adn.A.weight`, kind: 'param', shape: [1], upstreamShape: [1], permutation: [0], init: { kind: 'const', value: 0.25 } });
+  return ctx.param({
+    name: `${name}.adn.A.weight`,
+    kind: 'param',
+    shape: [1],
+    upstreamShape: [1],
+    permutation: [0],
+    init: { kind: 'const', value: 0.25 },
+  });
 }
 
-function declareConvUnit(ctx: ModelContext, name: string, cin: number, cout: number, convOnly: boolean): ConvUnit {
+function declareConvUnit(
+  ctx: ModelContext,
+  name: string,
+  cin: number,
+  cout: number,
+  convOnly: boolean,
+): ConvUnit {
   const conv = declareConv(ctx, `${name}.conv`, { kind: 'conv', cin, cout, kernel: [3, 3, 3], bias: true });
   return { conv, slope: convOnly ? null : declareSlope(ctx, name) };
 }
 
-function declareResidualUnit(ctx: ModelContext, name: string, cin: number, cout: number, lastConvOnly = false): ResidualUnit {
+function declareResidualUnit(
+  ctx: ModelContext,
+  name: string,
+  cin: number,
+  cout: number,
+  lastConvOnly = false,
+): ResidualUnit {
   return {
     unit0: declareConvUnit(ctx, `${name}.conv.unit0`, cin, cout, false),
     unit1: declareConvUnit(ctx, `${name}.conv.unit1`, cout, cout, lastConvOnly),
-    residual: cin === cout ? null : declareConv(ctx, `${name}.residual`, { kind: 'conv', cin, cout, kernel: [1, 1, 1], bias: true }),
+    residual:
+      cin === cout
+        ? null
+        : declareConv(ctx, `${name}.residual`, { kind: 'conv', cin, cout, kernel: [1, 1, 1], bias: true }),
   };
 }
 
@@ -46,7 +68,11 @@ function declareResidualUnit(ctx: ModelContext, name: string, cin: number, cout:
 function instanceNormPlain(x: Value): Value {
   const c = x.dim(1);
   const b = x.b;
-  return instanceNorm(x, b.constant(new Float32Array(c).fill(1), 'float32', [c], 'ones'), b.constant(new Float32Array(c), 'float32', [c], 'zeros'));
+  return instanceNorm(
+    x,
+    b.constant(new Float32Array(c).fill(1), 'float32', [c], 'ones'),
+    b.constant(new Float32Array(c), 'float32', [c], 'zeros'),
+  );
 }
 
 function convUnit(x: Value, u: ConvUnit): Value {
@@ -76,18 +102,27 @@ export function unet3d(ctx: ModelContext, x: Value, name: UNet3DName, widthMult:
   const ch = CHANNELS.map((c) => scaled(c, widthMult));
   const b = ctx.b;
   const encoders = UNET3D_UNITS[name].map((units, i) =>
-    Array.from({ length: units }, (_, k) => declareResidualUnit(ctx, `encoder${i + 1}.${k}`, k === 0 ? (i === 0 ? 3 : ch[i - 1]) : ch[i], ch[i])),
+    Array.from({ length: units }, (_, k) =>
+      declareResidualUnit(ctx, `encoder${i + 1}.${k}`, k === 0 ? (i === 0 ? 3 : ch[i - 1]) : ch[i], ch[i]),
+    ),
   );
   // decoderL joins the up-sampled level L+1 (ch[L]... after the up-conv) with the skip of level L.
   const decoders = [4, 3, 2].map((l) => declareResidualUnit(ctx, `decoder${l}`, 2 * ch[l - 1], ch[l - 1]));
   decoders.push(declareResidualUnit(ctx, 'decoder1', 2 * ch[0], 1, true));
   const upconvs = [5, 4, 3, 2].map((l) => ({
-    conv: declareConv(ctx, `upconv${l}.conv`, { kind: 'transposed', cin: ch[l - 1], cout: ch[l - 2], kernel: [3, 3, 3], bias: true }),
+    conv: declareConv(ctx, `upconv${l}.conv`, {
+      kind: 'transposed',
+      cin: ch[l - 1],
+      cout: ch[l - 2],
+      kernel: [3, 3, 3],
+      bias: true,
+    }),
     slope: declareSlope(ctx, `upconv${l}`),
   }));
 
   const pool = (v: Value) => maxPool(v, { kernel: [2, 2, 2] });
-  const runBlock = (v: Value, units: ResidualUnit[], scope: string) => b.scope(scope, () => units.reduce(residualUnit, v));
+  const runBlock = (v: Value, units: ResidualUnit[], scope: string) =>
+    b.scope(scope, () => units.reduce(residualUnit, v));
   const skips: Value[] = [];
   let h = x;
   encoders.forEach((units, i) => {

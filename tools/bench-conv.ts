@@ -29,7 +29,13 @@ export interface BenchConvOptions {
 const PADS = [1, 1, 1, 1, 1, 1];
 
 /** The Conv VJP rule's gradients of one forward conv node, with the output gradient g as a graph input. */
-function ruleGradients(b: GraphBuilder, x: Value, w: Value, g: Value, wanted: { dx: boolean; dw: boolean }): Value[] {
+function ruleGradients(
+  b: GraphBuilder,
+  x: Value,
+  w: Value,
+  g: Value,
+  wanted: { dx: boolean; dw: boolean },
+): Value[] {
   const y = op.conv(x, w, null, { pads: PADS });
   const node = b.nodes.pop() as Node; // only the node's attributes matter: the forward itself is not timed here
   const ctx: VjpContext = {
@@ -56,14 +62,30 @@ function graphs(shape: number[]): Record<string, { build: Build; inputs: Record<
   const upOpts = { strides: [2, 2, 2], pads: PADS, outputPadding: [1, 1, 1] };
   return {
     forward: { inputs: conv, build: (_, { x, w }) => [op.conv(x, w, null, { pads: PADS })] },
-    input_grad: { inputs: conv, build: (b, { x, w, g }) => ruleGradients(b, x, w, g, { dx: true, dw: false }) },
-    weight_grad: { inputs: conv, build: (b, { x, w, g }) => ruleGradients(b, x, w, g, { dx: false, dw: true }) },
+    input_grad: {
+      inputs: conv,
+      build: (b, { x, w, g }) => ruleGradients(b, x, w, g, { dx: true, dw: false }),
+    },
+    weight_grad: {
+      inputs: conv,
+      build: (b, { x, w, g }) => ruleGradients(b, x, w, g, { dx: false, dw: true }),
+    },
     backward: { inputs: conv, build: (b, { x, w, g }) => ruleGradients(b, x, w, g, { dx: true, dw: true }) },
     weight_grad_batch_conv: {
       inputs: conv,
-      build: (_, { x, g }) => [convWeightGradient(x, g, { kernel: [3, 3, 3], strides: [1, 1, 1], pads: PADS, dilations: [1, 1, 1] }, 'batch-conv')],
+      build: (_, { x, g }) => [
+        convWeightGradient(
+          x,
+          g,
+          { kernel: [3, 3, 3], strides: [1, 1, 1], pads: PADS, dilations: [1, 1, 1] },
+          'batch-conv',
+        ),
+      ],
     },
-    input_grad_conv_transpose: { inputs: conv, build: (_, { w, g }) => [op.convTranspose(g, w, null, { pads: PADS })] },
+    input_grad_conv_transpose: {
+      inputs: conv,
+      build: (_, { w, g }) => [op.convTranspose(g, w, null, { pads: PADS })],
+    },
     upconv_sub_pixel: { inputs: up, build: (_, { x, w }) => [op.upConvStride2(x, w, null)] },
     upconv_conv_transpose: { inputs: up, build: (_, { x, w }) => [op.convTranspose(x, w, null, upOpts)] },
   };
@@ -79,13 +101,19 @@ export async function benchConv(opts: BenchConvOptions = {}): Promise<Record<str
   const sessions: { name: string; run: () => Promise<unknown>; times: number[] }[] = [];
   for (const [name, spec] of Object.entries(graphs(shape))) {
     const b = new GraphBuilder();
-    const vals = Object.fromEntries(Object.entries(spec.inputs).map(([k, dims]) => [k, b.input(k, 'float32', dims)])) as { x: Value; w: Value; g: Value };
+    const vals = Object.fromEntries(
+      Object.entries(spec.inputs).map(([k, dims]) => [k, b.input(k, 'float32', dims)]),
+    ) as { x: Value; w: Value; g: Value };
     spec.build(b, vals).forEach((v, i) => b.output(v, `out${i}`));
     const session = await createSession(b.toGraph(name), { threads });
     const feeds: Feeds = {};
     for (const k of session.inputNames) {
       const dims = spec.inputs[k];
-      feeds[k] = tensor('float32', Float32Array.from({ length: numel(dims) }, () => rng.normal()), dims);
+      feeds[k] = tensor(
+        'float32',
+        Float32Array.from({ length: numel(dims) }, () => rng.normal()),
+        dims,
+      );
     }
     sessions.push({ name, run: () => session.run(feeds), times: [] });
   }
@@ -100,11 +128,21 @@ export async function benchConv(opts: BenchConvOptions = {}): Promise<Record<str
     process.stderr.write(`conv: run ${r + 1}/${runs}\n`);
   }
   const ms = Object.fromEntries(sessions.map((s) => [s.name, median(s.times)]));
-  const out: Record<string, number> = { threads, runs, gflop: round((2 * numel(shape) * shape[1] * 27) / 1e9, 2) };
+  const out: Record<string, number> = {
+    threads,
+    runs,
+    gflop: round((2 * numel(shape) * shape[1] * 27) / 1e9, 2),
+  };
   for (const [name, v] of Object.entries(ms)) out[`${name}_ms`] = round(v, 1);
   // Minima too: on a shared 2-core machine the fastest run is the least disturbed one.
   for (const s of sessions) out[`${s.name}_min_ms`] = round(Math.min(...s.times), 1);
-  for (const name of ['input_grad', 'weight_grad', 'backward', 'weight_grad_batch_conv', 'input_grad_conv_transpose'])
+  for (const name of [
+    'input_grad',
+    'weight_grad',
+    'backward',
+    'weight_grad_batch_conv',
+    'input_grad_conv_transpose',
+  ])
     out[`${name}_ratio`] = round(ms[name] / ms.forward, 2);
   out.backward_sum_ratio = round((ms.input_grad + ms.weight_grad) / ms.forward, 2);
   out.backward_ratio_of_minima = round(out.backward_min_ms / out.forward_min_ms, 2);

@@ -65,8 +65,26 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<object> {
       const fileName = `bench${i}.avi`;
       const path = join(dir, 'Videos', fileName);
       await encodeVideo(path, synthVideo(F, i + 1), { width: S, height: S, fps: 50, codec: 'mjpeg' });
-      const row = { fileName: `bench${i}`, ef: 60, esv: 20, edv: 50, frameHeight: S, frameWidth: S, fps: 50, numberOfFrames: F, split: 'TRAIN' };
-      videos.push({ fileName, path, row, esFrame: 10 + (i % 50), edFrame: F - 10 - (i % 40), esRows: ellipseTrace(18, 12), edRows: ellipseTrace(26, 18) });
+      const row = {
+        fileName: `bench${i}`,
+        ef: 60,
+        esv: 20,
+        edv: 50,
+        frameHeight: S,
+        frameWidth: S,
+        fps: 50,
+        numberOfFrames: F,
+        split: 'TRAIN',
+      };
+      videos.push({
+        fileName,
+        path,
+        row,
+        esFrame: 10 + (i % 50),
+        edFrame: F - 10 - (i % 40),
+        esRows: ellipseTrace(18, 12),
+        edRows: ellipseTrace(26, 18),
+      });
     }
     const cacheDir = join(dir, '.unilvseg-cache');
     const cache = new FrameCache(cacheDir);
@@ -79,7 +97,19 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<object> {
 
     const results = [];
     for (const numWorkers of opts.workers ?? [1, 2]) {
-      const loader = new BatchLoader({ videos, cacheDir, phase: 'weak', frames: T, period: 1, batchSize, train: true, shuffle: true, numWorkers, prefetch: 2, seed: 1 });
+      const loader = new BatchLoader({
+        videos,
+        cacheDir,
+        phase: 'weak',
+        frames: T,
+        period: 1,
+        batchSize,
+        train: true,
+        shuffle: true,
+        numWorkers,
+        prefetch: 2,
+        seed: 1,
+      });
       // One warm-up batch (worker start, JIT), then timed epochs.
       for await (const _ of loader.epoch(99)) break;
       let clips = 0;
@@ -92,7 +122,13 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<object> {
       const cpu = process.cpuUsage(cpu0);
       await loader.close();
       const cpuMsPerClip = (cpu.user + cpu.system) / 1000 / clips;
-      results.push({ numWorkers, clips, seconds: +seconds.toFixed(3), clipsPerSecond: +(clips / seconds).toFixed(1), cpuMsPerClip: +cpuMsPerClip.toFixed(1) });
+      results.push({
+        numWorkers,
+        clips,
+        seconds: +seconds.toFixed(3),
+        clipsPerSecond: +(clips / seconds).toFixed(1),
+        cpuMsPerClip: +cpuMsPerClip.toFixed(1),
+      });
     }
     return {
       what: `weak-supervision clips T=${T}, batch ${batchSize}, training augmentation, frames from the on-disk cache`,

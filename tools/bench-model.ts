@@ -23,7 +23,6 @@ import { median, syntheticClip as clip } from './bench-common.js';
 const THREADS = 2;
 const RUNS = 3;
 
-
 async function inference(setDir: string) {
   const set = loadArtifactSet(setDir);
   const { frames: T, size } = set.manifest.model;
@@ -43,8 +42,11 @@ async function inference(setDir: string) {
   const s = median(times);
   // CPU seconds (all threads) tell a loaded machine's numbers apart from a slow graph.
   return {
-    secondsPerClip: Number(s.toFixed(3)), framesPerSecond: Number((T / s).toFixed(1)), cpuSecondsPerClip: Number(median(cpu).toFixed(3)),
-    clip: `1x${T}x${size}x${size}`, threads: THREADS,
+    secondsPerClip: Number(s.toFixed(3)),
+    framesPerSecond: Number((T / s).toFixed(1)),
+    cpuSecondsPerClip: Number(median(cpu).toFixed(3)),
+    clip: `1x${T}x${size}x${size}`,
+    threads: THREADS,
   };
 }
 
@@ -54,36 +56,63 @@ async function trainStep(setDir: string) {
   const m = set.manifest;
   const { frames: T, size } = m.model;
   const state = readCheckpoint(set.files.checkpoint, m);
-  const [train, optimizer] = await Promise.all([createSession(set.files.train_weak, { threads: THREADS }), createSession(set.files.optimizer_weak, { threads: THREADS })]);
+  const [train, optimizer] = await Promise.all([
+    createSession(set.files.train_weak, { threads: THREADS }),
+    createSession(set.files.optimizer_weak, { threads: THREADS }),
+  ]);
   const zero = tensor('float32', Float32Array.of(0), []);
   const batch: Feeds = {
     frames: tensor('uint8', clip(T, size), [1, T, size, size, 3]),
-    trace_mask: tensor('float32', Float32Array.from({ length: size * size }, (_, i) => (Math.abs((i % size) - size / 2) < size / 4 ? 1 : 0)), [1, size, size]),
+    trace_mask: tensor(
+      'float32',
+      Float32Array.from({ length: size * size }, (_, i) =>
+        Math.abs((i % size) - size / 2) < size / 4 ? 1 : 0,
+      ),
+      [1, size, size],
+    ),
     trace_index: tensor('int64', BigInt64Array.of(BigInt(T >> 1)), [1]),
-    others_intersection: zero, others_cardinality: zero, others_positives: zero,
+    others_intersection: zero,
+    others_cardinality: zero,
+    others_positives: zero,
   };
   const trainable = m.params.filter((p) => p.kind === 'param');
-  const optState = new Map<string, Float32Array>(trainable.flatMap((p) => m.weak.stateSuffixes.map((s) => [`${p.name}.${s}`, new Float32Array(numel(p.shape))] as const)));
+  const optState = new Map<string, Float32Array>(
+    trainable.flatMap((p) =>
+      m.weak.stateSuffixes.map((s) => [`${p.name}.${s}`, new Float32Array(numel(p.shape))] as const),
+    ),
+  );
   const step = async (k: number) => {
-    const params: Feeds = Object.fromEntries(m.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!, p.shape)]));
+    const params: Feeds = Object.fromEntries(
+      m.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!, p.shape)]),
+    );
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const out = await train.run({ ...params, ...batch });
     const t1 = performance.now();
-    const feeds: Feeds = { lr: tensor('float32', Float32Array.of(3e-4), []), step: tensor('float32', Float32Array.of(k), []) };
+    const feeds: Feeds = {
+      lr: tensor('float32', Float32Array.of(3e-4), []),
+      step: tensor('float32', Float32Array.of(k), []),
+    };
     for (const p of trainable) {
       feeds[p.name] = params[p.name];
       feeds[`${p.name}.grad`] = out[`${p.name}.grad`];
-      for (const s of m.weak.stateSuffixes) feeds[`${p.name}.${s}`] = tensor('float32', optState.get(`${p.name}.${s}`)!, p.shape);
+      for (const s of m.weak.stateSuffixes)
+        feeds[`${p.name}.${s}`] = tensor('float32', optState.get(`${p.name}.${s}`)!, p.shape);
     }
     const next = await optimizer.run(feeds);
     const t2 = performance.now();
     for (const p of trainable) {
       state.params.set(p.name, next[`${p.name}.new`].data as Float32Array);
-      for (const s of m.weak.stateSuffixes) optState.set(`${p.name}.${s}`, next[`${p.name}.${s}.new`].data as Float32Array);
+      for (const s of m.weak.stateSuffixes)
+        optState.set(`${p.name}.${s}`, next[`${p.name}.${s}.new`].data as Float32Array);
     }
     const c = process.cpuUsage(c0);
-    return { trainGraph: (t1 - t0) / 1000, optimizer: (t2 - t1) / 1000, cpu: (c.user + c.system) / 1e6, loss: Number(out.loss.data[0]) };
+    return {
+      trainGraph: (t1 - t0) / 1000,
+      optimizer: (t2 - t1) / 1000,
+      cpu: (c.user + c.system) / 1e6,
+      loss: Number(out.loss.data[0]),
+    };
   };
   // The first two steps still grow ORT's memory arenas and fault in the optimizer state (they
   // take ~1.3x and ~3x longer): time the steady state, the median of three after them.
@@ -119,7 +148,11 @@ async function ceiling() {
   const b = new GraphBuilder();
   b.output(matmul(b.input('a', 'float32', [n, n]), b.input('b', 'float32', [n, n])), 'c');
   const session = await createSession(b.toGraph('gemm'), { threads: THREADS });
-  const m = tensor('float32', Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000), [n, n]);
+  const m = tensor(
+    'float32',
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000),
+    [n, n],
+  );
   await session.run({ a: m, b: m });
   const times: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
@@ -139,7 +172,11 @@ export async function benchModel(): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-model-'));
   try {
     const sets: Record<string, string> = {};
-    for (const [encoder, frames] of [['3d_unet', 32], ['3d_unet_small', 32], ['si_resnet34_unet', 16]] as const) {
+    for (const [encoder, frames] of [
+      ['3d_unet', 32],
+      ['3d_unet_small', 32],
+      ['si_resnet34_unet', 16],
+    ] as const) {
       console.error(`bench-model: building ${encoder}`);
       sets[encoder] = (await buildArtifactSet({ encoder, frames, period: 1, out: join(dir, encoder) })).dir;
     }
@@ -151,11 +188,19 @@ export async function benchModel(): Promise<object> {
       result[`${encoder}_inference`] = await inference(setDir);
     }
     console.error('bench-model: 3d_unet train step (child process)');
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train-step', sets['3d_unet']], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const child = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--train-step', sets['3d_unet']],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
     if (child.status !== 0) throw new Error(`train-step child failed: ${child.stderr}`);
     result['3d_unet_train_step'] = JSON.parse(child.stdout.trim().split('\n').pop()!);
     result.loadAverage = loadavg().map((l) => Number(l.toFixed(2)));
-    result.targets = { '3d_unet_inference_secondsPerClip': 0.45, '3d_unet_train_step_seconds': 2.0, '3d_unet_train_step_peakRssGB': 5 };
+    result.targets = {
+      '3d_unet_inference_secondsPerClip': 0.45,
+      '3d_unet_train_step_seconds': 2.0,
+      '3d_unet_train_step_peakRssGB': 5,
+    };
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -164,8 +209,10 @@ export async function benchModel(): Promise<object> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const run = process.argv[2] === '--train-step' ? trainStep(process.argv[3]) : benchModel();
-  run.then((r) => console.log(JSON.stringify(r))).catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
+  run
+    .then((r) => console.log(JSON.stringify(r)))
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
 }

@@ -34,28 +34,64 @@ export async function benchSegment(opts: BenchSegmentOptions = {}): Promise<obje
   const work = mkdtempSync(join(tmpdir(), 'unilvseg-bench-segment-'));
   try {
     const frames = opts.videoFrames ?? 150;
-    const [video] = await generateDataset({ out: join(work, 'data'), videos: 1, seed: 11, framesMin: frames, framesMax: frames, fps: 50, progress: false });
+    const [video] = await generateDataset({
+      out: join(work, 'data'),
+      videos: 1,
+      seed: 11,
+      framesMin: frames,
+      framesMax: frames,
+      fps: 50,
+      progress: false,
+    });
     const videoPath = join(work, 'data', 'Videos', `${video.name}.avi`);
     const results = [];
     for (const m of opts.smallOnly ? MODELS.slice(0, 1) : MODELS) {
       const t0 = Date.now();
-      const set = await buildArtifactSet({ encoder: m.encoder, frames: 32, period: 1, widthMult: m.widthMult, out: join(work, `${m.encoder}-${m.widthMult}`) });
+      const set = await buildArtifactSet({
+        encoder: m.encoder,
+        frames: 32,
+        period: 1,
+        widthMult: m.widthMult,
+        out: join(work, `${m.encoder}-${m.widthMult}`),
+      });
       const buildSeconds = (Date.now() - t0) / 1000;
       const model = await loadSegmentationModel({ model: set.dir, ep: opts.ep, threads: opts.threads });
       try {
         // One untimed pass first: ONNX Runtime allocates and tunes on the first run.
-        await segmentVideo({ videoPath, outDir: join(work, 'warmup'), model, batchSize: opts.batchSize }, () => undefined);
+        await segmentVideo(
+          { videoPath, outDir: join(work, 'warmup'), model, batchSize: opts.batchSize },
+          () => undefined,
+        );
         const runs = [];
         for (const overlap of [false, true]) {
-          const s = await segmentVideo({ videoPath, outDir: join(work, `out-${overlap}`), model, overlap, batchSize: opts.batchSize }, () => undefined);
+          const s = await segmentVideo(
+            { videoPath, outDir: join(work, `out-${overlap}`), model, overlap, batchSize: opts.batchSize },
+            () => undefined,
+          );
           const round = (x: number) => Math.round(x * 1000) / 1000;
           runs.push({
-            windows: s.windows.mode, windowCount: s.windows.count, framesPerSecond: round(s.framesPerSecond),
+            windows: s.windows.mode,
+            windowCount: s.windows.count,
+            framesPerSecond: round(s.framesPerSecond),
             inferenceFramesPerSecond: round(s.frames / s.seconds.inference),
-            seconds: { decode: round(s.seconds.decode), inference: round(s.seconds.inference), write: round(s.seconds.write), total: round(s.seconds.total) },
+            seconds: {
+              decode: round(s.seconds.decode),
+              inference: round(s.seconds.inference),
+              write: round(s.seconds.write),
+              total: round(s.seconds.total),
+            },
           });
         }
-        results.push({ encoder: m.encoder, widthMult: m.widthMult, frames: 32, period: 1, params: set.manifest.model.paramCount, buildSeconds, model: model.describe, runs });
+        results.push({
+          encoder: m.encoder,
+          widthMult: m.widthMult,
+          frames: 32,
+          period: 1,
+          params: set.manifest.model.paramCount,
+          buildSeconds,
+          model: model.describe,
+          runs,
+        });
       } finally {
         await model.release();
       }
@@ -64,7 +100,12 @@ export async function benchSegment(opts: BenchSegmentOptions = {}): Promise<obje
       benchmark: 'segment-video frames per second (decode + inference + write)',
       video: { frames, size: 112, fps: video.fps, source: 'synthetic A4C echo (MJPEG AVI)' },
       batchSize: opts.batchSize ?? 4,
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ep: opts.ep ?? 'cpu', threads: opts.threads ?? 'all' },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        ep: opts.ep ?? 'cpu',
+        threads: opts.threads ?? 'all',
+      },
       models: results,
     };
   } finally {
@@ -79,8 +120,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   };
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   benchSegment({
-    videoFrames: num(arg('--frames')), ep: arg('--ep') as ExecutionProvider | undefined, threads: num(arg('--threads')),
-    smallOnly: process.argv.includes('--small-only'), batchSize: num(arg('--batch-size')),
+    videoFrames: num(arg('--frames')),
+    ep: arg('--ep') as ExecutionProvider | undefined,
+    threads: num(arg('--threads')),
+    smallOnly: process.argv.includes('--small-only'),
+    batchSize: num(arg('--batch-size')),
   })
     .then((r) => console.log(JSON.stringify(r, null, 2)))
     .catch((e: unknown) => {

@@ -37,7 +37,8 @@ async function load(name: string): Promise<BenchFn | string> {
   } catch (e) {
     // Only "this very module is missing" means "not written yet"; any other failure is a bug to show.
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(url.replace('file://', ''))) return `${module} not found`;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(url.replace('file://', '')))
+      return `${module} not found`;
     throw e;
   }
   const f = mod[fn];
@@ -69,7 +70,10 @@ export function machineInfo(): Record<string, unknown> {
 
 export async function runBench(names: string[]): Promise<Record<string, unknown>> {
   const unknown = names.filter((n) => !(n in SECTIONS));
-  if (unknown.length) throw new Error(`unknown bench section(s): ${unknown.join(', ')}; available: ${Object.keys(SECTIONS).join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `unknown bench section(s): ${unknown.join(', ')}; available: ${Object.keys(SECTIONS).join(', ')}`,
+    );
   const explicit = names.length > 0;
   const result: Record<string, unknown> = { machine: machineInfo() };
   const skipped: Record<string, string> = {};

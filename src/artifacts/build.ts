@@ -7,10 +7,26 @@ import { inferenceGraph, sslGraph, weakGraph } from '../../graphs/tasks.js';
 import { assertGraphOk } from '../onnx/check.js';
 import type { Graph } from '../onnx/ir.js';
 import { encodeGraph, OPSET } from '../onnx/serialize.js';
-import { DEFAULT_LR, optimizerGraph, optimizerStateSuffixes, SSL_OPTIMIZER, WEAK_OPTIMIZER } from '../optim/index.js';
+import {
+  DEFAULT_LR,
+  optimizerGraph,
+  optimizerStateSuffixes,
+  SSL_OPTIMIZER,
+  WEAK_OPTIMIZER,
+} from '../optim/index.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { CHECKPOINT_FILE, CONVENTIONS, describeGraph, formatJson, GRAPH_FILES, MANIFEST_FILE, producerVersion, type GraphKey, type Manifest } from './manifest.js';
+import {
+  CHECKPOINT_FILE,
+  CONVENTIONS,
+  describeGraph,
+  formatJson,
+  GRAPH_FILES,
+  MANIFEST_FILE,
+  producerVersion,
+  type GraphKey,
+  type Manifest,
+} from './manifest.js';
 
 export interface BuildOptions {
   encoder: EncoderName | string;
@@ -41,15 +57,20 @@ export interface ArtifactSet {
 }
 
 export function artifactFiles(dir: string): ArtifactSet['files'] {
-  const graphs = Object.fromEntries(Object.entries(GRAPH_FILES).map(([k, f]) => [k, join(dir, f)])) as Record<GraphKey, string>;
+  const graphs = Object.fromEntries(Object.entries(GRAPH_FILES).map(([k, f]) => [k, join(dir, f)])) as Record<
+    GraphKey,
+    string
+  >;
   return { ...graphs, checkpoint: join(dir, CHECKPOINT_FILE), manifest: join(dir, MANIFEST_FILE) };
 }
 
 const DESCRIPTIONS: Record<GraphKey, string> = {
   model: 'inference: frames -> logits, weights as initializers',
-  train_ssl: 'temporal-masking reconstruction, training mode: loss, mse, gradients (+ BatchNorm running statistics)',
+  train_ssl:
+    'temporal-masking reconstruction, training mode: loss, mse, gradients (+ BatchNorm running statistics)',
   eval_ssl: 'temporal-masking reconstruction, evaluation mode: loss, mse',
-  train_weak: 'weak supervision on the traced frame, training mode: Dice loss, tp/fp/fn, gradients (+ BatchNorm running statistics)',
+  train_weak:
+    'weak supervision on the traced frame, training mode: Dice loss, tp/fp/fn, gradients (+ BatchNorm running statistics)',
   eval_weak: 'weak supervision on the traced frame, evaluation mode: Dice loss, tp/fp/fn, logits_traced',
   optimizer_ssl: 'one AdamW/AMSGrad step with the SSL settings (spec 2.1)',
   optimizer_weak: 'one AdamW/AMSGrad step with the weak-supervision settings (spec 3.4)',
@@ -68,8 +89,10 @@ function resolveOptions(o: BuildOptions) {
     size: o.size ?? 112,
     tile: o.tile,
   };
-  if (!(r.maskRatio > 0 && r.maskRatio < 1)) throw new Error(`mask_ratio must be in (0, 1) (got ${r.maskRatio})`);
-  if (!Number.isInteger(r.period) || r.period < 1) throw new Error(`period must be a positive integer (got ${r.period})`);
+  if (!(r.maskRatio > 0 && r.maskRatio < 1))
+    throw new Error(`mask_ratio must be in (0, 1) (got ${r.maskRatio})`);
+  if (!Number.isInteger(r.period) || r.period < 1)
+    throw new Error(`period must be a positive integer (got ${r.period})`);
   if (!Number.isInteger(r.seed)) throw new Error(`seed must be an integer (got ${r.seed})`);
   return r;
 }
@@ -77,7 +100,15 @@ function resolveOptions(o: BuildOptions) {
 /** Builds, checks and writes model.onnx, the train/eval/optimizer graphs, checkpoint.safetensors and manifest.json. */
 export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet> {
   const o = resolveOptions(opts);
-  const cfg: ModelConfig = { encoder: o.encoder, frames: o.frames, size: o.size, widthMult: o.widthMult, mean: o.mean, std: o.std, tile: o.tile };
+  const cfg: ModelConfig = {
+    encoder: o.encoder,
+    frames: o.frames,
+    size: o.size,
+    widthMult: o.widthMult,
+    mean: o.mean,
+    std: o.std,
+    tile: o.tile,
+  };
   const model = createModel(cfg);
   const dir = resolve(opts.out);
   const files = artifactFiles(dir);
@@ -109,39 +140,90 @@ export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet>
   };
   for (const g of Object.values(graphs)) assertGraphOk(g);
   const manifest = makeManifest(o, model.family, model.config.tile, specs, graphs, opts.command, version);
-  for (const [key, g] of Object.entries(graphs) as [GraphKey, Graph][]) atomicWriteFile(files[key], encodeGraph(g, version));
-  writeCheckpoint(files.checkpoint, manifest, { params: weights, optimizer: new Map(), step: 0, epoch: 0, metadata: { seed: String(o.seed) } });
+  for (const [key, g] of Object.entries(graphs) as [GraphKey, Graph][])
+    atomicWriteFile(files[key], encodeGraph(g, version));
+  writeCheckpoint(files.checkpoint, manifest, {
+    params: weights,
+    optimizer: new Map(),
+    step: 0,
+    epoch: 0,
+    metadata: { seed: String(o.seed) },
+  });
   atomicWriteFile(files.manifest, formatJson(manifest) + '\n');
   return { dir, manifest, files };
 }
 
 function makeManifest(
-  o: ReturnType<typeof resolveOptions>, family: Manifest['model']['family'], tile: number | undefined, specs: ParamSpec[],
-  graphs: Record<GraphKey, Graph>, command: string | undefined, version: string,
+  o: ReturnType<typeof resolveOptions>,
+  family: Manifest['model']['family'],
+  tile: number | undefined,
+  specs: ParamSpec[],
+  graphs: Record<GraphKey, Graph>,
+  command: string | undefined,
+  version: string,
 ): Manifest {
-  const paramCount = specs.filter((s) => s.kind === 'param').reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
-  const commandLine = command ?? [
-    'unilvseg build-graph', `--encoder ${o.encoder}`, `--frames ${o.frames}`, `--period ${o.period}`, `--size ${o.size}`,
-    `--width_mult ${o.widthMult}`, `--mask_ratio ${o.maskRatio}`, `--seed ${o.seed}`, `--mean ${o.mean.join(' ')}`, `--std ${o.std.join(' ')}`,
-    ...(o.tile ? [`--tile ${o.tile}`] : []),
-  ].join(' ');
+  const paramCount = specs
+    .filter((s) => s.kind === 'param')
+    .reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+  const commandLine =
+    command ??
+    [
+      'unilvseg build-graph',
+      `--encoder ${o.encoder}`,
+      `--frames ${o.frames}`,
+      `--period ${o.period}`,
+      `--size ${o.size}`,
+      `--width_mult ${o.widthMult}`,
+      `--mask_ratio ${o.maskRatio}`,
+      `--seed ${o.seed}`,
+      `--mean ${o.mean.join(' ')}`,
+      `--std ${o.std.join(' ')}`,
+      ...(o.tile ? [`--tile ${o.tile}`] : []),
+    ].join(' ');
   return {
     format: 'unilvseg-artifact-set',
     formatVersion: 1,
     producer: { name: 'unilvseg-onnx', version },
     opset: OPSET,
     model: {
-      encoder: o.encoder, family, frames: o.frames, period: o.period, size: o.size,
+      encoder: o.encoder,
+      family,
+      frames: o.frames,
+      period: o.period,
+      size: o.size,
       ...(family === 'superimage' ? { tile } : {}),
-      widthMult: o.widthMult, mean: o.mean, std: o.std, paramCount,
+      widthMult: o.widthMult,
+      mean: o.mean,
+      std: o.std,
+      paramCount,
     },
-    ssl: { optimizer: SSL_OPTIMIZER, lr: DEFAULT_LR, stateSuffixes: optimizerStateSuffixes(SSL_OPTIMIZER), maskRatio: o.maskRatio },
-    weak: { optimizer: WEAK_OPTIMIZER, lr: DEFAULT_LR, stateSuffixes: optimizerStateSuffixes(WEAK_OPTIMIZER), milestones: [45, 60], gamma: 0.1 },
+    ssl: {
+      optimizer: SSL_OPTIMIZER,
+      lr: DEFAULT_LR,
+      stateSuffixes: optimizerStateSuffixes(SSL_OPTIMIZER),
+      maskRatio: o.maskRatio,
+    },
+    weak: {
+      optimizer: WEAK_OPTIMIZER,
+      lr: DEFAULT_LR,
+      stateSuffixes: optimizerStateSuffixes(WEAK_OPTIMIZER),
+      milestones: [45, 60],
+      gamma: 0.1,
+    },
     seed: o.seed,
     conventions: CONVENTIONS,
-    params: specs.map((s) => ({ name: s.name, kind: s.kind, shape: s.shape, upstreamShape: s.upstreamShape, permutation: s.permutation })),
+    params: specs.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      shape: s.shape,
+      upstreamShape: s.upstreamShape,
+      permutation: s.permutation,
+    })),
     graphs: Object.fromEntries(
-      (Object.entries(graphs) as [GraphKey, Graph][]).map(([k, g]) => [k, describeGraph(g, GRAPH_FILES[k], DESCRIPTIONS[k])]),
+      (Object.entries(graphs) as [GraphKey, Graph][]).map(([k, g]) => [
+        k,
+        describeGraph(g, GRAPH_FILES[k], DESCRIPTIONS[k]),
+      ]),
     ) as Record<GraphKey, ReturnType<typeof describeGraph>>,
     checkpoint: CHECKPOINT_FILE,
     build: { command: commandLine, options: { ...o, tile: tile ?? null } },

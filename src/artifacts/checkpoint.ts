@@ -1,7 +1,12 @@
 // checkpoint.safetensors <-> training state. The file holds upstream names and layouts so that a
 // PyTorch user can load it; our graphs use their own layout, so kernels are permuted on the way in
 // and out (manifest params[].permutation: graph = upstream.permute(permutation)).
-import { readSafetensors, writeSafetensors, type SafeTensor, type SafetensorsContent } from './safetensors.js';
+import {
+  readSafetensors,
+  writeSafetensors,
+  type SafeTensor,
+  type SafetensorsContent,
+} from './safetensors.js';
 import { producerVersion, type Manifest, type ManifestParam } from './manifest.js';
 
 export interface TrainingState {
@@ -50,7 +55,8 @@ export function inversePermutation(perm: number[]): number[] {
   return inv;
 }
 
-const toUpstream = (p: ManifestParam, data: Float32Array) => permuteArray(data, p.shape, inversePermutation(p.permutation));
+const toUpstream = (p: ManifestParam, data: Float32Array) =>
+  permuteArray(data, p.shape, inversePermutation(p.permutation));
 const toGraph = (p: ManifestParam, data: Float32Array) => permuteArray(data, p.upstreamShape, p.permutation);
 
 function stateSuffixes(manifest: Manifest): string[] {
@@ -68,7 +74,11 @@ export function checkpointFromParams(manifest: Manifest, state: TrainingState): 
     if (p.name.endsWith('.running_var')) {
       // PyTorch's BatchNorm state dict also has the update counter: one update per step.
       const bn = p.name.slice(0, -'.running_var'.length);
-      tensors.set(`${bn}.num_batches_tracked`, { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(state.step)) });
+      tensors.set(`${bn}.num_batches_tracked`, {
+        dtype: 'I64',
+        shape: [],
+        data: BigInt64Array.of(BigInt(state.step)),
+      });
     }
   }
   for (const p of manifest.params) {
@@ -100,12 +110,17 @@ export function paramsFromCheckpoint(manifest: Manifest, content: SafetensorsCon
     const t = tensors.get(name)!;
     if (t.dtype !== 'F32') throw new Error(`checkpoint: ${name} is ${t.dtype}, expected F32`);
     if (t.shape.join(',') !== p.upstreamShape.join(','))
-      throw new Error(`checkpoint: ${name} has shape [${t.shape}], this model (${manifest.model.encoder}, width ${manifest.model.widthMult}) needs [${p.upstreamShape}]`);
+      throw new Error(
+        `checkpoint: ${name} has shape [${t.shape}], this model (${manifest.model.encoder}, width ${manifest.model.widthMult}) needs [${p.upstreamShape}]`,
+      );
     used.add(name);
     return toGraph(p, t.data as Float32Array);
   };
   const missing = manifest.params.filter((p) => !tensors.has(p.name)).map((p) => p.name);
-  if (missing.length) throw new Error(`checkpoint: missing ${missing.length} parameters of ${manifest.model.encoder}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  if (missing.length)
+    throw new Error(
+      `checkpoint: missing ${missing.length} parameters of ${manifest.model.encoder}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
+    );
   const params = new Map<string, Float32Array>();
   const optimizer = new Map<string, Float32Array>();
   for (const p of manifest.params) {
@@ -116,9 +131,14 @@ export function paramsFromCheckpoint(manifest: Manifest, content: SafetensorsCon
     }
   }
   const unknown = [...tensors.keys()].filter((k) => !used.has(k) && !k.endsWith('.num_batches_tracked'));
-  if (unknown.length) throw new Error(`checkpoint: ${unknown.length} tensors are not part of ${manifest.model.encoder}: ${unknown.slice(0, 5).join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `checkpoint: ${unknown.length} tensors are not part of ${manifest.model.encoder}: ${unknown.slice(0, 5).join(', ')}`,
+    );
   const { step = '0', epoch = '0', ...rest } = content.metadata;
-  const metadata = Object.fromEntries(Object.entries(rest).filter(([k]) => !['format', 'producer', 'encoder'].includes(k)));
+  const metadata = Object.fromEntries(
+    Object.entries(rest).filter(([k]) => !['format', 'producer', 'encoder'].includes(k)),
+  );
   return { params, optimizer, step: Number(step), epoch: Number(epoch), metadata };
 }
 

@@ -10,10 +10,17 @@ import { MANIFEST_FILE, type Manifest } from './manifest.js';
 export function loadArtifactSet(dir: string): ArtifactSet {
   const abs = resolve(dir);
   const manifestPath = join(abs, MANIFEST_FILE);
-  if (!existsSync(manifestPath)) throw new Error(`${abs} is not an artifact set (no ${MANIFEST_FILE}); build one with \`unilvseg build-graph\``);
+  if (!existsSync(manifestPath))
+    throw new Error(
+      `${abs} is not an artifact set (no ${MANIFEST_FILE}); build one with \`unilvseg build-graph\``,
+    );
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  if (manifest.format !== 'unilvseg-artifact-set') throw new Error(`${manifestPath}: not an artifact-set manifest`);
-  if (manifest.formatVersion !== 1) throw new Error(`${manifestPath}: format version ${manifest.formatVersion} is not supported (expected 1)`);
+  if (manifest.format !== 'unilvseg-artifact-set')
+    throw new Error(`${manifestPath}: not an artifact-set manifest`);
+  if (manifest.formatVersion !== 1)
+    throw new Error(
+      `${manifestPath}: format version ${manifest.formatVersion} is not supported (expected 1)`,
+    );
   const files = artifactFiles(abs);
   const missing = Object.values(files).filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`artifact set ${abs} is incomplete: missing ${missing.join(', ')}`);
@@ -24,7 +31,11 @@ export function loadArtifactSet(dir: string): ArtifactSet {
  * Writes the set's model.onnx with the given weights (graph layout, every parameter and buffer of
  * the manifest) as its initializers, e.g. the best weights of a training run. Atomic.
  */
-export function bakeWeightsIntoModel(setDir: string, params: ReadonlyMap<string, Float32Array>, outPath?: string): string {
+export function bakeWeightsIntoModel(
+  setDir: string,
+  params: ReadonlyMap<string, Float32Array>,
+  outPath?: string,
+): string {
   const set = loadArtifactSet(setDir);
   const bytes = readFileSync(set.files.model);
   const graph = decodeGraph(bytes);
@@ -33,7 +44,10 @@ export function bakeWeightsIntoModel(setDir: string, params: ReadonlyMap<string,
     if (!value) throw new Error(`bakeWeightsIntoModel: no value for ${p.name}`);
     const init = graph.initializers.get(p.name);
     if (!init) throw new Error(`bakeWeightsIntoModel: ${set.files.model} has no initializer ${p.name}`);
-    if (value.length !== init.data.length) throw new Error(`bakeWeightsIntoModel: ${p.name} has ${value.length} values, the model needs ${init.data.length}`);
+    if (value.length !== init.data.length)
+      throw new Error(
+        `bakeWeightsIntoModel: ${p.name} has ${value.length} values, the model needs ${init.data.length}`,
+      );
     graph.initializers.set(p.name, { dtype: 'float32', dims: init.dims, data: value });
   }
   const target = outPath ?? set.files.model;

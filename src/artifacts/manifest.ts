@@ -92,15 +92,21 @@ export function describeGraph(g: Graph, file: string, description: string): Grap
 
 /** The conventions a reader needs to use the files without our code. */
 export const CONVENTIONS: Record<string, string> = {
-  frames: 'uint8 [N, T, H, W, 3] RGB, decoded frames; normalisation (x/255 - mean)/std happens inside every graph',
+  frames:
+    'uint8 [N, T, H, W, 3] RGB, decoded frames; normalisation (x/255 - mean)/std happens inside every graph',
   logits: 'float32 [N, T, H, W], one logit per pixel; the LV is logit > 0 (sigmoid > 0.5)',
-  graphLayout: '3D models compute on [N, C, T, H, W]: Conv3d kernels are [Cout, Cin, kT, kH, kW] and ConvTranspose3d kernels [Cin, Cout, kT, kH, kW] in the graphs',
+  graphLayout:
+    '3D models compute on [N, C, T, H, W]: Conv3d kernels are [Cout, Cin, kT, kH, kW] and ConvTranspose3d kernels [Cin, Cout, kT, kH, kW] in the graphs',
   checkpointLayout:
     'checkpoint.safetensors holds upstream names (no Lightning "model." prefix) in upstream PyTorch layouts: Conv3d [Cout, Cin, kH, kW, kT], ConvTranspose3d [Cin, Cout, kH, kW, kT]; graph = upstream.permute(permutation) per params[]; model.load_state_dict() accepts it after dropping the optimizer-state keys',
-  optimizerState: 'optimizer state under "<param>.<suffix>" in the same layout as the parameter; step and epoch in the safetensors metadata',
-  batchNorm: 'train graphs use batch statistics and output "<bn>.running_mean.new"/"<bn>.running_var.new" (PyTorch momentum 0.1, unbiased variance); model.onnx and eval graphs use the running statistics; num_batches_tracked is written to the checkpoint as the step count',
-  trainStep: 'one step = train_<task>.onnx (loss, metrics, <param>.grad) then optimizer_<task>.onnx (inputs: params, <param>.grad, <param>.<state>, lr, step (1-based); outputs <param>.new, <param>.<state>.new)',
-  superImage: 'SI models pad every frame bottom/right with raw 0 to tile x tile before normalising, tile the T frames row-major into a sqrt(T) grid, and cut the logits back to [N, T, H, W]; their SSL loss covers the whole super-image including the pads (upstream)',
+  optimizerState:
+    'optimizer state under "<param>.<suffix>" in the same layout as the parameter; step and epoch in the safetensors metadata',
+  batchNorm:
+    'train graphs use batch statistics and output "<bn>.running_mean.new"/"<bn>.running_var.new" (PyTorch momentum 0.1, unbiased variance); model.onnx and eval graphs use the running statistics; num_batches_tracked is written to the checkpoint as the step count',
+  trainStep:
+    'one step = train_<task>.onnx (loss, metrics, <param>.grad) then optimizer_<task>.onnx (inputs: params, <param>.grad, <param>.<state>, lr, step (1-based); outputs <param>.new, <param>.<state>.new)',
+  superImage:
+    'SI models pad every frame bottom/right with raw 0 to tile x tile before normalising, tile the T frames row-major into a sqrt(T) grid, and cut the logits back to [N, T, H, W]; their SSL loss covers the whole super-image including the pads (upstream)',
 };
 
 /** JSON with 2-space indentation where every array or object that fits in `width` chars stays on one line. */
@@ -108,7 +114,8 @@ export function formatJson(value: unknown, width = 120, indent = ''): string {
   const flat = JSON.stringify(value);
   if (value === null || typeof value !== 'object' || flat.length + indent.length <= width) return flat;
   const inner = indent + '  ';
-  if (Array.isArray(value)) return `[\n${value.map((v) => inner + formatJson(v, width, inner)).join(',\n')}\n${indent}]`;
+  if (Array.isArray(value))
+    return `[\n${value.map((v) => inner + formatJson(v, width, inner)).join(',\n')}\n${indent}]`;
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, width, inner)}`).join(',\n')}\n${indent}}`;
 }

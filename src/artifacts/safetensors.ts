@@ -29,28 +29,37 @@ function fromBytes(dtype: SafeDType, bytes: Uint8Array): SafeArray {
   copy.set(bytes);
   const buf = copy.buffer;
   switch (dtype) {
-    case 'F32': return new Float32Array(buf);
-    case 'F64': return new Float64Array(buf);
-    case 'I64': return new BigInt64Array(buf);
-    case 'I32': return new Int32Array(buf);
-    default: return new Uint8Array(buf);
+    case 'F32':
+      return new Float32Array(buf);
+    case 'F64':
+      return new Float64Array(buf);
+    case 'I64':
+      return new BigInt64Array(buf);
+    case 'I32':
+      return new Int32Array(buf);
+    default:
+      return new Uint8Array(buf);
   }
 }
 
-if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('safetensors: this module assumes a little-endian machine');
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+  throw new Error('safetensors: this module assumes a little-endian machine');
 
 /** Serialises tensors (in map order) and string metadata to safetensors bytes. */
 export function encodeSafetensors(content: SafetensorsContent): Uint8Array {
   const header: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(content.metadata)) if (typeof v !== 'string') throw new Error(`safetensors: metadata ${k} must be a string`);
+  for (const [k, v] of Object.entries(content.metadata))
+    if (typeof v !== 'string') throw new Error(`safetensors: metadata ${k} must be a string`);
   if (Object.keys(content.metadata).length) header.__metadata__ = content.metadata;
   let offset = 0;
   for (const [name, t] of content.tensors) {
     if (name === '__metadata__') throw new Error('safetensors: "__metadata__" is not a tensor name');
     const n = t.shape.reduce((a, c) => a * c, 1);
-    if (t.data.length !== n) throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
+    if (t.data.length !== n)
+      throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const bytes = n * BYTES[t.dtype];
-    if (t.data.byteLength !== bytes) throw new Error(`safetensors: ${name} data does not match dtype ${t.dtype}`);
+    if (t.data.byteLength !== bytes)
+      throw new Error(`safetensors: ${name} data does not match dtype ${t.dtype}`);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
@@ -74,13 +83,20 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   if (bytes.length < 8) throw new Error('safetensors: file shorter than its header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (8 + headerLength > bytes.length) throw new Error(`safetensors: header of ${headerLength} bytes runs past the end of the file`);
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8')) as Record<string, unknown>;
+  if (8 + headerLength > bytes.length)
+    throw new Error(`safetensors: header of ${headerLength} bytes runs past the end of the file`);
+  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8')) as Record<
+    string,
+    unknown
+  >;
   const dataStart = 8 + headerLength;
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   const entries = Object.entries(header)
     .filter(([k]) => k !== '__metadata__')
-    .map(([name, v]) => ({ name, ...(v as { dtype: SafeDType; shape: number[]; data_offsets: [number, number] }) }))
+    .map(([name, v]) => ({
+      name,
+      ...(v as { dtype: SafeDType; shape: number[]; data_offsets: [number, number] }),
+    }))
     .sort((a, b) => a.data_offsets[0] - b.data_offsets[0]);
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries) {
@@ -88,14 +104,24 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
     const [begin, end] = e.data_offsets;
     const n = e.shape.reduce((a, c) => a * c, 1);
     if (end - begin !== n * BYTES[e.dtype] || dataStart + end > bytes.length)
-      throw new Error(`safetensors: ${e.name} offsets [${begin}, ${end}] do not fit shape [${e.shape}] ${e.dtype} or the file`);
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: fromBytes(e.dtype, bytes.subarray(dataStart + begin, dataStart + end)) });
+      throw new Error(
+        `safetensors: ${e.name} offsets [${begin}, ${end}] do not fit shape [${e.shape}] ${e.dtype} or the file`,
+      );
+    tensors.set(e.name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: fromBytes(e.dtype, bytes.subarray(dataStart + begin, dataStart + end)),
+    });
   }
   return { tensors, metadata };
 }
 
 /** Writes atomically (a reader sees the old file or the new one, never a torn one). */
-export function writeSafetensors(path: string, tensors: Map<string, SafeTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Map<string, SafeTensor>,
+  metadata: Record<string, string> = {},
+): void {
   atomicWriteFile(path, encodeSafetensors({ tensors, metadata }));
 }
 

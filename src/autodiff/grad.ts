@@ -49,12 +49,18 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<strin
     if (gradOutputs.every((g) => g === null)) continue;
     const rule = getVjp(n.op);
     if (!rule) throw new Error(`no VJP rule for op ${n.op} (node ${n.name})`);
-    const ctx = makeContext(b, n, gradOutputs, n.inputs.map((i) => i !== '' && wanted.has(i) && active.has(i)));
+    const ctx = makeContext(
+      b,
+      n,
+      gradOutputs,
+      n.inputs.map((i) => i !== '' && wanted.has(i) && active.has(i)),
+    );
     const grads = b.scope(`grad:${n.name}`, () => rule(ctx));
     grads.forEach((g, i) => {
       if (!g || !ctx.needs[i]) return;
       const x = ctx.inputs[i]!;
-      if (g.dtype !== x.dtype) throw new Error(`VJP of ${n.op}: gradient dtype ${g.dtype} for ${x.name}:${x.dtype}`);
+      if (g.dtype !== x.dtype)
+        throw new Error(`VJP of ${n.op}: gradient dtype ${g.dtype} for ${x.name}:${x.dtype}`);
       add(x.name, g);
     });
   }
@@ -67,7 +73,12 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<strin
   return out;
 }
 
-function makeContext(b: GraphBuilder, node: Node, gradOutputs: (Value | null)[], needs: boolean[]): VjpContext {
+function makeContext(
+  b: GraphBuilder,
+  node: Node,
+  gradOutputs: (Value | null)[],
+  needs: boolean[],
+): VjpContext {
   return {
     b,
     node,

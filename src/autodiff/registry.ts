@@ -23,7 +23,17 @@ export type VjpRule = (ctx: VjpContext) => (Value | null)[];
 const rules = new Map<string, VjpRule>();
 
 /** Ops whose outputs carry no gradient (comparisons, shapes, integer results). */
-export const NON_DIFFERENTIABLE = new Set(['Shape', 'ConstantOfShape', 'Greater', 'Less', 'Equal', 'And', 'Or', 'Not', 'Size']);
+export const NON_DIFFERENTIABLE = new Set([
+  'Shape',
+  'ConstantOfShape',
+  'Greater',
+  'Less',
+  'Equal',
+  'And',
+  'Or',
+  'Not',
+  'Size',
+]);
 
 export function registerVjp(op: string, rule: VjpRule): void {
   if (rules.has(op)) throw new Error(`VJP rule for ${op} registered twice`);

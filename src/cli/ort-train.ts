@@ -19,9 +19,14 @@ export function register(program: Command): void {
   const d = defaultTrainOptions('weak');
   program
     .command('ort-train')
-    .description('train on ONNX Runtime: temporal-masking pre-training (--phase ssl) or weak supervision from ED/ES tracings (--phase weak)')
+    .description(
+      'train on ONNX Runtime: temporal-masking pre-training (--phase ssl) or weak supervision from ED/ES tracings (--phase weak)',
+    )
     .addOption(new Option('--phase <phase>', 'ssl | weak').choices(['ssl', 'weak']).makeOptionMandatory())
-    .requiredOption('--data-path <dir>', 'EchoNet-Dynamic-style folder (FileList.csv, VolumeTracings.csv, Videos/)')
+    .requiredOption(
+      '--data-path <dir>',
+      'EchoNet-Dynamic-style folder (FileList.csv, VolumeTracings.csv, Videos/)',
+    )
     .option('--out <dir>', 'output folder (default runs/<phase>/version_N)')
     .option('--encoder <name>', '3d_unet | 3d_unet_small | si_resnet34_unet | si_resnet18_unet', d.encoder)
     .option('--frames <T>', 'frames per clip', parse.int, d.frames)
@@ -29,15 +34,32 @@ export function register(program: Command): void {
     .option('--mask-ratio <r>', 'SSL: fraction of frames masked', parse.float, d.maskRatio)
     .option('--batch-size <n>', 'samples per optimizer step', parse.int, d.batchSize)
     .option('--epochs <n>', 'epochs (default: 100 for ssl, 70 for weak, as the upstream scripts)', parse.int)
-    .option('--val-check-interval <f>', 'validate every this fraction of an epoch (or every N batches if > 1)', parse.float, d.valCheckInterval)
+    .option(
+      '--val-check-interval <f>',
+      'validate every this fraction of an epoch (or every N batches if > 1)',
+      parse.float,
+      d.valCheckInterval,
+    )
     .option('--num-workers <n>', 'data worker threads (0 = main thread)', parse.int, d.numWorkers)
     .option('--seed <n>', 'seed for initialisation, sampling, augmentation, masking', parse.int, d.seed)
-    .option('--checkpoint <file>', 'weak: initial weights from an SSL (or any) checkpoint; ssl: resume from it')
-    .addOption(new Option('--pretrained-type <t>', 'how --checkpoint is loaded (upstream: pl_full = every weight)').choices(['pl_full']).default('pl_full'))
+    .option(
+      '--checkpoint <file>',
+      'weak: initial weights from an SSL (or any) checkpoint; ssl: resume from it',
+    )
+    .addOption(
+      new Option('--pretrained-type <t>', 'how --checkpoint is loaded (upstream: pl_full = every weight)')
+        .choices(['pl_full'])
+        .default('pl_full'),
+    )
     .option('--pct-train <f>', 'train on this fraction of the training videos', parse.float)
     .addOption(new Option('--ep <ep>', 'execution provider').choices(['cpu', 'cuda', 'auto']).default('cpu'))
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
-    .option('--micro-batch <m>', 'split each batch into micro-batches of m samples, gradients summed (saves memory)', parse.int, 0)
+    .option(
+      '--micro-batch <m>',
+      'split each batch into micro-batches of m samples, gradients summed (saves memory)',
+      parse.int,
+      0,
+    )
     .option('--width-mult <w>', 'channel width multiplier (e.g. 0.25 for CPU)', parse.float, d.widthMult)
     .option('--size <px>', 'frame side', parse.int, d.size)
     .option('--mean <v...>', 'normalisation mean (3 values)', parse.floats)
@@ -49,11 +71,14 @@ export function register(program: Command): void {
     .option('--limit-val-batches <n>', 'validate on at most n batches', parse.int, 0)
     .option('--no-test', 'weak: skip scoring the test split with the best checkpoint')
     .option('--resume', 'continue the run in --out from its last.safetensors', false)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples (upstream commands work with "unilvseg ort-train --phase ..." in place of "python seg_3d_*.py"):
   unilvseg ort-train --phase ssl --data_path demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --batch_size 4 --epochs 2 --out runs/ssl
   unilvseg ort-train --phase weak --data_path demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --checkpoint runs/ssl/best.safetensors --out runs/weak
-  unilvseg ort-train --phase weak --data_path demo/data --out runs/weak --resume`)
+  unilvseg ort-train --phase weak --data_path demo/data --out runs/weak --resume`,
+    )
     .action(async (a: Record<string, unknown>) => {
       const phase = a.phase as Phase;
       const base = defaultTrainOptions(phase);
@@ -90,7 +115,11 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
         test: a.test as boolean,
         resume: a.resume as boolean,
       };
-      for (const [k, v] of [['mean', o.mean], ['std', o.std]] as const) if (v.length !== 3) throw new Error(`--${k} takes 3 values, got ${v.length}`);
+      for (const [k, v] of [
+        ['mean', o.mean],
+        ['std', o.std],
+      ] as const)
+        if (v.length !== 3) throw new Error(`--${k} takes 3 values, got ${v.length}`);
       process.stderr.write(`ort-train: ${phase} run in ${out}\n`);
       const s = await runTraining(o);
       console.log(JSON.stringify(s, null, 2));

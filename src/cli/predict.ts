@@ -31,17 +31,33 @@ export function register(program: Command): void {
     )
     .requiredOption('--data-path <dir>', 'EchoNet-Dynamic folder (FileList.csv, VolumeTracings.csv, Videos/)')
     .requiredOption('--save-dir <dir>', 'where the PNGs and predictions.jsonl are written')
-    .option('--model <path>', 'model.onnx, an artifact-set folder, or a training run folder (its artifacts/model.onnx holds the best weights)')
-    .option('--checkpoint <file>', '.safetensors weights (e.g. runs/weak/best.safetensors), run with the artifact set next to it')
-    .option('--artifacts <dir>', 'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)')
+    .option(
+      '--model <path>',
+      'model.onnx, an artifact-set folder, or a training run folder (its artifacts/model.onnx holds the best weights)',
+    )
+    .option(
+      '--checkpoint <file>',
+      '.safetensors weights (e.g. runs/weak/best.safetensors), run with the artifact set next to it',
+    )
+    .option(
+      '--artifacts <dir>',
+      'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
+    )
     .option('--split <name>', 'split to predict (train, val, test, all)', 'test')
-    .option('--frames <T>', 'clip length; default and only accepted value: the model\'s', parse.int)
-    .option('--period <p>', 'frame step; default and only accepted value: the model\'s', parse.int)
+    .option('--frames <T>', "clip length; default and only accepted value: the model's", parse.int)
+    .option('--period <p>', "frame step; default and only accepted value: the model's", parse.int)
     .option('--batch-size <n>', 'clips per forward pass', parse.int, 16)
     .option('--num-workers <n>', 'video-decoding worker threads (0 = main thread)', parse.int, 4)
-    .option('--shuffle-temporal-order', 'ablation as upstream: permute each clip\'s frames (seeded) before the forward pass')
+    .option(
+      '--shuffle-temporal-order',
+      "ablation as upstream: permute each clip's frames (seeded) before the forward pass",
+    )
     .option('--seed <n>', 'seed of --shuffle-temporal-order', parse.int, 42)
-    .addOption(new Option('--ep <ep>', 'ONNX Runtime execution provider').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(
+      new Option('--ep <ep>', 'ONNX Runtime execution provider')
+        .choices(['cpu', 'cuda', 'auto'])
+        .default('cpu'),
+    )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
     .addHelpText(
       'after',
@@ -56,15 +72,29 @@ Examples:
   unilvseg evaluate --data_dir demo/data --prediction_dir preds/weak --output_dir eval/weak`,
     )
     .action(async (o: PredictFlags) => {
-      const model = await loadSegmentationModel({ model: o.model, checkpoint: o.checkpoint, artifacts: o.artifacts, ep: o.ep, threads: o.threads });
+      const model = await loadSegmentationModel({
+        model: o.model,
+        checkpoint: o.checkpoint,
+        artifacts: o.artifacts,
+        ep: o.ep,
+        threads: o.threads,
+      });
       try {
         checkClipSettings(model, o.frames, o.period);
         process.stderr.write(`predict: ${model.describe}\n`);
         const s = await runPredict({
-          dataPath: o.dataPath, saveDir: o.saveDir, model, split: o.split, batchSize: o.batchSize, numWorkers: o.numWorkers,
-          shuffleTemporalOrder: o.shuffleTemporalOrder ?? false, seed: o.seed,
+          dataPath: o.dataPath,
+          saveDir: o.saveDir,
+          model,
+          split: o.split,
+          batchSize: o.batchSize,
+          numWorkers: o.numWorkers,
+          shuffleTemporalOrder: o.shuffleTemporalOrder ?? false,
+          seed: o.seed,
         });
-        console.log(`wrote ${s.written} masks of ${s.videos} videos (${s.split}) to ${s.saveDir} in ${s.seconds.toFixed(1)} s; log ${s.log}`);
+        console.log(
+          `wrote ${s.written} masks of ${s.videos} videos (${s.split}) to ${s.saveDir} in ${s.seconds.toFixed(1)} s; log ${s.log}`,
+        );
         if (s.skipped.length) console.log(`skipped ${s.skipped.length} bad item(s), listed in the log`);
       } finally {
         await model.release();

@@ -32,12 +32,17 @@ export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!(count >= 1 && index >= 0 && index < count)) throw new Error(`--shard takes i/n with 0 <= i < n (e.g. 0/4), got "${text}"`);
+  if (!(count >= 1 && index >= 0 && index < count))
+    throw new Error(`--shard takes i/n with 0 <= i < n (e.g. 0/4), got "${text}"`);
   return { index, count };
 }
 
 /** The videos of a split in FileList order (every listed one: whole-video inference needs no tracings). */
-export function splitVideos(dataPath: string, split: string, shard?: { index: number; count: number }): { name: string; path: string }[] {
+export function splitVideos(
+  dataPath: string,
+  split: string,
+  shard?: { index: number; count: number },
+): { name: string; path: string }[] {
   const want = split.toUpperCase();
   const rows = readFileList(join(dataPath, 'FileList.csv')).filter((r) => want === 'ALL' || r.split === want);
   const videos = rows.map((r) => {
@@ -51,7 +56,11 @@ const stats = (xs: (number | null | undefined)[]) => {
   const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return { n: 0, mean: null, median: null };
   const mid = v.length >> 1;
-  return { n: v.length, mean: v.reduce((a, b) => a + b, 0) / v.length, median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2 };
+  return {
+    n: v.length,
+    mean: v.reduce((a, b) => a + b, 0) / v.length,
+    median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2,
+  };
 };
 
 const scored = (s: SegmentSummary) => (s.truth && !('error' in s.truth) ? s.truth : undefined);
@@ -82,21 +91,48 @@ export function aggregateTruth(summaries: SegmentSummary[]) {
 
 function csvRow(s: SegmentSummary, name: string): string {
   const t = scored(s);
-  const f = (x: number | null | undefined, d = 4) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '');
-  return [name, s.frames, f(s.fps, 2), s.resize ? 1 : 0, s.windows.count, s.beats.length, f(s.meanEf, 2), f(s.heartRateBpm, 1),
-    f(t?.dsc), f(t?.efTrue, 2), f(t?.efAbsError, 2), f(t?.meanAbsEdError, 2), f(t?.meanAbsEsError, 2), f(s.framesPerSecond, 1)].join(',');
+  const f = (x: number | null | undefined, d = 4) =>
+    typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '';
+  return [
+    name,
+    s.frames,
+    f(s.fps, 2),
+    s.resize ? 1 : 0,
+    s.windows.count,
+    s.beats.length,
+    f(s.meanEf, 2),
+    f(s.heartRateBpm, 1),
+    f(t?.dsc),
+    f(t?.efTrue, 2),
+    f(t?.efAbsError, 2),
+    f(t?.meanAbsEdError, 2),
+    f(t?.meanAbsEsError, 2),
+    f(s.framesPerSecond, 1),
+  ].join(',');
 }
 
-const CSV_HEADER = 'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second';
+const CSV_HEADER =
+  'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second';
 
 /** Batch mode: each video into <saveDir>/<stem>/, bad ones in failures.jsonl, aggregate summary.csv + summary.json. */
 export async function runSegmentBatch(o: BatchOptions) {
   const saveDir = resolve(o.saveDir);
   const videos = splitVideos(o.dataPath, o.split ?? 'test', o.shard);
-  if (!videos.length) throw new Error(`no videos in split ${o.split ?? 'test'}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''} of ${o.dataPath}`);
+  if (!videos.length)
+    throw new Error(
+      `no videos in split ${o.split ?? 'test'}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''} of ${o.dataPath}`,
+    );
   const log = new JsonlLog(join(saveDir, 'segment.jsonl'));
   const failures = new JsonlLog(join(saveDir, 'failures.jsonl'));
-  log.write({ event: 'start', dataPath: resolve(o.dataPath), split: o.split ?? 'test', shard: o.shard ?? null, videos: videos.length, model: o.model.describe, overlap: !!o.overlap });
+  log.write({
+    event: 'start',
+    dataPath: resolve(o.dataPath),
+    split: o.split ?? 'test',
+    shard: o.shard ?? null,
+    videos: videos.length,
+    model: o.model.describe,
+    overlap: !!o.overlap,
+  });
   const progress = o.progress === false ? undefined : new Progress('segment-video', videos.length);
   const done: { name: string; summary: SegmentSummary }[] = [];
   const failed: { video: string; problem: string }[] = [];
@@ -106,11 +142,29 @@ export async function runSegmentBatch(o: BatchOptions) {
       try {
         if (!existsSync(v.path)) throw new VideoError(v.path, 'no such file (listed in FileList.csv)');
         const summary = await segmentVideo(
-          { videoPath: v.path, outDir: join(saveDir, videoStem(v.name)), model: o.model, overlap: o.overlap, batchSize: o.batchSize, truthDir: o.truthDir, truthName: v.name },
+          {
+            videoPath: v.path,
+            outDir: join(saveDir, videoStem(v.name)),
+            model: o.model,
+            overlap: o.overlap,
+            batchSize: o.batchSize,
+            truthDir: o.truthDir,
+            truthName: v.name,
+          },
           (m) => notes.push(m),
         );
         done.push({ name: v.name, summary });
-        log.write({ event: 'video', video: v.name, frames: summary.frames, meanEf: summary.meanEf, resize: summary.resize, truth: scored(summary) ? { dsc: scored(summary)!.dsc, efAbsError: scored(summary)!.efAbsError } : undefined, seconds: summary.seconds.total });
+        log.write({
+          event: 'video',
+          video: v.name,
+          frames: summary.frames,
+          meanEf: summary.meanEf,
+          resize: summary.resize,
+          truth: scored(summary)
+            ? { dsc: scored(summary)!.dsc, efAbsError: scored(summary)!.efAbsError }
+            : undefined,
+          seconds: summary.seconds.total,
+        });
       } catch (e) {
         // A video that cannot be read (or whose listing is wrong) is skipped; anything else is a bug or a model problem and stops the run.
         if (!(e instanceof VideoError || e instanceof DataError)) throw e;
@@ -128,15 +182,35 @@ export async function runSegmentBatch(o: BatchOptions) {
   const frames = summaries.reduce((a, s) => a + s.frames, 0);
   const seconds = summaries.reduce((a, s) => a + s.seconds.total, 0);
   const result = {
-    dataPath: resolve(o.dataPath), split: o.split ?? 'test', shard: o.shard ?? null, model: o.model.describe, overlap: !!o.overlap,
-    videos: videos.length, processed: done.length, failed: failed.length, failures: failed,
-    resized: summaries.filter((s) => s.resize).length, notes,
-    frames, framesPerSecond: seconds > 0 ? frames / seconds : null,
+    dataPath: resolve(o.dataPath),
+    split: o.split ?? 'test',
+    shard: o.shard ?? null,
+    model: o.model.describe,
+    overlap: !!o.overlap,
+    videos: videos.length,
+    processed: done.length,
+    failed: failed.length,
+    failures: failed,
+    resized: summaries.filter((s) => s.resize).length,
+    notes,
+    frames,
+    framesPerSecond: seconds > 0 ? frames / seconds : null,
     efMean: stats(summaries.map((s) => s.meanEf)),
     truth: aggregateTruth(summaries),
-    perVideo: done.map(({ name, summary: s }) => ({ video: name, dir: videoStem(name), frames: s.frames, meanEf: s.meanEf, beats: s.beats.length, resize: s.resize, truth: s.truth })),
+    perVideo: done.map(({ name, summary: s }) => ({
+      video: name,
+      dir: videoStem(name),
+      frames: s.frames,
+      meanEf: s.meanEf,
+      beats: s.beats.length,
+      resize: s.resize,
+      truth: s.truth,
+    })),
   };
-  atomicWriteFile(join(saveDir, 'summary.csv'), [CSV_HEADER, ...done.map((d) => csvRow(d.summary, d.name))].join('\n') + '\n');
+  atomicWriteFile(
+    join(saveDir, 'summary.csv'),
+    [CSV_HEADER, ...done.map((d) => csvRow(d.summary, d.name))].join('\n') + '\n',
+  );
   atomicWriteFile(join(saveDir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
   log.write({ event: 'done', processed: done.length, failed: failed.length, truth: result.truth });
   return result;
@@ -160,12 +234,16 @@ interface SegmentFlags {
 
 function printSummary(s: SegmentSummary): void {
   const ef = s.meanEf === null ? 'n/a (no complete beat found)' : `${s.meanEf.toFixed(1)} %`;
-  console.log(`${s.frames} frames at ${s.fps.toFixed(1)} fps, ${s.windows.count} windows (${s.windows.mode}), ${s.beats.length} beat(s), mean EF ${ef}, ${s.framesPerSecond.toFixed(1)} frames/s`);
+  console.log(
+    `${s.frames} frames at ${s.fps.toFixed(1)} fps, ${s.windows.count} windows (${s.windows.mode}), ${s.beats.length} beat(s), mean EF ${ef}, ${s.framesPerSecond.toFixed(1)} frames/s`,
+  );
   const t = s.truth;
   if (t && 'error' in t) console.log(`truth: ${t.error}`);
   else if (t) {
     const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
-    console.log(`truth: all-frame DSC ${f(t.dsc, 4)}, EF true ${t.efTrue.toFixed(1)} vs ${f(t.efPredicted, 1)} (|err| ${f(t.efAbsError, 1)}), mean |ED err| ${f(t.meanAbsEdError)} frames, mean |ES err| ${f(t.meanAbsEsError)} frames`);
+    console.log(
+      `truth: all-frame DSC ${f(t.dsc, 4)}, EF true ${t.efTrue.toFixed(1)} vs ${f(t.efPredicted, 1)} (|err| ${f(t.efAbsError, 1)}), mean |ED err| ${f(t.meanAbsEdError)} frames, mean |ES err| ${f(t.meanAbsEsError)} frames`,
+    );
   }
 }
 
@@ -177,17 +255,42 @@ export function register(program: Command): void {
         'EF by the method of discs per beat and averaged, LV area plot. One video (--video_path) or a dataset split (--data_path).',
     )
     .option('--video-path <file>', 'one video, any format ffmpeg reads, any length and frame size')
-    .option('--data-path <dir>', 'batch mode: every video of --split listed in <dir>/FileList.csv (Videos/<name>)')
-    .requiredOption('--save-path <dir>', 'output folder (batch mode: one subfolder per video plus summary.csv/summary.json)')
+    .option(
+      '--data-path <dir>',
+      'batch mode: every video of --split listed in <dir>/FileList.csv (Videos/<name>)',
+    )
+    .requiredOption(
+      '--save-path <dir>',
+      'output folder (batch mode: one subfolder per video plus summary.csv/summary.json)',
+    )
     .option('--model <path>', 'model.onnx, an artifact-set folder, or a training run folder')
-    .option('--checkpoint <file>', '.safetensors weights, run with the artifact set next to it (or --artifacts)')
-    .option('--artifacts <dir>', 'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)')
-    .option('--overlap', 'windows at half stride whose sigmoid probabilities are averaged (default: upstream\'s non-overlapping windows, last one wins)')
+    .option(
+      '--checkpoint <file>',
+      '.safetensors weights, run with the artifact set next to it (or --artifacts)',
+    )
+    .option(
+      '--artifacts <dir>',
+      'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
+    )
+    .option(
+      '--overlap',
+      "windows at half stride whose sigmoid probabilities are averaged (default: upstream's non-overlapping windows, last one wins)",
+    )
     .option('--batch-size <n>', 'windows per forward pass', parse.int, 4)
-    .option('--truth <dir>', 'synthetic dataset root with per-frame ground truth (Masks/): adds all-frame DSC, ED/ES frame error and EF error')
+    .option(
+      '--truth <dir>',
+      'synthetic dataset root with per-frame ground truth (Masks/): adds all-frame DSC, ED/ES frame error and EF error',
+    )
     .option('--split <name>', 'batch mode: split (train, val, test, all)', 'test')
-    .option('--shard <i/n>', 'batch mode: only videos k with k mod n = i (0-based), to spread a split over n processes')
-    .addOption(new Option('--ep <ep>', 'ONNX Runtime execution provider').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .option(
+      '--shard <i/n>',
+      'batch mode: only videos k with k mod n = i (0-based), to spread a split over n processes',
+    )
+    .addOption(
+      new Option('--ep <ep>', 'ONNX Runtime execution provider')
+        .choices(['cpu', 'cuda', 'auto'])
+        .default('cpu'),
+    )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
     .addHelpText(
       'after',
@@ -206,27 +309,71 @@ Examples:
   unilvseg segment-video --data_path demo/data --split test --truth demo/data --save_path out/test --model runs/weak --shard 0/2`,
     )
     .action(async (o: SegmentFlags) => {
-      if (!!o.videoPath === !!o.dataPath) throw new Error('give exactly one of --video-path (one video) and --data-path (batch mode)');
-      if (/\.avi$/i.test(o.savePath)) throw new Error(`--save-path is an output folder (mask.avi, overlay.mp4, ... go inside it), got ${o.savePath}`);
+      if (!!o.videoPath === !!o.dataPath)
+        throw new Error('give exactly one of --video-path (one video) and --data-path (batch mode)');
+      if (/\.avi$/i.test(o.savePath))
+        throw new Error(
+          `--save-path is an output folder (mask.avi, overlay.mp4, ... go inside it), got ${o.savePath}`,
+        );
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       if (shard && !o.dataPath) throw new Error('--shard needs batch mode (--data-path)');
-      const model = await loadSegmentationModel({ model: o.model, checkpoint: o.checkpoint, artifacts: o.artifacts, ep: o.ep, threads: o.threads });
+      const model = await loadSegmentationModel({
+        model: o.model,
+        checkpoint: o.checkpoint,
+        artifacts: o.artifacts,
+        ep: o.ep,
+        threads: o.threads,
+      });
       try {
         process.stderr.write(`segment-video: ${model.describe}\n`);
         if (o.videoPath) {
           const log = new JsonlLog(join(o.savePath, 'segment.jsonl'));
-          log.write({ event: 'start', video: resolve(o.videoPath), model: model.describe, overlap: !!o.overlap });
-          const s = await segmentVideo({ videoPath: o.videoPath, outDir: o.savePath, model, overlap: o.overlap, batchSize: o.batchSize, truthDir: o.truth, progress: true });
-          log.write({ event: 'done', frames: s.frames, meanEf: s.meanEf, beats: s.beats.length, resize: s.resize, truth: s.truth, seconds: s.seconds });
+          log.write({
+            event: 'start',
+            video: resolve(o.videoPath),
+            model: model.describe,
+            overlap: !!o.overlap,
+          });
+          const s = await segmentVideo({
+            videoPath: o.videoPath,
+            outDir: o.savePath,
+            model,
+            overlap: o.overlap,
+            batchSize: o.batchSize,
+            truthDir: o.truth,
+            progress: true,
+          });
+          log.write({
+            event: 'done',
+            frames: s.frames,
+            meanEf: s.meanEf,
+            beats: s.beats.length,
+            resize: s.resize,
+            truth: s.truth,
+            seconds: s.seconds,
+          });
           printSummary(s);
           console.log(`wrote ${Object.values(s.outputs).join(', ')}`);
         } else {
-          const r = await runSegmentBatch({ dataPath: o.dataPath!, saveDir: o.savePath, model, split: o.split, shard, overlap: o.overlap, batchSize: o.batchSize, truthDir: o.truth });
-          console.log(`${r.processed}/${r.videos} videos segmented (${r.failed} failed, ${r.resized} resized), ${r.framesPerSecond?.toFixed(1) ?? '?'} frames/s`);
+          const r = await runSegmentBatch({
+            dataPath: o.dataPath!,
+            saveDir: o.savePath,
+            model,
+            split: o.split,
+            shard,
+            overlap: o.overlap,
+            batchSize: o.batchSize,
+            truthDir: o.truth,
+          });
+          console.log(
+            `${r.processed}/${r.videos} videos segmented (${r.failed} failed, ${r.resized} resized), ${r.framesPerSecond?.toFixed(1) ?? '?'} frames/s`,
+          );
           if (r.truth) {
             const t = r.truth;
             const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
-            console.log(`truth over ${t.videos} videos: pooled all-frame DSC ${f(t.dscAllFrames, 4)}, EF MAE ${f(t.efMae)}, mean |ED err| ${f(t.edErrorFrames)} frames, mean |ES err| ${f(t.esErrorFrames)} frames`);
+            console.log(
+              `truth over ${t.videos} videos: pooled all-frame DSC ${f(t.dscAllFrames, 4)}, EF MAE ${f(t.efMae)}, mean |ED err| ${f(t.edErrorFrames)} frames, mean |ES err| ${f(t.esErrorFrames)} frames`,
+            );
           }
           console.log(`wrote ${join(o.savePath, 'summary.csv')}, ${join(o.savePath, 'summary.json')}`);
         }

@@ -14,24 +14,45 @@ export function register(program: Command): void {
     .option('--frames-min <n>', 'fewest frames per video (>= 30)', parse.int, 100)
     .option('--frames-max <n>', 'most frames per video', parse.int, 200)
     .option('--fps <fps>', 'frame rate of every video (default: 45-55 per video)', parse.int)
-    .option('--contact-sheet <file.png>', 'also write a PNG of ED/mid/ES frames with the ground-truth contour')
-    .action(async (o: { out: string; videos: number; seed: number; framesMin: number; framesMax: number; fps?: number; contactSheet?: string }, cmd: Command) => {
-      const started = Date.now();
-      // Only the default upper bound follows a larger --frames-min; an explicit one is checked.
-      const framesMax = cmd.getOptionValueSource('framesMax') === 'default' ? Math.max(o.framesMax, o.framesMin) : o.framesMax;
-      const videos = await generateDataset({
-        out: o.out,
-        videos: o.videos,
-        seed: o.seed,
-        framesMin: o.framesMin,
-        framesMax,
-        fps: o.fps,
-      });
-      const frames = videos.reduce((s, v) => s + v.frames, 0);
-      console.log(`synth: ${videos.length} videos, ${frames} frames in ${o.out} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      if (o.contactSheet) {
-        await writeContactSheet(o.out, o.contactSheet);
-        console.log(`synth: contact sheet ${o.contactSheet}`);
-      }
-    });
+    .option(
+      '--contact-sheet <file.png>',
+      'also write a PNG of ED/mid/ES frames with the ground-truth contour',
+    )
+    .action(
+      async (
+        o: {
+          out: string;
+          videos: number;
+          seed: number;
+          framesMin: number;
+          framesMax: number;
+          fps?: number;
+          contactSheet?: string;
+        },
+        cmd: Command,
+      ) => {
+        const started = Date.now();
+        // Only the default upper bound follows a larger --frames-min; an explicit one is checked.
+        const framesMax =
+          cmd.getOptionValueSource('framesMax') === 'default'
+            ? Math.max(o.framesMax, o.framesMin)
+            : o.framesMax;
+        const videos = await generateDataset({
+          out: o.out,
+          videos: o.videos,
+          seed: o.seed,
+          framesMin: o.framesMin,
+          framesMax,
+          fps: o.fps,
+        });
+        const frames = videos.reduce((s, v) => s + v.frames, 0);
+        console.log(
+          `synth: ${videos.length} videos, ${frames} frames in ${o.out} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
+        if (o.contactSheet) {
+          await writeContactSheet(o.out, o.contactSheet);
+          console.log(`synth: contact sheet ${o.contactSheet}`);
+        }
+      },
+    );
 }

@@ -51,7 +51,10 @@ function expandGray(g: Uint8Array): Uint8Array {
   const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   let i = 0;
   for (let w = 0; w < words.length; w += 3, i += 4) {
-    const a = g[i], b = g[i + 1], c = g[i + 2], d = g[i + 3];
+    const a = g[i],
+      b = g[i + 1],
+      c = g[i + 2],
+      d = g[i + 3];
     // Bytes a a a b | b b c c | c d d d in memory order.
     if (little) {
       words[w] = (a | (a << 8) | (a << 16) | (b << 24)) >>> 0;
@@ -91,7 +94,19 @@ export class FrameCache {
     const cached = this.read(source, st.size, st.mtimeMs);
     if (cached) return cached;
     const decoded = await decodeVideo(source);
-    this.write({ source, size: st.size, mtimeMs: st.mtimeMs, count: decoded.count, height: decoded.height, width: decoded.width, fps: decoded.fps, channels: 3 }, decoded.frames);
+    this.write(
+      {
+        source,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        count: decoded.count,
+        height: decoded.height,
+        width: decoded.width,
+        fps: decoded.fps,
+        channels: 3,
+      },
+      decoded.frames,
+    );
     return decoded;
   }
 
@@ -142,7 +157,9 @@ export class FrameCache {
     } catch (e) {
       if (!this.warned) {
         this.warned = true;
-        process.emitWarning(`frame cache ${this.dir} is not writable, videos will be decoded every time (${(e as Error).message})`);
+        process.emitWarning(
+          `frame cache ${this.dir} is not writable, videos will be decoded every time (${(e as Error).message})`,
+        );
       }
     }
   }
@@ -154,6 +171,9 @@ export function cacheDirForVideo(videoPath: string): string {
   return defaultCacheDir(dirname(dirname(resolve(videoPath))));
 }
 
-export function getFrames(video: { path: string }, cacheDir = cacheDirForVideo(video.path)): Promise<DecodedVideo> {
+export function getFrames(
+  video: { path: string },
+  cacheDir = cacheDirForVideo(video.path),
+): Promise<DecodedVideo> {
   return new FrameCache(cacheDir).getFrames(video);
 }

@@ -22,7 +22,8 @@ function checkArgs(f: number, T: number, p: number): void {
 }
 
 function checkTrace(ti: number, f: number): void {
-  if (!(Number.isInteger(ti) && ti >= 0 && ti < f)) throw new Error(`traced frame ${ti} is outside a video of ${f} frames`);
+  if (!(Number.isInteger(ti) && ti >= 0 && ti < f))
+    throw new Error(`traced frame ${ti} is outside a video of ${f} frames`);
 }
 
 /**

@@ -66,7 +66,11 @@ export function openEchoNet(root: string, split: string, opts: OpenOptions = {})
     listed.add(name);
     if (want !== 'ALL' && row.split !== want) continue;
     if (ext !== '') {
-      report(listPath, `FileName "${row.fileName}" has an extension; upstream drops such rows, so it is left out`, row.line);
+      report(
+        listPath,
+        `FileName "${row.fileName}" has an extension; upstream drops such rows, so it is left out`,
+        row.line,
+      );
       continue;
     }
     chosen.push({ name, row });
@@ -82,12 +86,16 @@ export function openEchoNet(root: string, split: string, opts: OpenOptions = {})
   if (missing.length > 0) {
     const shown = missing.slice(0, SHOW_MISSING).join(', ');
     const more = missing.length > SHOW_MISSING ? ` and ${missing.length - SHOW_MISSING} more` : '';
-    throw new DataError(videoDir, `${missing.length} video(s) listed in ${listPath} are missing: ${shown}${more}`);
+    throw new DataError(
+      videoDir,
+      `${missing.length} video(s) listed in ${listPath} are missing: ${shown}${more}`,
+    );
   }
 
   const tracings = readVolumeTracings(tracePath);
   for (const [name, tv] of tracings) {
-    if (!listed.has(name)) report(tracePath, `tracing of "${name}", which ${listPath} does not list`, tv.firstLine);
+    if (!listed.has(name))
+      report(tracePath, `tracing of "${name}", which ${listPath} does not list`, tv.firstLine);
   }
 
   let videos: EchoVideo[] = [];
@@ -96,7 +104,11 @@ export function openEchoNet(root: string, split: string, opts: OpenOptions = {})
     // Upstream drops videos with fewer than 2 traced frames without a word; so do we.
     if (!tv || tv.frames.length < 2) continue;
     if (row.frameHeight !== 112 || row.frameWidth !== 112) {
-      report(listPath, `${name} is ${row.frameWidth}x${row.frameHeight}, the models need 112x112 frames`, row.line);
+      report(
+        listPath,
+        `${name} is ${row.frameWidth}x${row.frameHeight}, the models need 112x112 frames`,
+        row.line,
+      );
       continue;
     }
     const es = esFrame(tv);
@@ -105,10 +117,22 @@ export function openEchoNet(root: string, split: string, opts: OpenOptions = {})
     const edRows = tv.rows.get(ed)!;
     const thin = [es, ed].find((f) => tv.rows.get(f)!.length < 2);
     if (thin !== undefined) {
-      report(tracePath, `${name} frame ${thin} has no chord rows (only the long axis), no polygon can be drawn`, tv.firstLine);
+      report(
+        tracePath,
+        `${name} frame ${thin} has no chord rows (only the long axis), no polygon can be drawn`,
+        tv.firstLine,
+      );
       continue;
     }
-    videos.push({ fileName: name, path: join(videoDir, name), row, esFrame: es, edFrame: ed, esRows, edRows });
+    videos.push({
+      fileName: name,
+      path: join(videoDir, name),
+      row,
+      esFrame: es,
+      edFrame: ed,
+      esRows,
+      edRows,
+    });
   }
 
   if (opts.pctTrain !== undefined) videos = subsample(videos, opts.pctTrain, opts.pctSeed ?? 42);

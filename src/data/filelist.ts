@@ -16,7 +16,17 @@ export interface FileListRow {
   line?: number;
 }
 
-const COLUMNS = ['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS', 'NumberOfFrames', 'Split'] as const;
+const COLUMNS = [
+  'FileName',
+  'EF',
+  'ESV',
+  'EDV',
+  'FrameHeight',
+  'FrameWidth',
+  'FPS',
+  'NumberOfFrames',
+  'Split',
+] as const;
 
 /**
  * Parse FileList.csv. Columns are found by header name (any order; extra columns ignored), all
@@ -26,7 +36,10 @@ const COLUMNS = ['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'F
 export function readFileList(path: string): FileListRow[] {
   const lines = csvLines(readFileSync(path, 'utf8'));
   if (lines.length === 0) throw new DataError(path, 'empty file, expected a header line', 1);
-  const header = lines[0].replace(/^\uFEFF/, '').split(',').map((h) => h.trim());
+  const header = lines[0]
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((h) => h.trim());
   const at = new Map<string, number>();
   for (const c of COLUMNS) {
     const k = header.indexOf(c);

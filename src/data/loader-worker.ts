@@ -7,7 +7,13 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FrameCache } from './cache.js';
 import type { EchoVideo } from './echonet.js';
 import { DataError } from './errors.js';
-import { prepareSample, type SampleConfig, type SampleRef, type SslSample, type WeakSample } from './samples.js';
+import {
+  prepareSample,
+  type SampleConfig,
+  type SampleRef,
+  type SslSample,
+  type WeakSample,
+} from './samples.js';
 import { VideoError } from './video.js';
 
 export const WORKER_KIND = 'unilvseg-loader';
@@ -41,7 +47,12 @@ export function classify(e: unknown): Outcome {
   return { ok: false, fatal: e instanceof Error ? (e.stack ?? e.message) : String(e) };
 }
 
-export async function runTask(videos: EchoVideo[], cache: FrameCache, cfg: SampleConfig, t: TaskMsg): Promise<Outcome> {
+export async function runTask(
+  videos: EchoVideo[],
+  cache: FrameCache,
+  cfg: SampleConfig,
+  t: TaskMsg,
+): Promise<Outcome> {
   try {
     return { ok: true, sample: await prepareSample(videos, cache, cfg, t.epoch, t.index, t.ref) };
   } catch (e) {
@@ -61,6 +72,8 @@ if (!isMainThread && parentPort && (workerData as WorkerInit | undefined)?.kind 
   const cache = new FrameCache(init.cacheDir);
   const port = parentPort;
   port.on('message', (t: TaskMsg) => {
-    void runTask(init.videos, cache, init.cfg, t).then((o) => port.postMessage({ ...o, id: t.id }, transferables(o)));
+    void runTask(init.videos, cache, init.cfg, t).then((o) =>
+      port.postMessage({ ...o, id: t.id }, transferables(o)),
+    );
   });
 }

@@ -4,8 +4,23 @@ import { Rng } from '../util/rng.js';
 import { FrameCache, cacheDirForVideo } from './cache.js';
 import type { EchoVideo } from './echonet.js';
 import type { BadItemHandler } from './errors.js';
-import { runTask, WORKER_KIND, type Outcome, type ResultMsg, type TaskMsg, type WorkerInit } from './loader-worker.js';
-import { sampleList, FRAME_SIZE, type SampleConfig, type SampleRef, type SslSample, type WeakSample, type Which } from './samples.js';
+import {
+  runTask,
+  WORKER_KIND,
+  type Outcome,
+  type ResultMsg,
+  type TaskMsg,
+  type WorkerInit,
+} from './loader-worker.js';
+import {
+  sampleList,
+  FRAME_SIZE,
+  type SampleConfig,
+  type SampleRef,
+  type SslSample,
+  type WeakSample,
+  type Which,
+} from './samples.js';
 
 /** Weak-supervision batch, shaped for train_weak.onnx. */
 export interface WeakBatch {
@@ -77,11 +92,19 @@ export class BatchLoader<P extends Phase> {
   constructor(private readonly opts: LoaderOptions<P>) {
     if (!(opts.batchSize >= 1)) throw new Error(`batch size must be >= 1, got ${opts.batchSize}`);
     this.refs = sampleList(opts.videos.length, opts.phase);
-    this.cfg = { phase: opts.phase, frames: opts.frames, period: opts.period, train: opts.train, seed: opts.seed ?? 42, maskRatio: opts.maskRatio ?? 0.6 };
+    this.cfg = {
+      phase: opts.phase,
+      frames: opts.frames,
+      period: opts.period,
+      train: opts.train,
+      seed: opts.seed ?? 42,
+      maskRatio: opts.maskRatio ?? 0.6,
+    };
     const first = opts.videos[0]?.path ?? '.';
     this.cacheDir = opts.cacheDir ?? cacheDirForVideo(first);
     for (const f of opts.knownBad ?? []) this.bad.add(resolve(f));
-    this.onBad = opts.onBadItem ?? ((file, problem) => process.stderr.write(`skipping bad video ${file}: ${problem}\n`));
+    this.onBad =
+      opts.onBadItem ?? ((file, problem) => process.stderr.write(`skipping bad video ${file}: ${problem}\n`));
   }
 
   /** Videos reported bad so far (absolute paths). */
@@ -175,7 +198,12 @@ export class BatchLoader<P extends Phase> {
   }
 
   private spawn(): Slot {
-    const init: WorkerInit = { kind: WORKER_KIND, videos: this.opts.videos, cacheDir: this.cacheDir, cfg: this.cfg };
+    const init: WorkerInit = {
+      kind: WORKER_KIND,
+      videos: this.opts.videos,
+      cacheDir: this.cacheDir,
+      cfg: this.cfg,
+    };
     const worker = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: init });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref(); // an idle pool must not keep the process alive if close() is forgotten
@@ -214,5 +242,10 @@ export function collate(samples: (WeakSample | SslSample)[], phase: Phase): Weak
   const trace_mask = new Float32Array(n * hw);
   weak.forEach((s, i) => trace_mask.set(s.traceMask, i * hw));
   const trace_index = BigInt64Array.from(weak.map((s) => BigInt(s.relIndex)));
-  return { frames, trace_mask, trace_index, items: weak.map((s) => ({ fileName: s.fileName, which: s.which, traceFrame: s.traceFrame })) };
+  return {
+    frames,
+    trace_mask,
+    trace_index,
+    items: weak.map((s) => ({ fileName: s.fileName, which: s.which, traceFrame: s.traceFrame })),
+  };
 }

@@ -12,7 +12,8 @@ export function rint(v: number): number {
 
 /** The rounded vertex list of a traced frame's polygon (x = column, y = row). */
 export function tracingPolygon(rows: number[][]): { x: number[]; y: number[] } {
-  if (rows.length < 2) throw new Error(`a trace needs at least 2 rows (long axis + chords), got ${rows.length}`);
+  if (rows.length < 2)
+    throw new Error(`a trace needs at least 2 rows (long axis + chords), got ${rows.length}`);
   const chords = rows.slice(1); // row 0 is the long axis
   const x: number[] = [];
   const y: number[] = [];
@@ -58,10 +59,18 @@ export function pointInPolygon(xp: ArrayLike<number>, yp: ArrayLike<number>, x: 
 }
 
 /** Fill a polygon like `skimage.draw.polygon(rows=y, cols=x, shape=(height, width))`. */
-export function fillPolygon(x: ArrayLike<number>, y: ArrayLike<number>, height: number, width: number): Uint8Array {
+export function fillPolygon(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  height: number,
+  width: number,
+): Uint8Array {
   const mask = new Uint8Array(height * width);
   if (x.length === 0) return mask;
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    maxX = -Infinity,
+    minY = Infinity,
+    maxY = -Infinity;
   for (let i = 0; i < x.length; i++) {
     minX = Math.min(minX, x[i]);
     maxX = Math.max(maxX, x[i]);

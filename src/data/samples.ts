@@ -37,7 +37,10 @@ export interface SslSample {
 /** Reject decoded frames the models cannot take, naming the file. */
 export function checkFrames(video: { path: string }, frames: DecodedVideo): void {
   if (frames.height !== FRAME_SIZE || frames.width !== FRAME_SIZE) {
-    throw new DataError(video.path, `frames are ${frames.width}x${frames.height}, the models need ${FRAME_SIZE}x${FRAME_SIZE}`);
+    throw new DataError(
+      video.path,
+      `frames are ${frames.width}x${frames.height}, the models need ${FRAME_SIZE}x${FRAME_SIZE}`,
+    );
   }
   if (frames.count < 1) throw new DataError(video.path, 'video has no frames');
 }
@@ -60,11 +63,22 @@ export function gatherClip(v: DecodedVideo, indices: number[]): Uint8Array {
  * The clip around one traced frame: training draws a random clip containing it and augments
  * clip and mask with one parameter set; evaluation takes the centred clip as it is.
  */
-export function weakSample(video: EchoVideo, frames: DecodedVideo, which: Which, T: number, p: number, train: boolean, rng: Rng): WeakSample {
+export function weakSample(
+  video: EchoVideo,
+  frames: DecodedVideo,
+  which: Which,
+  T: number,
+  p: number,
+  train: boolean,
+  rng: Rng,
+): WeakSample {
   checkFrames(video, frames);
   const ti = which === 'ed' ? video.edFrame : video.esFrame;
   if (ti >= frames.count) {
-    throw new DataError(video.path, `traced ${which.toUpperCase()} frame ${ti} is past the end of the video (${frames.count} frames)`);
+    throw new DataError(
+      video.path,
+      `traced ${which.toUpperCase()} frame ${ti} is past the end of the video (${frames.count} frames)`,
+    );
   }
   const f = padLength(frames.count, T, p);
   const start = train ? randomClipStart(rng, ti, f, T, p) : centredClipStart(ti, f, T, p);
@@ -76,11 +90,26 @@ export function weakSample(video: EchoVideo, frames: DecodedVideo, which: Which,
     clip = aug.frames;
     traceMask = aug.mask!;
   }
-  return { frames: clip, traceMask, relIndex: (ti - start) / p, traceFrame: ti, fileName: video.fileName, which };
+  return {
+    frames: clip,
+    traceMask,
+    relIndex: (ti - start) / p,
+    traceFrame: ti,
+    fileName: video.fileName,
+    which,
+  };
 }
 
 /** An unconstrained clip (random also in validation, like upstream), augmented in training. */
-export function sslSample(video: { path: string; fileName: string }, frames: DecodedVideo, T: number, p: number, maskRatio: number, train: boolean, rng: Rng): SslSample {
+export function sslSample(
+  video: { path: string; fileName: string },
+  frames: DecodedVideo,
+  T: number,
+  p: number,
+  maskRatio: number,
+  train: boolean,
+  rng: Rng,
+): SslSample {
   checkFrames(video, frames);
   const start = sslClipStart(rng, padLength(frames.count, T, p), T, p);
   let clip = gatherClip(frames, clipIndices(start, T, p));
@@ -134,6 +163,7 @@ export async function prepareSample(
   const video = videos[ref.video];
   const frames = await cache.getFrames(video);
   const rng = Rng.derive(cfg.seed, epoch, index);
-  if (cfg.phase === 'ssl') return sslSample(video, frames, cfg.frames, cfg.period, cfg.maskRatio, cfg.train, rng);
+  if (cfg.phase === 'ssl')
+    return sslSample(video, frames, cfg.frames, cfg.period, cfg.maskRatio, cfg.train, rng);
   return weakSample(video, frames, ref.which ?? 'ed', cfg.frames, cfg.period, cfg.train, rng);
 }

@@ -46,7 +46,10 @@ const PROBE_TIMEOUT_S = 60;
 const CODEC_TIMEOUT_S = 600;
 
 function lastLine(text: string | null | undefined): string {
-  const lines = (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   return lines.length > 0 ? lines[lines.length - 1] : '';
 }
 
@@ -222,15 +225,22 @@ export async function encodeVideo(
   }
   if (!(fps > 0)) throw new VideoError(path, `invalid frame rate ${fps}`);
   if (frames.length === 0 || frames.length % frameBytes !== 0) {
-    throw new VideoError(path, `frame buffer of ${frames.length} bytes is not a whole number of ${width}x${height} RGB frames`);
+    throw new VideoError(
+      path,
+      `frame buffer of ${frames.length} bytes is not a whole number of ${width}x${height} RGB frames`,
+    );
   }
   const codec = opts.codec ?? defaultCodec(path);
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path, extname(path))}.${process.pid}.${Date.now()}.tmp${extname(path)}`);
+  const tmp = join(
+    dirname(path),
+    `.${basename(path, extname(path))}.${process.pid}.${Date.now()}.tmp${extname(path)}`,
+  );
   // Feed the buffer in frame-sized chunks so stdin back-pressure is respected.
   const source = Readable.from(
     (function* () {
-      for (let at = 0; at < frames.length; at += frameBytes) yield Buffer.from(frames.buffer, frames.byteOffset + at, frameBytes);
+      for (let at = 0; at < frames.length; at += frameBytes)
+        yield Buffer.from(frames.buffer, frames.byteOffset + at, frameBytes);
     })(),
   );
   const command = ffmpeg(source, { timeout: CODEC_TIMEOUT_S })

@@ -21,13 +21,17 @@ export interface BootstrapResult {
  * sorts last, as numpy sorts NaN.
  */
 export function bootstrapPooledDice(items: readonly Overlap[], resamples: number, rng: Rng): BootstrapResult {
-  if (!(Number.isInteger(resamples) && resamples > 0)) throw new Error(`resamples must be a positive integer, got ${resamples}`);
+  if (!(Number.isInteger(resamples) && resamples > 0))
+    throw new Error(`resamples must be a positive integer, got ${resamples}`);
   const n = items.length;
   const inter = Float64Array.from(items, (o) => o.inter);
   const union = Float64Array.from(items, (o) => o.union);
   let si = 0;
   let su = 0;
-  for (let k = 0; k < n; k++) { si += inter[k]; su += union[k]; }
+  for (let k = 0; k < n; k++) {
+    si += inter[k];
+    su += union[k];
+  }
   const estimate = (2 * si) / (su + si);
   const stats = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
@@ -42,7 +46,13 @@ export function bootstrapPooledDice(items: readonly Overlap[], resamples: number
   }
   // Float64Array.sort orders numerically and puts NaN last.
   stats.sort();
-  return { estimate, ci90: percentileInterval(stats, 0.05, 0.95), ci95: percentileInterval(stats, 0.025, 0.975), resamples, items: n };
+  return {
+    estimate,
+    ci90: percentileInterval(stats, 0.05, 0.95),
+    ci95: percentileInterval(stats, 0.025, 0.975),
+    resamples,
+    items: n,
+  };
 }
 
 /**

@@ -24,7 +24,13 @@ export interface EvaluateSettings {
   skipMissing: boolean;
 }
 
-export const EVALUATE_DEFAULTS = { split: 'test', seed: 42, resamples: 10000, gallery: 12, skipMissing: false };
+export const EVALUATE_DEFAULTS = {
+  split: 'test',
+  seed: 42,
+  resamples: 10000,
+  gallery: 12,
+  skipMissing: false,
+};
 
 /** One scored frame: ED ("large") or ES ("small") of one video. */
 export interface FrameScore extends Overlap {
@@ -65,7 +71,10 @@ export interface Evaluation {
  * for a relative path, `<data_dir>/<path>`, which is where upstream always looks
  * (os.path.join(data_dir, prediction_dir)).
  */
-export function resolvePredictionDir(dataDir: string, predictionDir: string): { dir: string; underDataDir: boolean } {
+export function resolvePredictionDir(
+  dataDir: string,
+  predictionDir: string,
+): { dir: string; underDataDir: boolean } {
   const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
   if (isDir(predictionDir)) return { dir: resolve(predictionDir), underDataDir: false };
   const under = join(dataDir, predictionDir);
@@ -79,7 +88,9 @@ function readPrediction(path: string, what: string): Uint8Array {
   if (!existsSync(path)) throw new Error(`missing prediction for ${what}: ${path}`);
   const png = readMaskPng(path);
   if (png.height !== MASK_HEIGHT || png.width !== MASK_WIDTH) {
-    throw new Error(`prediction for ${what} is ${png.width}x${png.height}, expected ${MASK_WIDTH}x${MASK_HEIGHT}: ${path}`);
+    throw new Error(
+      `prediction for ${what} is ${png.width}x${png.height}, expected ${MASK_WIDTH}x${MASK_HEIGHT}: ${path}`,
+    );
   }
   return png.mask;
 }
@@ -100,7 +111,13 @@ export function scoreVideo(video: EchoVideo, predictionDir: string): VideoScore 
   };
   const large = score('ed');
   const small = score('es');
-  return { fileName: video.fileName, videoPath: video.path, large, small, overall: pooledDice([large, small]) };
+  return {
+    fileName: video.fileName,
+    videoPath: video.path,
+    large,
+    small,
+    overall: pooledDice([large, small]),
+  };
 }
 
 /** Score every video of the split and bootstrap the three pooled DSCs (no files written). */
@@ -109,7 +126,8 @@ export function evaluatePredictions(settings: EvaluateSettings): Evaluation {
   const videos = openEchoNet(settings.dataDir, settings.split, {
     onBadItem: (file, problem) => warnings.push(`${file}: ${problem}`),
   });
-  if (videos.length === 0) throw new Error(`no traced videos in split "${settings.split}" of ${settings.dataDir}`);
+  if (videos.length === 0)
+    throw new Error(`no traced videos in split "${settings.split}" of ${settings.dataDir}`);
   const { dir, underDataDir } = resolvePredictionDir(settings.dataDir, settings.predictionDir);
   const scored: VideoScore[] = [];
   const skipped: { fileName: string; problem: string }[] = [];
@@ -125,7 +143,16 @@ export function evaluatePredictions(settings: EvaluateSettings): Evaluation {
   const large = scored.map((s) => s.large);
   const small = scored.map((s) => s.small);
   // Each statistic gets its own stream, so its interval does not depend on the others.
-  const boot = (items: Overlap[], k: number): BootstrapResult => bootstrapPooledDice(items, settings.resamples, Rng.derive(settings.seed, k));
+  const boot = (items: Overlap[], k: number): BootstrapResult =>
+    bootstrapPooledDice(items, settings.resamples, Rng.derive(settings.seed, k));
   const headline = { overall: boot([...large, ...small], 0), large: boot(large, 1), small: boot(small, 2) };
-  return { settings, predictionDirUsed: dir, predictionDirUnderDataDir: underDataDir, headline, videos: scored, skipped, warnings };
+  return {
+    settings,
+    predictionDirUsed: dir,
+    predictionDirUnderDataDir: underDataDir,
+    headline,
+    videos: scored,
+    skipped,
+    warnings,
+  };
 }

@@ -25,7 +25,14 @@ const SCALE = 3;
  * contour (green) traced on the enlarged masks so the lines stay one enlarged pixel apart.
  * Without an echo frame the masks are drawn on dark gray, the GT area lightly filled.
  */
-export function renderCasePng(rgb: Uint8Array | null, gt: Uint8Array, pred: Uint8Array, height: number, width: number, scale = SCALE): Buffer {
+export function renderCasePng(
+  rgb: Uint8Array | null,
+  gt: Uint8Array,
+  pred: Uint8Array,
+  height: number,
+  width: number,
+  scale = SCALE,
+): Buffer {
   let base = rgb;
   if (!base) {
     base = new Uint8Array(height * width * 3).fill(40);
@@ -46,15 +53,19 @@ export function renderCasePng(rgb: Uint8Array | null, gt: Uint8Array, pred: Uint
  * shown), each decoded from its video; a video that cannot be decoded yields the masks alone.
  */
 export async function buildGallery(ev: Evaluation, count: number): Promise<GalleryCase[]> {
-  const frames = ev.videos.flatMap((v) => [
-    { v, phase: 'ED' as const, s: v.large },
-    { v, phase: 'ES' as const, s: v.small },
-  ]).filter((f) => Number.isFinite(f.s.dice));
+  const frames = ev.videos
+    .flatMap((v) => [
+      { v, phase: 'ED' as const, s: v.large },
+      { v, phase: 'ES' as const, s: v.small },
+    ])
+    .filter((f) => Number.isFinite(f.s.dice));
   frames.sort((a, b) => a.s.dice - b.s.dice || a.v.fileName.localeCompare(b.v.fileName));
   const worst = frames.slice(0, Math.max(0, count));
   if (worst.length === 0) return [];
   // The GT rows come from the dataset again rather than being kept for every video.
-  const byName = new Map(openEchoNet(ev.settings.dataDir, ev.settings.split, { onBadItem: () => {} }).map((v) => [v.fileName, v]));
+  const byName = new Map(
+    openEchoNet(ev.settings.dataDir, ev.settings.split, { onBadItem: () => {} }).map((v) => [v.fileName, v]),
+  );
   const decoded = new Map<string, DecodedVideo | Error>();
   const out: GalleryCase[] = [];
   for (const { v, phase, s } of worst) {
@@ -62,14 +73,19 @@ export async function buildGallery(ev: Evaluation, count: number): Promise<Galle
     const gt = tracingToMask(phase === 'ED' ? echo.edRows : echo.esRows, MASK_HEIGHT, MASK_WIDTH);
     const pred = readMaskPng(s.prediction).mask;
     if (!decoded.has(v.videoPath)) {
-      decoded.set(v.videoPath, await decodeVideo(v.videoPath).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+      decoded.set(
+        v.videoPath,
+        await decodeVideo(v.videoPath).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+      );
     }
     const video = decoded.get(v.videoPath)!;
     let rgb: Uint8Array | null = null;
     let note: string | undefined;
     if (video instanceof Error) note = `video not decodable (${video.message}); masks shown alone`;
-    else if (video.height !== MASK_HEIGHT || video.width !== MASK_WIDTH) note = `video is ${video.width}x${video.height}; masks shown alone`;
-    else if (s.frame >= video.count) note = `frame ${s.frame} is past the video's ${video.count} frames; masks shown alone`;
+    else if (video.height !== MASK_HEIGHT || video.width !== MASK_WIDTH)
+      note = `video is ${video.width}x${video.height}; masks shown alone`;
+    else if (s.frame >= video.count)
+      note = `frame ${s.frame} is past the video's ${video.count} frames; masks shown alone`;
     else {
       const bytes = MASK_HEIGHT * MASK_WIDTH * 3;
       rgb = video.frames.slice(s.frame * bytes, (s.frame + 1) * bytes);

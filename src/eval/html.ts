@@ -3,12 +3,13 @@ import type { Evaluation } from './evaluate.js';
 import type { GalleryCase } from './gallery.js';
 import { escapeXml, sortedValuesSvg } from './plot.js';
 
-
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 
 function headlineRow(name: string, r: BootstrapResult): string {
-  return `<tr><td>${name}</td><td>${r.items}</td><td><b>${pct(r.estimate)}</b></td>` +
-    `<td>${pct(r.ci90[0])} – ${pct(r.ci90[1])}</td><td>${pct(r.ci95[0])} – ${pct(r.ci95[1])}</td></tr>`;
+  return (
+    `<tr><td>${name}</td><td>${r.items}</td><td><b>${pct(r.estimate)}</b></td>` +
+    `<td>${pct(r.ci90[0])} – ${pct(r.ci90[1])}</td><td>${pct(r.ci95[0])} – ${pct(r.ci95[1])}</td></tr>`
+  );
 }
 
 /** A self-contained HTML page: headline table, per-frame DSC plot, worst-case gallery. */
@@ -23,9 +24,14 @@ export function renderReportHtml(ev: Evaluation, gallery: GalleryCase[]): string
     ],
     { title: 'Per-video DSC, sorted (ED frame, ES frame, both pooled)', yLabel: 'DSC' },
   );
-  const cards = gallery.map((g) => `<figure><img src="${g.image}" alt="${escapeXml(`${g.fileName} ${g.phase}`)}">` +
-    `<figcaption>${escapeXml(g.fileName)} · ${g.phase} frame ${g.frame} · DSC ${pct(g.dice)}` +
-    `${g.note ? `<br><i>${escapeXml(g.note)}</i>` : ''}</figcaption></figure>`).join('\n');
+  const cards = gallery
+    .map(
+      (g) =>
+        `<figure><img src="${g.image}" alt="${escapeXml(`${g.fileName} ${g.phase}`)}">` +
+        `<figcaption>${escapeXml(g.fileName)} · ${g.phase} frame ${g.frame} · DSC ${pct(g.dice)}` +
+        `${g.note ? `<br><i>${escapeXml(g.note)}</i>` : ''}</figcaption></figure>`,
+    )
+    .join('\n');
   const skipped = ev.skipped.length
     ? `<h2>Skipped videos (${ev.skipped.length})</h2><ul>${ev.skipped.map((k) => `<li>${escapeXml(k.fileName)}: ${escapeXml(k.problem)}</li>`).join('')}</ul>`
     : '';

@@ -10,7 +10,10 @@ export interface Series {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** "Nice" tick values covering [lo, hi]. */
@@ -44,7 +47,13 @@ export interface ChartFrameOptions {
  * the plot frame and axis labels. Returns the parts so far (callers add their marks and '</svg>')
  * and the data-to-pixel maps.
  */
-export function chartFrame(o: ChartFrameOptions): { parts: string[]; sx: (x: number) => number; sy: (y: number) => number; plotWidth: number; plotHeight: number } {
+export function chartFrame(o: ChartFrameOptions): {
+  parts: string[];
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+  plotWidth: number;
+  plotHeight: number;
+} {
   const { width, height, margin: m } = o;
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
@@ -55,7 +64,9 @@ export function chartFrame(o: ChartFrameOptions): { parts: string[]; sx: (x: num
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(o.title)}</text>`,
   ];
   for (const t of ticks(o.y[0], o.y[1])) {
-    parts.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="${o.grid ?? '#ddd'}"/>`);
+    parts.push(
+      `<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="${o.grid ?? '#ddd'}"/>`,
+    );
     parts.push(`<text x="${m.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
   }
   for (const t of o.xTicks ?? ticks(o.x[0], o.x[1])) {
@@ -64,8 +75,12 @@ export function chartFrame(o: ChartFrameOptions): { parts: string[]; sx: (x: num
     parts.push(`<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle">${t}</text>`);
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${m.left + pw / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
+  parts.push(
+    `<text x="${m.left + pw / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+  );
   return { parts, sx, sy, plotWidth: pw, plotHeight: ph };
 }
 
@@ -73,26 +88,45 @@ export function chartFrame(o: ChartFrameOptions): { parts: string[]; sx: (x: num
  * Each series' finite values sorted ascending and drawn against their rank (0 = worst,
  * 1 = best), so series of different lengths share the x axis: a quantile plot of per-frame DSC.
  */
-export function sortedValuesSvg(series: Series[], opts: { title: string; yLabel: string; width?: number; height?: number }): string {
+export function sortedValuesSvg(
+  series: Series[],
+  opts: { title: string; yLabel: string; width?: number; height?: number },
+): string {
   const width = opts.width ?? 640;
   const height = opts.height ?? 360;
   const m = { left: 56, right: 16, top: 32, bottom: 44 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
-  const sorted = series.map((s) => ({ ...s, values: s.values.filter(Number.isFinite).sort((a, b) => a - b) }));
+  const sorted = series.map((s) => ({
+    ...s,
+    values: s.values.filter(Number.isFinite).sort((a, b) => a - b),
+  }));
   const all = sorted.flatMap((s) => s.values);
   let yLo = all.length ? Math.min(...all) : 0;
   const yHi = 1;
   yLo = Math.max(0, Math.floor(Math.min(yLo, 0.9) * 20) / 20);
-  const { parts, sx, sy } = chartFrame({ width, height, margin: m, title: opts.title, xLabel: 'fraction of videos (sorted by DSC)', yLabel: opts.yLabel, x: [0, 1], y: [yLo, yHi] });
+  const { parts, sx, sy } = chartFrame({
+    width,
+    height,
+    margin: m,
+    title: opts.title,
+    xLabel: 'fraction of videos (sorted by DSC)',
+    yLabel: opts.yLabel,
+    x: [0, 1],
+    y: [yLo, yHi],
+  });
   sorted.forEach((s, k) => {
     const n = s.values.length;
-    const pts = s.values.map((v, i) => `${sx(n > 1 ? i / (n - 1) : 0.5).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
+    const pts = s.values
+      .map((v, i) => `${sx(n > 1 ? i / (n - 1) : 0.5).toFixed(1)},${sy(v).toFixed(1)}`)
+      .join(' ');
     if (n > 0) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts}"/>`);
     // Legend in the lower right, which ascending curves leave empty.
     const ly = m.top + ph - 12 - 16 * (sorted.length - 1 - k);
     const lx = m.left + pw - 170;
-    parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${lx + 26}" y="${ly}">${escapeXml(`${s.label} (n=${n})`)}</text>`);
   });
   parts.push('</svg>');

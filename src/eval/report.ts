@@ -7,7 +7,8 @@ import { pyFixed, pyRepr } from './pyformat.js';
 /** test_dice.csv exactly as upstream writes it (Python str() of each float, `nan` for 0/0). */
 export function formatTestDiceCsv(ev: Evaluation): string {
   const lines = ['Filename, Overall, Large, Small'];
-  for (const v of ev.videos) lines.push(`${v.fileName},${pyRepr(v.overall)},${pyRepr(v.large.dice)},${pyRepr(v.small.dice)}`);
+  for (const v of ev.videos)
+    lines.push(`${v.fileName},${pyRepr(v.overall)},${pyRepr(v.large.dice)},${pyRepr(v.small.dice)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -24,13 +25,23 @@ function logLine(split: string, label: string, r: BootstrapResult): string {
 export function formatLogCsv(ev: Evaluation): string {
   const split = ev.settings.split.toLowerCase();
   const h = ev.headline;
-  return [logLine(split, '(overall):', h.overall), logLine(split, '(large):  ', h.large), logLine(split, '(small):  ', h.small)].join('\n') + '\n';
+  return (
+    [
+      logLine(split, '(overall):', h.overall),
+      logLine(split, '(large):  ', h.large),
+      logLine(split, '(small):  ', h.small),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Everything in machine-readable form (NaN is written as null, JSON having no NaN). */
 export function reportJson(ev: Evaluation): object {
   const frame = (s: Evaluation['videos'][number]['large']): object => ({
-    frame: s.frame, inter: s.inter, union: s.union, dice: s.dice, prediction: s.prediction,
+    frame: s.frame,
+    inter: s.inter,
+    union: s.union,
+    dice: s.dice,
+    prediction: s.prediction,
   });
   return {
     settings: ev.settings,
@@ -45,7 +56,12 @@ export function reportJson(ev: Evaluation): object {
       ci95: 'sorted[round(0.025n)]..sorted[round(0.975n)]: 2.5th-97.5th percentile',
     },
     headline: ev.headline,
-    videos: ev.videos.map((v) => ({ fileName: v.fileName, overall: v.overall, large: frame(v.large), small: frame(v.small) })),
+    videos: ev.videos.map((v) => ({
+      fileName: v.fileName,
+      overall: v.overall,
+      large: frame(v.large),
+      small: frame(v.small),
+    })),
     skipped: ev.skipped,
     warnings: ev.warnings,
   };
@@ -54,7 +70,11 @@ export function reportJson(ev: Evaluation): object {
 /** Write test_dice.csv, log.csv and report.json into the output folder (atomically each). */
 export function writeTextOutputs(ev: Evaluation): { testDice: string; log: string; json: string } {
   const dir = ev.settings.outputDir;
-  const paths = { testDice: join(dir, `${ev.settings.split.toLowerCase()}_dice.csv`), log: join(dir, 'log.csv'), json: join(dir, 'report.json') };
+  const paths = {
+    testDice: join(dir, `${ev.settings.split.toLowerCase()}_dice.csv`),
+    log: join(dir, 'log.csv'),
+    json: join(dir, 'report.json'),
+  };
   atomicWriteFile(paths.testDice, formatTestDiceCsv(ev));
   atomicWriteFile(paths.log, formatLogCsv(ev));
   atomicWriteFile(paths.json, JSON.stringify(reportJson(ev), null, 1) + '\n');

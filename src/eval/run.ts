@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { atomicWriteFile } from '../util/atomic.js';
-import { EVALUATE_DEFAULTS, evaluatePredictions, type Evaluation, type EvaluateSettings } from './evaluate.js';
+import {
+  EVALUATE_DEFAULTS,
+  evaluatePredictions,
+  type Evaluation,
+  type EvaluateSettings,
+} from './evaluate.js';
 import { buildGallery } from './gallery.js';
 import { renderReportHtml } from './html.js';
 import { writeTextOutputs } from './report.js';

@@ -15,7 +15,10 @@ export interface AreaPlotInput {
 const ED_COLOR = '#d62728';
 const ES_COLOR = '#1f77b4';
 
-export function areaPlotSvg(d: AreaPlotInput, opts: { title: string; width?: number; height?: number }): string {
+export function areaPlotSvg(
+  d: AreaPlotInput,
+  opts: { title: string; width?: number; height?: number },
+): string {
   const width = opts.width ?? 800;
   const height = opts.height ?? 320;
   const m = { left: 60, right: 16, top: 32, bottom: 48 };
@@ -33,14 +36,30 @@ export function areaPlotSvg(d: AreaPlotInput, opts: { title: string; width?: num
   const pad = (hiRaw - loRaw) * 0.05 || 1;
   const yLo = Math.max(0, loRaw - pad);
   const yHi = hiRaw + pad;
-  const frame = chartFrame({ width, height, margin: m, title: opts.title, xLabel: 'time (s)', yLabel: 'LV area (pixels)', x: [0, duration], y: [yLo, yHi], grid: '#eee' });
+  const frame = chartFrame({
+    width,
+    height,
+    margin: m,
+    title: opts.title,
+    xLabel: 'time (s)',
+    yLabel: 'LV area (pixels)',
+    x: [0, duration],
+    y: [yLo, yHi],
+    grid: '#eee',
+  });
   const p = frame.parts;
   const sx = (f: number): number => frame.sx(f / d.fps);
   const sy = frame.sy;
-  const line = (ys: ArrayLike<number>): string => Array.from(ys, (v, f) => `${sx(f).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
+  const line = (ys: ArrayLike<number>): string =>
+    Array.from(ys, (v, f) => `${sx(f).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
   for (const b of d.beats) {
-    for (const [f, color] of [[b.ed, ED_COLOR], [b.es, ES_COLOR]] as const) {
-      p.push(`<line x1="${sx(f).toFixed(1)}" x2="${sx(f).toFixed(1)}" y1="${m.top}" y2="${m.top + ph}" stroke="${color}" stroke-dasharray="3 3" stroke-opacity="0.6"/>`);
+    for (const [f, color] of [
+      [b.ed, ED_COLOR],
+      [b.es, ES_COLOR],
+    ] as const) {
+      p.push(
+        `<line x1="${sx(f).toFixed(1)}" x2="${sx(f).toFixed(1)}" y1="${m.top}" y2="${m.top + ph}" stroke="${color}" stroke-dasharray="3 3" stroke-opacity="0.6"/>`,
+      );
     }
   }
   if (n > 0) {
@@ -48,25 +67,38 @@ export function areaPlotSvg(d: AreaPlotInput, opts: { title: string; width?: num
     p.push(`<polyline fill="none" stroke="#222" stroke-width="1.8" points="${line(d.smoothedArea)}"/>`);
   }
   for (const b of d.beats) {
-    p.push(`<circle cx="${sx(b.ed).toFixed(1)}" cy="${sy(d.smoothedArea[b.ed]).toFixed(1)}" r="4" fill="${ED_COLOR}"><title>ED frame ${b.ed}</title></circle>`);
-    p.push(`<circle cx="${sx(b.es).toFixed(1)}" cy="${sy(d.smoothedArea[b.es]).toFixed(1)}" r="4" fill="${ES_COLOR}"><title>ES frame ${b.es}</title></circle>`);
+    p.push(
+      `<circle cx="${sx(b.ed).toFixed(1)}" cy="${sy(d.smoothedArea[b.ed]).toFixed(1)}" r="4" fill="${ED_COLOR}"><title>ED frame ${b.ed}</title></circle>`,
+    );
+    p.push(
+      `<circle cx="${sx(b.es).toFixed(1)}" cy="${sy(d.smoothedArea[b.es]).toFixed(1)}" r="4" fill="${ES_COLOR}"><title>ES frame ${b.es}</title></circle>`,
+    );
   }
   // True ED/ES (ground truth) as small triangles just inside the bottom of the plot.
-  for (const [frames, color] of [[d.trueEd ?? [], ED_COLOR], [d.trueEs ?? [], ES_COLOR]] as const) {
+  for (const [frames, color] of [
+    [d.trueEd ?? [], ED_COLOR],
+    [d.trueEs ?? [], ES_COLOR],
+  ] as const) {
     for (const f of frames) {
       const x = sx(f);
       const y = m.top + ph;
-      p.push(`<path d="M${x.toFixed(1)},${(y - 8).toFixed(1)} l-4,8 h8 z" fill="none" stroke="${color}"><title>true frame ${f}</title></path>`);
+      p.push(
+        `<path d="M${x.toFixed(1)},${(y - 8).toFixed(1)} l-4,8 h8 z" fill="none" stroke="${color}"><title>true frame ${f}</title></path>`,
+      );
     }
   }
   const legend: [string, string, string][] = [
-    ['line', '#999', 'area per frame'], ['line', '#222', 'smoothed'], ['dot', ED_COLOR, 'ED'], ['dot', ES_COLOR, 'ES'],
+    ['line', '#999', 'area per frame'],
+    ['line', '#222', 'smoothed'],
+    ['dot', ED_COLOR, 'ED'],
+    ['dot', ES_COLOR, 'ES'],
     ...(d.trueEd || d.trueEs ? [['tri', '#555', 'true ED/ES'] as [string, string, string]] : []),
   ];
   legend.forEach(([kind, color, label], k) => {
     const x = m.left + 8 + k * 130;
     const y = m.top + 12;
-    if (kind === 'line') p.push(`<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`);
+    if (kind === 'line')
+      p.push(`<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`);
     else if (kind === 'dot') p.push(`<circle cx="${x + 9}" cy="${y}" r="4" fill="${color}"/>`);
     else p.push(`<path d="M${x + 9},${y - 5} l-4,8 h8 z" fill="none" stroke="${color}"/>`);
     p.push(`<text x="${x + 24}" y="${y + 4}">${label}</text>`);

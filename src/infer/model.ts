@@ -31,7 +31,8 @@ export interface SegmentationModel {
   release(): Promise<void>;
 }
 
-const ONNX_MAGIC_HINT = 'expected an ONNX model (model.onnx), an artifact-set folder or a training run folder';
+const ONNX_MAGIC_HINT =
+  'expected an ONNX model (model.onnx), an artifact-set folder or a training run folder';
 
 function requirePath(path: string, what: string): void {
   if (!existsSync(path)) throw new Error(`${what} ${path} does not exist`);
@@ -42,11 +43,17 @@ function resolveModelFile(path: string): string {
   requirePath(path, '--model');
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, MANIFEST_FILE))) return loadArtifactSet(path).files.model;
-    if (existsSync(join(path, 'artifacts', MANIFEST_FILE))) return loadArtifactSet(join(path, 'artifacts')).files.model;
+    if (existsSync(join(path, 'artifacts', MANIFEST_FILE)))
+      return loadArtifactSet(join(path, 'artifacts')).files.model;
     if (existsSync(join(path, 'model.onnx'))) return join(path, 'model.onnx');
-    throw new Error(`--model ${path} is a folder without model.onnx, ${MANIFEST_FILE} or artifacts/; ${ONNX_MAGIC_HINT}`);
+    throw new Error(
+      `--model ${path} is a folder without model.onnx, ${MANIFEST_FILE} or artifacts/; ${ONNX_MAGIC_HINT}`,
+    );
   }
-  if (/\.safetensors$/i.test(path)) throw new Error(`--model ${path} is a checkpoint; pass it as --checkpoint (with --artifacts if its set is not in ${join(dirname(path), 'artifacts')})`);
+  if (/\.safetensors$/i.test(path))
+    throw new Error(
+      `--model ${path} is a checkpoint; pass it as --checkpoint (with --artifacts if its set is not in ${join(dirname(path), 'artifacts')})`,
+    );
   return path;
 }
 
@@ -66,23 +73,35 @@ function readHeader(file: string, bytes: Uint8Array): ModelHeader {
   try {
     graph = decodeGraph(bytes);
   } catch (e) {
-    throw new Error(`${file} is not a readable ONNX model (${(e as Error).message}); ${ONNX_MAGIC_HINT}`);
+    throw new Error(`${file} is not a readable ONNX model (${(e as Error).message}); ${ONNX_MAGIC_HINT}`, {
+      cause: e,
+    });
   }
   const input = graph.inputs.find((v) => v.name === 'frames');
   const output = graph.outputs.find((v) => v.name === 'logits');
   if (!input || input.dtype !== 'uint8' || input.shape.length !== 5 || !output) {
-    throw new Error(`${file} is not a segmentation model: it needs input "frames" uint8 [N, T, H, W, 3] and output "logits" (has inputs ${graph.inputs.map((v) => v.name).join(', ') || 'none'})`);
+    throw new Error(
+      `${file} is not a segmentation model: it needs input "frames" uint8 [N, T, H, W, 3] and output "logits" (has inputs ${graph.inputs.map((v) => v.name).join(', ') || 'none'})`,
+    );
   }
   const [, T, H, W] = input.shape;
   const meta = graph.metadata;
   const frames = Number(meta.frames ?? T);
   const size = Number(meta.size ?? H);
   const period = Number(meta.period ?? 1);
-  if (!(Number.isInteger(frames) && frames >= 1) || (typeof T === 'number' && T !== frames)) throw new Error(`${file}: frames metadata ${meta.frames} does not match its input shape [${input.shape}]`);
-  if (!(Number.isInteger(size) && size >= 1) || (typeof H === 'number' && H !== size) || (typeof W === 'number' && W !== size)) {
+  if (!(Number.isInteger(frames) && frames >= 1) || (typeof T === 'number' && T !== frames))
+    throw new Error(
+      `${file}: frames metadata ${meta.frames} does not match its input shape [${input.shape}]`,
+    );
+  if (
+    !(Number.isInteger(size) && size >= 1) ||
+    (typeof H === 'number' && H !== size) ||
+    (typeof W === 'number' && W !== size)
+  ) {
     throw new Error(`${file}: size metadata ${meta.size} does not match its input shape [${input.shape}]`);
   }
-  if (!(Number.isInteger(period) && period >= 1)) throw new Error(`${file}: period metadata "${meta.period}" is not a positive integer`);
+  if (!(Number.isInteger(period) && period >= 1))
+    throw new Error(`${file}: period metadata "${meta.period}" is not a positive integer`);
   return { frames, period, size, encoder: meta.encoder ?? 'unknown' };
 }
 
@@ -93,20 +112,32 @@ function resolveSource(src: ModelSource): { file: string; origin: string; cleanu
     const file = resolveModelFile(resolve(src.model));
     return { file, origin: file };
   }
-  if (!src.checkpoint) throw new Error('no model: give --model (model.onnx, an artifact set or a run folder) or --checkpoint (.safetensors)');
+  if (!src.checkpoint)
+    throw new Error(
+      'no model: give --model (model.onnx, an artifact set or a run folder) or --checkpoint (.safetensors)',
+    );
   const ckpt = resolve(src.checkpoint);
   requirePath(ckpt, '--checkpoint');
-  if (statSync(ckpt).isDirectory() || /\.onnx$/i.test(ckpt)) throw new Error(`--checkpoint ${src.checkpoint} is not a .safetensors file; pass a model.onnx or a folder as --model`);
+  if (statSync(ckpt).isDirectory() || /\.onnx$/i.test(ckpt))
+    throw new Error(
+      `--checkpoint ${src.checkpoint} is not a .safetensors file; pass a model.onnx or a folder as --model`,
+    );
   const setDir = resolve(src.artifacts ?? join(dirname(ckpt), 'artifacts'));
   if (!existsSync(join(setDir, MANIFEST_FILE))) {
-    throw new Error(`--checkpoint needs the artifact set it was trained with: ${setDir} has no ${MANIFEST_FILE}; pass --artifacts <dir>`);
+    throw new Error(
+      `--checkpoint needs the artifact set it was trained with: ${setDir} has no ${MANIFEST_FILE}; pass --artifacts <dir>`,
+    );
   }
   const set = loadArtifactSet(setDir);
   const state = readCheckpoint(ckpt, set.manifest);
   // Baking into a temporary copy keeps the set's own model.onnx (the run's best weights) intact.
   const tmp = mkdtempSync(join(tmpdir(), 'unilvseg-model-'));
   const file = bakeWeightsIntoModel(set.dir, state.params, join(tmp, 'model.onnx'));
-  return { file, origin: `checkpoint ${ckpt} (artifact set ${setDir})`, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+  return {
+    file,
+    origin: `checkpoint ${ckpt} (artifact set ${setDir})`,
+    cleanup: () => rmSync(tmp, { recursive: true, force: true }),
+  };
 }
 
 export async function loadSegmentationModel(src: ModelSource): Promise<SegmentationModel> {
@@ -124,7 +155,8 @@ export async function loadSegmentationModel(src: ModelSource): Promise<Segmentat
       describe,
       async run(clips, n) {
         const expected = n * T * size * size * 3;
-        if (clips.length !== expected) throw new Error(`model input holds ${clips.length} bytes, expected ${n}x${T}x${size}x${size}x3`);
+        if (clips.length !== expected)
+          throw new Error(`model input holds ${clips.length} bytes, expected ${n}x${T}x${size}x${size}x3`);
         const out = await session.run({ frames: tensor('uint8', clips, [n, T, size, size, 3]) });
         return out.logits.data as Float32Array;
       },
@@ -136,7 +168,17 @@ export async function loadSegmentationModel(src: ModelSource): Promise<Segmentat
 }
 
 /** --frames/--period may restate the model's values; a different value is a mistake, not a request. */
-export function checkClipSettings(model: Pick<SegmentationModel, 'frames' | 'period'>, frames?: number, period?: number): void {
-  if (frames !== undefined && frames !== model.frames) throw new Error(`--frames ${frames} differs from the model's T=${model.frames}; the clip length is fixed when the model is built`);
-  if (period !== undefined && period !== model.period) throw new Error(`--period ${period} differs from the model's p=${model.period} (the period it was trained with)`);
+export function checkClipSettings(
+  model: Pick<SegmentationModel, 'frames' | 'period'>,
+  frames?: number,
+  period?: number,
+): void {
+  if (frames !== undefined && frames !== model.frames)
+    throw new Error(
+      `--frames ${frames} differs from the model's T=${model.frames}; the clip length is fixed when the model is built`,
+    );
+  if (period !== undefined && period !== model.period)
+    throw new Error(
+      `--period ${period} differs from the model's p=${model.period} (the period it was trained with)`,
+    );
 }

@@ -31,8 +31,14 @@ export function contourPixels(mask: Uint8Array, height: number, width: number, t
         const i = r * width + c;
         if (!inside[i]) continue;
         const interior =
-          r > 0 && r < height - 1 && c > 0 && c < width - 1 &&
-          inside[i - width] && inside[i + width] && inside[i - 1] && inside[i + 1];
+          r > 0 &&
+          r < height - 1 &&
+          c > 0 &&
+          c < width - 1 &&
+          inside[i - width] &&
+          inside[i + width] &&
+          inside[i - 1] &&
+          inside[i + 1];
         if (interior) eroded[i] = 1;
         else contour[i] = 1;
       }
@@ -44,7 +50,12 @@ export function contourPixels(mask: Uint8Array, height: number, width: number, t
 
 /** Paint the contour of `mask` onto one RGB frame [H,W,3], in place. */
 export function drawContour(
-  rgb: Uint8Array, mask: Uint8Array, height: number, width: number, color: Rgb, thickness = 1,
+  rgb: Uint8Array,
+  mask: Uint8Array,
+  height: number,
+  width: number,
+  color: Rgb,
+  thickness = 1,
 ): void {
   const contour = contourPixels(mask, height, width, thickness);
   for (let i = 0; i < contour.length; i++) {
@@ -60,24 +71,53 @@ export function drawContour(
  * on each frame; the ground truth, if given, first so the prediction stays visible where they meet.
  */
 export function overlayFrames(
-  frames: Uint8Array, masks: Uint8Array, count: number, height: number, width: number, opts: OverlayOptions = {},
+  frames: Uint8Array,
+  masks: Uint8Array,
+  count: number,
+  height: number,
+  width: number,
+  opts: OverlayOptions = {},
 ): Uint8Array {
   const plane = height * width;
-  if (frames.length !== count * plane * 3) throw new Error(`frames hold ${frames.length} bytes, expected ${count}x${height}x${width}x3`);
-  if (masks.length !== count * plane) throw new Error(`masks hold ${masks.length} values, expected ${count}x${height}x${width}`);
-  if (opts.gtMasks && opts.gtMasks.length !== count * plane) throw new Error('ground-truth masks do not match the frames');
+  if (frames.length !== count * plane * 3)
+    throw new Error(`frames hold ${frames.length} bytes, expected ${count}x${height}x${width}x3`);
+  if (masks.length !== count * plane)
+    throw new Error(`masks hold ${masks.length} values, expected ${count}x${height}x${width}`);
+  if (opts.gtMasks && opts.gtMasks.length !== count * plane)
+    throw new Error('ground-truth masks do not match the frames');
   const out = Uint8Array.from(frames);
   const thickness = opts.thickness ?? 1;
   for (let f = 0; f < count; f++) {
     const rgb = out.subarray(f * plane * 3, (f + 1) * plane * 3);
-    if (opts.gtMasks) drawContour(rgb, opts.gtMasks.subarray(f * plane, (f + 1) * plane), height, width, opts.gtColor ?? GT_COLOR, thickness);
-    drawContour(rgb, masks.subarray(f * plane, (f + 1) * plane), height, width, opts.color ?? PRED_COLOR, thickness);
+    if (opts.gtMasks)
+      drawContour(
+        rgb,
+        opts.gtMasks.subarray(f * plane, (f + 1) * plane),
+        height,
+        width,
+        opts.gtColor ?? GT_COLOR,
+        thickness,
+      );
+    drawContour(
+      rgb,
+      masks.subarray(f * plane, (f + 1) * plane),
+      height,
+      width,
+      opts.color ?? PRED_COLOR,
+      thickness,
+    );
   }
   return out;
 }
 
 /** Nearest-neighbour upscaling of an interleaved [H,W,channels] image by an integer factor. */
-export function upscaleNearest(data: Uint8Array, height: number, width: number, channels: number, factor: number): Uint8Array {
+export function upscaleNearest(
+  data: Uint8Array,
+  height: number,
+  width: number,
+  channels: number,
+  factor: number,
+): Uint8Array {
   const W2 = width * factor;
   const out = new Uint8Array(height * factor * W2 * channels);
   for (let r = 0; r < height * factor; r++) {
@@ -102,7 +142,10 @@ export interface RgbVideo {
 
 /** Draw the mask contours on every frame and write an H.264 MP4 at the video's frame rate. */
 export async function writeOverlayVideo(
-  path: string, video: RgbVideo, masks: Uint8Array, opts: OverlayOptions = {},
+  path: string,
+  video: RgbVideo,
+  masks: Uint8Array,
+  opts: OverlayOptions = {},
 ): Promise<void> {
   const drawn = overlayFrames(video.frames, masks, video.count, video.height, video.width, opts);
   // encodeVideo writes a temporary file and renames it, so the MP4 appears atomically.

@@ -69,11 +69,11 @@ export function readMaskPng(path: string): BinaryMask {
   try {
     data = readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read mask PNG ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot read mask PNG ${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     return decodeMaskPng(data);
   } catch (e) {
-    throw new Error(`cannot decode mask PNG ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot decode mask PNG ${path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -44,7 +44,12 @@ export const PREDICTIONS_LOG = 'predictions.jsonl';
  * Permutes the T frames of each clip in place (a seeded Fisher-Yates per sample, like upstream's
  * random.shuffle) and returns the traced frame's new clip positions.
  */
-export function shuffleClipFrames(batch: Pick<WeakBatch, 'frames' | 'trace_index'>, T: number, rng: (item: number) => Rng, firstItem = 0): number[] {
+export function shuffleClipFrames(
+  batch: Pick<WeakBatch, 'frames' | 'trace_index'>,
+  T: number,
+  rng: (item: number) => Rng,
+  firstItem = 0,
+): number[] {
   const n = batch.trace_index.length;
   const frameBytes = batch.frames.length / (n * T);
   return Array.from({ length: n }, (_, i) => {
@@ -52,7 +57,9 @@ export function shuffleClipFrames(batch: Pick<WeakBatch, 'frames' | 'trace_index
     const clip = batch.frames.subarray(i * T * frameBytes, (i + 1) * T * frameBytes);
     const original = clip.slice();
     // New position j shows original frame order[j].
-    order.forEach((from, j) => clip.set(original.subarray(from * frameBytes, (from + 1) * frameBytes), j * frameBytes));
+    order.forEach((from, j) =>
+      clip.set(original.subarray(from * frameBytes, (from + 1) * frameBytes), j * frameBytes),
+    );
     return order.indexOf(Number(batch.trace_index[i]));
   });
 }
@@ -67,7 +74,10 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const { model } = o;
   const split = o.split ?? 'test';
   const T = model.frames;
-  if (model.size !== FRAME_SIZE) throw new Error(`predict reads EchoNet's ${FRAME_SIZE}x${FRAME_SIZE} videos; this model takes ${model.size}x${model.size} frames`);
+  if (model.size !== FRAME_SIZE)
+    throw new Error(
+      `predict reads EchoNet's ${FRAME_SIZE}x${FRAME_SIZE} videos; this model takes ${model.size}x${model.size} frames`,
+    );
   const skipped: PredictSummary['skipped'] = [];
   const onBadItem = (file: string, problem: string): void => {
     skipped.push({ file, problem });
@@ -77,10 +87,26 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   if (videos.length === 0) throw new Error(`no usable videos in split ${split} of ${o.dataPath}`);
   const saveDir = resolve(o.saveDir);
   const log = new JsonlLog(join(saveDir, PREDICTIONS_LOG));
-  log.write({ event: 'start', dataPath: resolve(o.dataPath), split, model: model.describe, videos: videos.length, shuffleTemporalOrder: !!o.shuffleTemporalOrder, seed: o.seed ?? 42 });
+  log.write({
+    event: 'start',
+    dataPath: resolve(o.dataPath),
+    split,
+    model: model.describe,
+    videos: videos.length,
+    shuffleTemporalOrder: !!o.shuffleTemporalOrder,
+    seed: o.seed ?? 42,
+  });
   const loader = new BatchLoader({
-    videos, phase: 'weak', frames: T, period: model.period, batchSize: o.batchSize ?? 16, train: false,
-    numWorkers: o.numWorkers ?? 0, seed: o.seed ?? 42, onBadItem, cacheDir: o.cacheDir,
+    videos,
+    phase: 'weak',
+    frames: T,
+    period: model.period,
+    batchSize: o.batchSize ?? 16,
+    train: false,
+    numWorkers: o.numWorkers ?? 0,
+    seed: o.seed ?? 42,
+    onBadItem,
+    cacheDir: o.cacheDir,
   });
   const progress = o.progress === false ? undefined : new Progress('predict', 2 * videos.length);
   const plane = model.size * model.size;
@@ -89,14 +115,24 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   try {
     for await (const batch of loader.epoch(0)) {
       const n = batch.items.length;
-      const positions = o.shuffleTemporalOrder ? shuffleClipFrames(batch, T, shuffleRng, written) : Array.from(batch.trace_index, Number);
+      const positions = o.shuffleTemporalOrder
+        ? shuffleClipFrames(batch, T, shuffleRng, written)
+        : Array.from(batch.trace_index, Number);
       const logits = await model.run(batch.frames, n);
       batch.items.forEach((item, i) => {
         const at = (i * T + positions[i]) * plane;
         const mask = thresholdLogits(logits.subarray(at, at + plane));
         const png = maskPngName(videoStem(item.fileName), item.traceFrame, item.which);
         writeMaskPng(join(saveDir, png), mask, model.size, model.size);
-        log.write({ event: 'mask', fileName: item.fileName, which: item.which, frame: item.traceFrame, clipPosition: positions[i], png, areaPx: mask.reduce((a, b) => a + b, 0) });
+        log.write({
+          event: 'mask',
+          fileName: item.fileName,
+          which: item.which,
+          frame: item.traceFrame,
+          clipPosition: positions[i],
+          png,
+          areaPx: mask.reduce((a, b) => a + b, 0),
+        });
       });
       written += n;
       progress?.tick(n, batch.items[n - 1].fileName);
@@ -105,7 +141,16 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
     progress?.stop();
     await loader.close();
   }
-  const summary: PredictSummary = { saveDir, split, model: model.describe, videos: videos.length - new Set(loader.badFiles()).size, written, skipped, seconds: (Date.now() - started) / 1000, log: log.path };
+  const summary: PredictSummary = {
+    saveDir,
+    split,
+    model: model.describe,
+    videos: videos.length - new Set(loader.badFiles()).size,
+    written,
+    skipped,
+    seconds: (Date.now() - started) / 1000,
+    log: log.path,
+  };
   log.write({ event: 'done', ...summary, log: undefined });
   return summary;
 }

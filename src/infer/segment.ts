@@ -36,7 +36,14 @@ export interface SegmentSummary {
   size: number;
   resize: string | null;
   model: string;
-  windows: { mode: WindowMode; count: number; T: number; period: number; paddedFrames: number; starts: number[] };
+  windows: {
+    mode: WindowMode;
+    count: number;
+    T: number;
+    period: number;
+    paddedFrames: number;
+    starts: number[];
+  };
   beats: CardiacAnalysis['beats'];
   meanEf: number | null;
   heartRateBpm: number | null;
@@ -46,17 +53,28 @@ export interface SegmentSummary {
   framesPerSecond: number;
 }
 
-export const OUTPUT_FILES = { masks: 'mask.avi', overlay: 'overlay.mp4', frames: 'frames.csv', plot: 'area.svg', summary: 'summary.json' } as const;
+export const OUTPUT_FILES = {
+  masks: 'mask.avi',
+  overlay: 'overlay.mp4',
+  frames: 'frames.csv',
+  plot: 'area.svg',
+  summary: 'summary.json',
+} as const;
 
 /**
  * Binary masks [count, size, size] for every real frame of `video` (already at the model's size):
  * windows over the black-padded video, batched through the model, fused per frame.
  */
 export async function segmentFrames(
-  video: DecodedVideo, model: SegmentationModel, mode: WindowMode, batchSize = 4, onWindows?: (done: number, total: number) => void,
+  video: DecodedVideo,
+  model: SegmentationModel,
+  mode: WindowMode,
+  batchSize = 4,
+  onWindows?: (done: number, total: number) => void,
 ): Promise<{ masks: Uint8Array; windows: number[][] }> {
   const { frames: T, period, size } = model;
-  if (video.width !== size || video.height !== size) throw new Error(`frames are ${video.width}x${video.height}, the model takes ${size}x${size}`);
+  if (video.width !== size || video.height !== size)
+    throw new Error(`frames are ${video.width}x${video.height}, the model takes ${size}x${size}`);
   const windows = videoWindows(video.count, T, period, mode);
   const plane = size * size;
   const fusion = new WindowFusion(video.count, plane, mode);
@@ -78,7 +96,9 @@ export function framesCsv(a: Pick<CardiacAnalysis, 'area' | 'smoothedArea' | 'be
   const es = new Set(a.beats.map((b) => b.es));
   const rows = ['frame,time_s,area_px,smoothed_area_px,is_ed,is_es'];
   for (let f = 0; f < a.area.length; f++) {
-    rows.push(`${f},${(f / a.fps).toFixed(4)},${a.area[f]},${a.smoothedArea[f].toFixed(2)},${ed.has(f) ? 1 : 0},${es.has(f) ? 1 : 0}`);
+    rows.push(
+      `${f},${(f / a.fps).toFixed(4)},${a.area[f]},${a.smoothedArea[f].toFixed(2)},${ed.has(f) ? 1 : 0},${es.has(f) ? 1 : 0}`,
+    );
   }
   return rows.join('\n') + '\n';
 }
@@ -111,17 +131,25 @@ export interface TruthScore {
 
 function nearestErrors(detected: number[], truth: number[]): number[] {
   if (truth.length === 0) return [];
-  return detected.map((d) => truth.reduce((best, t) => (Math.abs(d - t) < Math.abs(best) ? d - t : best), d - truth[0]));
+  return detected.map((d) =>
+    truth.reduce((best, t) => (Math.abs(d - t) < Math.abs(best) ? d - t : best), d - truth[0]),
+  );
 }
 
-const meanAbs = (xs: number[]): number | null => (xs.length ? xs.reduce((a, x) => a + Math.abs(x), 0) / xs.length : null);
+const meanAbs = (xs: number[]): number | null =>
+  xs.length ? xs.reduce((a, x) => a + Math.abs(x), 0) / xs.length : null;
 
 /** Whole-video DSC over all frames, ED/ES detection error in frames, and EF error against the truth. */
 export function scoreAgainstTruth(
-  masks: Uint8Array, count: number, height: number, width: number,
-  analysis: Pick<CardiacAnalysis, 'beats' | 'meanEf'>, truth: GroundTruth,
+  masks: Uint8Array,
+  count: number,
+  height: number,
+  width: number,
+  analysis: Pick<CardiacAnalysis, 'beats' | 'meanEf'>,
+  truth: GroundTruth,
 ): TruthScore {
-  if (truth.height !== height || truth.width !== width) throw new Error(`ground truth is ${truth.width}x${truth.height}, the masks ${width}x${height}`);
+  if (truth.height !== height || truth.width !== width)
+    throw new Error(`ground truth is ${truth.width}x${truth.height}, the masks ${width}x${height}`);
   if (truth.frames !== count) throw new Error(`ground truth has ${truth.frames} frames, the video ${count}`);
   let inter = 0;
   let union = 0;
@@ -131,8 +159,14 @@ export function scoreAgainstTruth(
     if (p && g) inter++;
     if (p || g) union++;
   }
-  const edErrors = nearestErrors(analysis.beats.map((b) => b.ed), truth.edFrames);
-  const esErrors = nearestErrors(analysis.beats.map((b) => b.es), truth.esFrames);
+  const edErrors = nearestErrors(
+    analysis.beats.map((b) => b.ed),
+    truth.edFrames,
+  );
+  const esErrors = nearestErrors(
+    analysis.beats.map((b) => b.es),
+    truth.esFrames,
+  );
   const efPredicted = finiteOrNull(analysis.meanEf);
   return {
     dsc: union + inter > 0 ? (2 * inter) / (union + inter) : null,
@@ -153,7 +187,10 @@ export function scoreAgainstTruth(
 const seconds = (since: number): number => (Date.now() - since) / 1000;
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function loadTruth(o: SegmentOptions, warn: (msg: string) => void): GroundTruth | { error: string } | undefined {
+function loadTruth(
+  o: SegmentOptions,
+  warn: (msg: string) => void,
+): GroundTruth | { error: string } | undefined {
   if (!o.truthDir) return undefined;
   const name = o.truthName ?? basename(o.videoPath, extname(o.videoPath));
   try {
@@ -165,13 +202,19 @@ function loadTruth(o: SegmentOptions, warn: (msg: string) => void): GroundTruth 
 }
 
 /** Segments one video and writes mask.avi, overlay.mp4, frames.csv, area.svg and summary.json into `outDir`. */
-export async function segmentVideo(o: SegmentOptions, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<SegmentSummary> {
+export async function segmentVideo(
+  o: SegmentOptions,
+  warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<SegmentSummary> {
   const t0 = Date.now();
   const { model } = o;
   const S = model.size;
   const videoPath = resolve(o.videoPath);
   const info = await probeVideo(videoPath);
-  const resize = info.width === S && info.height === S ? null : `frames resized from ${info.width}x${info.height} to the model's ${S}x${S}${info.width === info.height ? '' : ' (aspect ratio not kept)'}; masks and overlay are at ${S}x${S}`;
+  const resize =
+    info.width === S && info.height === S
+      ? null
+      : `frames resized from ${info.width}x${info.height} to the model's ${S}x${S}${info.width === info.height ? '' : ' (aspect ratio not kept)'}; masks and overlay are at ${S}x${S}`;
   if (resize) warn(`${basename(videoPath)}: ${resize}`);
   const video = await decodeVideo(videoPath, { width: S, height: S });
   const tDecode = seconds(t0);
@@ -179,8 +222,15 @@ export async function segmentVideo(o: SegmentOptions, warn: (msg: string) => voi
   const t1 = Date.now();
   const mode: WindowMode = o.overlap ? 'overlap' : 'upstream';
   let bar: Progress | undefined;
-  const onWindows = (n: number, total: number) => (bar ??= new Progress(`segment ${basename(videoPath)} (windows)`, total)).tick(n);
-  const { masks, windows } = await segmentFrames(video, model, mode, o.batchSize ?? 4, o.progress ? onWindows : undefined).finally(() => bar?.stop());
+  const onWindows = (n: number, total: number) =>
+    (bar ??= new Progress(`segment ${basename(videoPath)} (windows)`, total)).tick(n);
+  const { masks, windows } = await segmentFrames(
+    video,
+    model,
+    mode,
+    o.batchSize ?? 4,
+    o.progress ? onWindows : undefined,
+  ).finally(() => bar?.stop());
   const tInfer = seconds(t1);
 
   const t2 = Date.now();
@@ -198,14 +248,22 @@ export async function segmentVideo(o: SegmentOptions, warn: (msg: string) => voi
   }
   const gt = truth && !('error' in truth) && truthScore && !('error' in truthScore) ? truth : undefined;
   const outDir = resolve(o.outDir);
-  const outputs = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)])) as SegmentSummary['outputs'];
+  const outputs = Object.fromEntries(
+    Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)]),
+  ) as SegmentSummary['outputs'];
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.
     encodeVideo(outputs.masks, masksToRgb(masks), { width: S, height: S, fps: video.fps, codec: 'ffv1' }),
     writeOverlayVideo(outputs.overlay, video, masks, gt ? { gtMasks: gt.masks } : {}),
   ]);
   atomicWriteFile(outputs.frames, framesCsv(analysis));
-  atomicWriteFile(outputs.plot, areaPlotSvg({ ...analysis, trueEd: gt?.edFrames, trueEs: gt?.esFrames }, { title: `LV area: ${basename(videoPath)}` }));
+  atomicWriteFile(
+    outputs.plot,
+    areaPlotSvg(
+      { ...analysis, trueEd: gt?.edFrames, trueEs: gt?.esFrames },
+      { title: `LV area: ${basename(videoPath)}` },
+    ),
+  );
   const tWrite = seconds(t2);
   const total = seconds(t0);
   const summary: SegmentSummary = {
@@ -216,7 +274,14 @@ export async function segmentVideo(o: SegmentOptions, warn: (msg: string) => voi
     size: S,
     resize,
     model: model.describe,
-    windows: { mode, count: windows.length, T: model.frames, period: model.period, paddedFrames: Math.max(video.count, model.frames * model.period), starts: windows.map((w) => w[0]) },
+    windows: {
+      mode,
+      count: windows.length,
+      T: model.frames,
+      period: model.period,
+      paddedFrames: Math.max(video.count, model.frames * model.period),
+      starts: windows.map((w) => w[0]),
+    },
     beats: analysis.beats,
     meanEf: finiteOrNull(analysis.meanEf),
     heartRateBpm: finiteOrNull(analysis.heartRateBpm),

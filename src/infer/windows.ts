@@ -46,7 +46,8 @@ export class WindowFusion {
 
   add(indices: readonly number[], logits: Float32Array): void {
     const { plane } = this;
-    if (logits.length !== indices.length * plane) throw new Error(`window logits hold ${logits.length} values, expected ${indices.length}x${plane}`);
+    if (logits.length !== indices.length * plane)
+      throw new Error(`window logits hold ${logits.length} values, expected ${indices.length}x${plane}`);
     indices.forEach((frame, k) => {
       if (frame >= this.count) return;
       const src = logits.subarray(k * plane, (k + 1) * plane);
@@ -67,7 +68,8 @@ export class WindowFusion {
     if (this.probSum) {
       for (let f = 0; f < this.count; f++) {
         const half = 0.5 * this.seen[f];
-        for (let i = f * this.plane, end = i + this.plane; i < end; i++) this.masks[i] = this.probSum[i] >= half ? 1 : 0;
+        for (let i = f * this.plane, end = i + this.plane; i < end; i++)
+          this.masks[i] = this.probSum[i] >= half ? 1 : 0;
       }
     }
     return this.masks;

@@ -59,7 +59,9 @@ export class GraphBuilder {
   /** A constant tensor; identical small constants are shared. */
   constant(data: AnyTypedArray, dtype: DType, dims: number[], hint = 'const'): Value {
     const small = data.length <= 16;
-    const key = small ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number | bigint>).join(',')}` : '';
+    const key = small
+      ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number | bigint>).join(',')}`
+      : '';
     if (small && this.constCache.has(key)) return this.constCache.get(key)!;
     const v = this.initializer(this.fresh(`const/${hint}`, false), { dtype, dims, data });
     if (small) this.constCache.set(key, v);
@@ -98,10 +100,24 @@ export class GraphBuilder {
   }
 
   /** Adds one node; the op helpers in ops.ts compute its output types and shapes. */
-  node(op: string, inputs: (Value | null)[], attrs: Record<string, AttrValue>, outs: OutSpec[], hint?: string): Value[] {
+  node(
+    op: string,
+    inputs: (Value | null)[],
+    attrs: Record<string, AttrValue>,
+    outs: OutSpec[],
+    hint?: string,
+  ): Value[] {
     const name = this.fresh(hint ?? op);
-    const outputs = outs.map((o, i) => this.declare(outs.length === 1 ? name : `${name}:${i}`, o.dtype, o.shape));
-    const node: Node = { op, name, inputs: inputs.map((v) => (v ? v.name : '')), outputs: outputs.map((v) => v.name), attrs };
+    const outputs = outs.map((o, i) =>
+      this.declare(outs.length === 1 ? name : `${name}:${i}`, o.dtype, o.shape),
+    );
+    const node: Node = {
+      op,
+      name,
+      inputs: inputs.map((v) => (v ? v.name : '')),
+      outputs: outputs.map((v) => v.name),
+      attrs,
+    };
     this.nodes.push(node);
     for (const o of outputs) this.producer.set(o.name, node);
     return outputs;
@@ -122,7 +138,13 @@ export class GraphBuilder {
     if (name !== v.name) {
       this.taken.add(name);
       out = this.declare(name, v.dtype, v.shape);
-      const node: Node = { op: 'Identity', name: `${name}/identity`, inputs: [v.name], outputs: [name], attrs: {} };
+      const node: Node = {
+        op: 'Identity',
+        name: `${name}/identity`,
+        inputs: [v.name],
+        outputs: [name],
+        attrs: {},
+      };
       this.nodes.push(node);
       this.producer.set(name, node);
     }

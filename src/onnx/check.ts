@@ -18,7 +18,9 @@ export function checkGraph(g: Graph): string[] {
   }
   for (const name of g.initializers.keys()) define(name, 'initializer');
   for (const n of g.nodes) {
-    for (const i of n.inputs) if (i !== '' && !defined.has(i)) problems.push(`node ${n.name} (${n.op}) uses ${i} before it is defined`);
+    for (const i of n.inputs)
+      if (i !== '' && !defined.has(i))
+        problems.push(`node ${n.name} (${n.op}) uses ${i} before it is defined`);
     for (const o of n.outputs) if (o !== '') define(o, `node ${n.name}`);
   }
   for (const v of g.outputs) {

@@ -30,7 +30,8 @@ export function cudaAvailable(): boolean {
   const bin = join(pkg, 'bin');
   if (!existsSync(bin)) return false;
   for (const napi of readdirSync(bin)) {
-    if (existsSync(join(bin, napi, process.platform, process.arch, 'libonnxruntime_providers_cuda.so'))) return true;
+    if (existsSync(join(bin, napi, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')))
+      return true;
   }
   return false;
 }
@@ -43,7 +44,10 @@ export function resolveProvider(ep: ExecutionProvider = 'cpu'): 'cpu' | 'cuda' {
   return ok ? 'cuda' : 'cpu';
 }
 
-export async function createSession(model: Graph | Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function createSession(
+  model: Graph | Uint8Array | string,
+  opts: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   const provider = resolveProvider(opts.ep);
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
@@ -53,10 +57,13 @@ export async function createSession(model: Graph | Uint8Array | string, opts: Se
   };
   const src = typeof model === 'string' || model instanceof Uint8Array ? model : encodeGraph(model);
   try {
-    return await (typeof src === 'string' ? ort.InferenceSession.create(src, options) : ort.InferenceSession.create(src, options));
+    return await (typeof src === 'string'
+      ? ort.InferenceSession.create(src, options)
+      : ort.InferenceSession.create(src, options));
   } catch (e) {
     // The provider library exists but CUDA/cuDNN themselves could not be loaded.
-    if (provider === 'cuda') throw new Error(`${(e as Error).message}\n${CUDA_MISSING_MESSAGE}`);
+    if (provider === 'cuda')
+      throw new Error(`${(e as Error).message}\n${CUDA_MISSING_MESSAGE}`, { cause: e });
     throw e;
   }
 }

@@ -39,16 +39,22 @@ export function tensorFromProto(p: onnxProto.onnx.ITensorProto): Tensor {
 
 function viewAs(dtype: DType, buf: ArrayBufferLike, n: number): AnyTypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(buf, 0, n);
-    case 'float64': return new Float64Array(buf, 0, n);
-    case 'int64': return new BigInt64Array(buf, 0, n);
-    case 'int32': return new Int32Array(buf, 0, n);
-    default: return new Uint8Array(buf, 0, n);
+    case 'float32':
+      return new Float32Array(buf, 0, n);
+    case 'float64':
+      return new Float64Array(buf, 0, n);
+    case 'int64':
+      return new BigInt64Array(buf, 0, n);
+    case 'int32':
+      return new Int32Array(buf, 0, n);
+    default:
+      return new Uint8Array(buf, 0, n);
   }
 }
 
 function attrToProto(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
-  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: AT.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'number')) return { name, type: AT.INTS, ints: v as number[] };
@@ -60,13 +66,20 @@ function attrToProto(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto
 
 function attrFromProto(a: onnxProto.onnx.IAttributeProto): AttrValue {
   switch (a.type) {
-    case AT.INT: return Number(a.i);
-    case AT.FLOAT: return { float: a.f ?? 0 };
-    case AT.STRING: return new TextDecoder().decode(a.s ?? new Uint8Array());
-    case AT.INTS: return (a.ints ?? []).map(Number);
-    case AT.STRINGS: return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
-    case AT.TENSOR: return tensorFromProto(a.t!);
-    default: throw new Error(`attribute ${a.name}: unsupported type ${a.type}`);
+    case AT.INT:
+      return Number(a.i);
+    case AT.FLOAT:
+      return { float: a.f ?? 0 };
+    case AT.STRING:
+      return new TextDecoder().decode(a.s ?? new Uint8Array());
+    case AT.INTS:
+      return (a.ints ?? []).map(Number);
+    case AT.STRINGS:
+      return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
+    case AT.TENSOR:
+      return tensorFromProto(a.t!);
+    default:
+      throw new Error(`attribute ${a.name}: unsupported type ${a.type}`);
   }
 }
 
@@ -122,14 +135,16 @@ export function encodeGraph(g: Graph, producerVersion?: string): Uint8Array {
 export function decodeGraph(bytes: Uint8Array): Graph {
   const m = onnx.ModelProto.decode(bytes);
   const foreign = (m.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx');
-  if (foreign.length) throw new Error(`model uses operator domains we do not emit: ${foreign.map((o) => o.domain).join(', ')}`);
+  if (foreign.length)
+    throw new Error(`model uses operator domains we do not emit: ${foreign.map((o) => o.domain).join(', ')}`);
   const gp = m.graph!;
   const initializers = new Map<string, Tensor>();
   for (const t of gp.initializer ?? []) initializers.set(t.name ?? '', tensorFromProto(t));
   const values = new Map<string, ValueInfo>();
   const inputs = (gp.input ?? []).map(valueInfoFromProto).filter((v) => !initializers.has(v.name));
   const outputs = (gp.output ?? []).map(valueInfoFromProto);
-  for (const v of [...inputs, ...outputs, ...(gp.valueInfo ?? []).map(valueInfoFromProto)]) values.set(v.name, v);
+  for (const v of [...inputs, ...outputs, ...(gp.valueInfo ?? []).map(valueInfoFromProto)])
+    values.set(v.name, v);
   for (const [name, t] of initializers) values.set(name, { name, dtype: t.dtype, shape: t.dims });
   const nodes: Node[] = (gp.node ?? []).map((n) => ({
     op: n.opType ?? '',

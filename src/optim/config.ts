@@ -4,9 +4,23 @@ export type OptimizerConfig =
   | { kind: 'sgd'; momentum: number; weightDecay: number; dampening?: number; nesterov?: boolean };
 
 /** Temporal-masking pre-training (spec 2.1): AdamW(3e-4, betas (0.9, 0.95), wd 1e-3, amsgrad). */
-export const SSL_OPTIMIZER: OptimizerConfig = { kind: 'adamw', beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 1e-3, amsgrad: true };
+export const SSL_OPTIMIZER: OptimizerConfig = {
+  kind: 'adamw',
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 1e-3,
+  amsgrad: true,
+};
 /** Weak supervision (spec 3.4): AdamW(3e-4, betas (0.9, 0.999), wd 1e-5, amsgrad). */
-export const WEAK_OPTIMIZER: OptimizerConfig = { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-5, amsgrad: true };
+export const WEAK_OPTIMIZER: OptimizerConfig = {
+  kind: 'adamw',
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 1e-5,
+  amsgrad: true,
+};
 export const DEFAULT_LR = 3e-4;
 
 export function optimizerStateSuffixes(cfg: OptimizerConfig): string[] {

@@ -24,7 +24,11 @@ export function optimizerGraph(params: ParamShape[], cfg: OptimizerConfig): Grap
     const param = b.input(p.name, 'float32', p.shape);
     const grad = b.input(`${p.name}.grad`, 'float32', p.shape);
     const state = suffixes.map((s) => b.input(`${p.name}.${s}`, 'float32', p.shape));
-    const out = b.scope(p.name, () => (cfg.kind === 'adamw' ? adamwStep(cfg, param, grad, state, lr, step) : sgdStep(cfg, param, grad, state, lr, step)));
+    const out = b.scope(p.name, () =>
+      cfg.kind === 'adamw'
+        ? adamwStep(cfg, param, grad, state, lr, step)
+        : sgdStep(cfg, param, grad, state, lr, step),
+    );
     b.output(out.param, `${p.name}.new`);
     out.state.forEach((v, i) => b.output(v, `${p.name}.${suffixes[i]}.new`));
   }

@@ -2,7 +2,14 @@
 // to check the emitted optimiser graph and to document the exact arithmetic.
 import type { OptimizerConfig } from './config.js';
 
-export function referenceStep(cfg: OptimizerConfig, param: Float64Array, grad: ArrayLike<number>, state: Float64Array[], lr: number, step: number): void {
+export function referenceStep(
+  cfg: OptimizerConfig,
+  param: Float64Array,
+  grad: ArrayLike<number>,
+  state: Float64Array[],
+  lr: number,
+  step: number,
+): void {
   if (cfg.kind === 'adamw') {
     const [m, v, vmax] = state;
     const bc1 = 1 - cfg.beta1 ** step;

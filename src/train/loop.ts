@@ -2,7 +2,14 @@
 // checkpoints, with the upstream semantics of the SSL and weak-supervision scripts (spec 2, 3).
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bakeWeightsIntoModel, buildArtifactSet, loadArtifactSet, readCheckpoint, type ArtifactSet, type TrainingState } from '../artifacts/index.js';
+import {
+  bakeWeightsIntoModel,
+  buildArtifactSet,
+  loadArtifactSet,
+  readCheckpoint,
+  type ArtifactSet,
+  type TrainingState,
+} from '../artifacts/index.js';
 import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader } from '../data/loader.js';
 import { resolveProvider } from '../onnx/runtime.js';
@@ -29,27 +36,59 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   const log = new JsonlLog(join(out, 'log.jsonl'));
-  process.stderr.write(`ort-train: ONNX Runtime execution provider ${provider}${o.ep === 'auto' ? ` (--ep auto: ${provider === 'cuda' ? 'CUDA provider found' : 'no CUDA provider installed, using the CPU'})` : ''}\n`);
+  process.stderr.write(
+    `ort-train: ONNX Runtime execution provider ${provider}${o.ep === 'auto' ? ` (--ep auto: ${provider === 'cuda' ? 'CUDA provider found' : 'no CUDA provider installed, using the CPU'})` : ''}\n`,
+  );
   const set = await artifactSetFor(o, out);
   const m = set.manifest;
   const paths = { last: join(out, 'last.safetensors'), best: join(out, 'best.safetensors') };
-  let { state, progress } = initialState(o, set, paths.last);
-  log.write({ event: 'start', phase: o.phase, provider, options: o, resumedAt: o.resume ? { epoch: state.epoch, step: state.step, batch: progress.batch } : null });
+  const { state, progress } = initialState(o, set, paths.last);
+  log.write({
+    event: 'start',
+    phase: o.phase,
+    provider,
+    options: o,
+    resumedAt: o.resume ? { epoch: state.epoch, step: state.step, batch: progress.batch } : null,
+  });
 
   const onBadItem = (file: string, problem: string) => {
     log.write({ event: 'bad_video', file, problem });
     process.stderr.write(`skipping bad video ${file}: ${problem}\n`);
   };
   const split = (name: string, pct?: number) => openEchoNet(o.dataPath, name, { pctTrain: pct, onBadItem });
-  const common = { phase: o.phase, frames: o.frames, period: o.period, batchSize: o.batchSize, numWorkers: o.numWorkers, seed: o.seed, maskRatio: o.maskRatio, onBadItem, knownBad: progress.badFiles };
-  const trainLoader = new BatchLoader({ ...common, videos: split('train', o.pctTrain), train: true, shuffle: true, dropLast: true });
-  const valLoader = new BatchLoader({ ...common, videos: split('val'), train: false, shuffle: false, dropLast: false });
+  const common = {
+    phase: o.phase,
+    frames: o.frames,
+    period: o.period,
+    batchSize: o.batchSize,
+    numWorkers: o.numWorkers,
+    seed: o.seed,
+    maskRatio: o.maskRatio,
+    onBadItem,
+    knownBad: progress.badFiles,
+  };
+  const trainLoader = new BatchLoader({
+    ...common,
+    videos: split('train', o.pctTrain),
+    train: true,
+    shuffle: true,
+    dropLast: true,
+  });
+  const valLoader = new BatchLoader({
+    ...common,
+    videos: split('val'),
+    train: false,
+    shuffle: false,
+    dropLast: false,
+  });
   const runner = await PhaseRunner.open(set, o.phase, { ep: o.ep, threads: o.threads });
   const baseLr = o.lr ?? m[o.phase].lr;
   const metricName = o.phase === 'weak' ? 'val_dsc' : 'val_loss';
 
   const save = () => {
-    progress.badFiles = [...new Set([...progress.badFiles, ...trainLoader.badFiles(), ...valLoader.badFiles()])];
+    progress.badFiles = [
+      ...new Set([...progress.badFiles, ...trainLoader.badFiles(), ...valLoader.badFiles()]),
+    ];
     saveState(paths.last, m, state, progress);
   };
   const validate = async () => {
@@ -62,7 +101,14 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       progress.bestStep = state.step;
       saveState(paths.best, m, state, progress);
     }
-    log.write({ event: 'val', epoch: state.epoch, step: state.step, ...v, best: improved, seconds: (Date.now() - started) / 1000 });
+    log.write({
+      event: 'val',
+      epoch: state.epoch,
+      step: state.step,
+      ...v,
+      best: improved,
+      seconds: (Date.now() - started) / 1000,
+    });
     save();
   };
 
@@ -72,14 +118,25 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   try {
     while (state.epoch < o.epochs && !stopped) {
       const batches = trainLoader.batchCount(state.epoch);
-      if (batches === 0) throw new Error(`the training split has fewer than ${o.batchSize} usable samples: lower --batch_size`);
+      if (batches === 0)
+        throw new Error(
+          `the training split has fewer than ${o.batchSize} usable samples: lower --batch_size`,
+        );
       const valAt = new Set(validationPoints(batches, o.valCheckInterval));
-      const lr = o.phase === 'weak' ? multiStepLr(baseLr, state.epoch, m.weak.milestones, m.weak.gamma) : baseLr;
+      const lr =
+        o.phase === 'weak' ? multiStepLr(baseLr, state.epoch, m.weak.milestones, m.weak.gamma) : baseLr;
       for await (const batch of trainLoader.epoch(state.epoch, progress.batch)) {
         const t0 = Date.now();
         const r = await runner.step(state, batch, lr, o.microBatch);
         const k = progress.batch++;
-        const rec: Record<string, unknown> = { event: 'step', epoch: state.epoch, step: state.step, loss: r.loss, lr, seconds: (Date.now() - t0) / 1000 };
+        const rec: Record<string, unknown> = {
+          event: 'step',
+          epoch: state.epoch,
+          step: state.step,
+          loss: r.loss,
+          lr,
+          seconds: (Date.now() - t0) / 1000,
+        };
         if (r.sums) rec.dsc = dscFromCounts(r.sums.tp, r.sums.fp, r.sums.fn);
         log.write(rec);
         bar.tick(1, `loss ${r.loss.toFixed(4)}`);
@@ -108,9 +165,24 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   if (progress.bestStep < 0) await validate(); // e.g. runs shorter than one validation interval
   const best = readCheckpoint(paths.best, m);
   bakeWeightsIntoModel(set.dir, best.params);
-  const summary: TrainSummary = { out, steps: state.step, best: { step: progress.bestStep, metric: metricName, value: o.phase === 'weak' ? progress.best : -progress.best }, stoppedEarly: stopped };
+  const summary: TrainSummary = {
+    out,
+    steps: state.step,
+    best: {
+      step: progress.bestStep,
+      metric: metricName,
+      value: o.phase === 'weak' ? progress.best : -progress.best,
+    },
+    stoppedEarly: stopped,
+  };
   if (o.phase === 'weak' && o.test) {
-    const testLoader = new BatchLoader({ ...common, videos: split('test'), train: false, shuffle: false, dropLast: false });
+    const testLoader = new BatchLoader({
+      ...common,
+      videos: split('test'),
+      train: false,
+      shuffle: false,
+      dropLast: false,
+    });
     try {
       const t = await evaluateSplit(runner, best, testLoader, 0, 0);
       summary.test = { test_loss: t.val_loss, test_dsc: t.val_dsc };
@@ -127,7 +199,13 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
 }
 
 /** Pooled loss (and DSC for weak) over a whole split, as upstream's validation_epoch_end. */
-async function evaluateSplit(runner: PhaseRunner, state: TrainingState, loader: BatchLoader<'weak' | 'ssl'>, epochKey: number, limit: number) {
+async function evaluateSplit(
+  runner: PhaseRunner,
+  state: TrainingState,
+  loader: BatchLoader<'weak' | 'ssl'>,
+  epochKey: number,
+  limit: number,
+) {
   let sums: WeakSums | undefined;
   let lossSum = 0;
   let samples = 0;
@@ -141,7 +219,9 @@ async function evaluateSplit(runner: PhaseRunner, state: TrainingState, loader: 
   }
   if (samples === 0) throw new Error('the validation split is empty');
   if (!sums) return { val_loss: lossSum / samples, val_dsc: NaN };
-  const pooledLoss = Number.isFinite(sums.intersection) ? diceLossFromSums(sums.intersection, sums.cardinality, sums.positives) : lossSum / samples;
+  const pooledLoss = Number.isFinite(sums.intersection)
+    ? diceLossFromSums(sums.intersection, sums.cardinality, sums.positives)
+    : lossSum / samples;
   return { val_loss: pooledLoss, val_dsc: dscFromCounts(sums.tp, sums.fp, sums.fn) };
 }
 
@@ -153,7 +233,19 @@ async function artifactSetFor(o: TrainOptions, out: string): Promise<ArtifactSet
     cpSync(resolve(o.artifacts), dir, { recursive: true });
     return loadArtifactSet(dir);
   }
-  return buildArtifactSet({ encoder: o.encoder, frames: o.frames, period: o.period, maskRatio: o.maskRatio, mean: o.mean, std: o.std, seed: o.seed, widthMult: o.widthMult, size: o.size, out: dir, command: 'ort-train' });
+  return buildArtifactSet({
+    encoder: o.encoder,
+    frames: o.frames,
+    period: o.period,
+    maskRatio: o.maskRatio,
+    mean: o.mean,
+    std: o.std,
+    seed: o.seed,
+    widthMult: o.widthMult,
+    size: o.size,
+    out: dir,
+    command: 'ort-train',
+  });
 }
 
 function checkedSet(set: ArtifactSet, o: TrainOptions): ArtifactSet {
@@ -161,19 +253,31 @@ function checkedSet(set: ArtifactSet, o: TrainOptions): ArtifactSet {
   const want = { encoder: o.encoder, frames: o.frames, widthMult: o.widthMult, size: o.size };
   const have = { encoder: md.encoder, frames: md.frames, widthMult: md.widthMult, size: md.size };
   if (JSON.stringify(want) !== JSON.stringify(have))
-    throw new Error(`artifact set ${set.dir} was built for ${JSON.stringify(have)}, this run asks for ${JSON.stringify(want)}`);
+    throw new Error(
+      `artifact set ${set.dir} was built for ${JSON.stringify(have)}, this run asks for ${JSON.stringify(want)}`,
+    );
   return set;
 }
 
-function initialState(o: TrainOptions, set: ArtifactSet, lastPath: string): { state: TrainingState; progress: RunProgress } {
+function initialState(
+  o: TrainOptions,
+  set: ArtifactSet,
+  lastPath: string,
+): { state: TrainingState; progress: RunProgress } {
   if (o.resume) return loadState(lastPath, set.manifest);
   if (o.checkpoint) {
     const from = readCheckpoint(o.checkpoint, set.manifest);
     // SSL: upstream's --checkpoint resumes (optimizer state, step, epoch); weak: it only
     // initialises every weight (spec 2.3), training starts at step 0 with fresh optimizer state.
     if (o.phase === 'ssl') return { state: from, progress: initialProgress() };
-    return { state: { params: from.params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} }, progress: initialProgress() };
+    return {
+      state: { params: from.params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} },
+      progress: initialProgress(),
+    };
   }
   const init = readCheckpoint(set.files.checkpoint, set.manifest);
-  return { state: { ...init, optimizer: new Map(), step: 0, epoch: 0, metadata: {} }, progress: initialProgress() };
+  return {
+    state: { ...init, optimizer: new Map(), step: 0, epoch: 0, metadata: {} },
+    progress: initialProgress(),
+  };
 }

@@ -23,7 +23,10 @@ export interface StepResult {
 }
 
 export class NonFiniteLossError extends Error {
-  constructor(readonly step: number, readonly loss: number) {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
     super(`the training loss became ${loss} at step ${step}; stopped (the last good checkpoint is kept)`);
   }
 }
@@ -34,8 +37,15 @@ const batchSize = (b: AnyBatch) => b.items.length;
 export function sliceBatch<B extends AnyBatch>(b: B, from: number, to: number): B {
   const n = batchSize(b);
   const per = (a: { length: number }) => a.length / n;
-  const cut = <A extends Uint8Array | Float32Array | BigInt64Array>(a: A): A => a.subarray(from * per(a), to * per(a)) as A;
-  if ('trace_mask' in b) return { frames: cut(b.frames), trace_mask: cut(b.trace_mask), trace_index: cut(b.trace_index), items: b.items.slice(from, to) } as B;
+  const cut = <A extends Uint8Array | Float32Array | BigInt64Array>(a: A): A =>
+    a.subarray(from * per(a), to * per(a)) as A;
+  if ('trace_mask' in b)
+    return {
+      frames: cut(b.frames),
+      trace_mask: cut(b.trace_mask),
+      trace_index: cut(b.trace_index),
+      items: b.items.slice(from, to),
+    } as B;
   return { frames: cut(b.frames), keep: cut((b as SslBatch).keep), items: b.items.slice(from, to) } as B;
 }
 
@@ -48,10 +58,17 @@ export class PhaseRunner {
     private readonly optimizer: ort.InferenceSession,
   ) {}
 
-  static async open(set: ArtifactSet, phase: Phase, opts: { ep?: ExecutionProvider; threads?: number } = {}): Promise<PhaseRunner> {
+  static async open(
+    set: ArtifactSet,
+    phase: Phase,
+    opts: { ep?: ExecutionProvider; threads?: number } = {},
+  ): Promise<PhaseRunner> {
     const f = set.files;
     const [train, evaluate, optimizer] = await Promise.all(
-      (phase === 'ssl' ? [f.train_ssl, f.eval_ssl, f.optimizer_ssl] : [f.train_weak, f.eval_weak, f.optimizer_weak]).map((file) => createSession(file, opts)),
+      (phase === 'ssl'
+        ? [f.train_ssl, f.eval_ssl, f.optimizer_ssl]
+        : [f.train_weak, f.eval_weak, f.optimizer_weak]
+      ).map((file) => createSession(file, opts)),
     );
     return new PhaseRunner(phase, set.manifest, train, evaluate, optimizer);
   }
@@ -62,7 +79,8 @@ export class PhaseRunner {
 
   private paramFeeds(state: TrainingState, names: readonly string[]): Feeds {
     const feeds: Feeds = {};
-    for (const p of this.manifest.params) if (names.includes(p.name)) feeds[p.name] = tensor('float32', state.params.get(p.name)!, p.shape);
+    for (const p of this.manifest.params)
+      if (names.includes(p.name)) feeds[p.name] = tensor('float32', state.params.get(p.name)!, p.shape);
     return feeds;
   }
 
@@ -79,7 +97,10 @@ export class PhaseRunner {
   }
 
   /** Forward only (evaluation graph: BatchNorm on running statistics). */
-  async evalBatch(state: TrainingState, b: AnyBatch): Promise<{ loss: number; sums?: WeakSums; logits?: Float32Array }> {
+  async evalBatch(
+    state: TrainingState,
+    b: AnyBatch,
+  ): Promise<{ loss: number; sums?: WeakSums; logits?: Float32Array }> {
     const names = this.evaluate.inputNames;
     const out = await this.evaluate.run({ ...this.paramFeeds(state, names), ...this.batchFeeds(b, names) });
     const loss = Number(out.loss.data[0]);
@@ -101,9 +122,12 @@ export class PhaseRunner {
     for (let i = 0; i < n; i += m) parts.push(sliceBatch(b, i, Math.min(n, i + m)));
     const names = this.train.inputNames;
     const pooled = this.phase === 'weak' && parts.length > 1;
-    let partSums: WeakSums[] = [];
+    const partSums: WeakSums[] = [];
     if (pooled) {
-      if (!names.includes('others_intersection')) throw new Error('this train_weak.onnx cannot micro-batch (no others_* inputs); rebuild the artifact set');
+      if (!names.includes('others_intersection'))
+        throw new Error(
+          'this train_weak.onnx cannot micro-batch (no others_* inputs); rebuild the artifact set',
+        );
       // Forward passes with the evaluation graph: exact for instance-norm models; BatchNorm models
       // see running instead of batch statistics in this pass (documented approximation).
       for (const p of parts) partSums.push((await this.evalBatch(state, p)).sums!);
@@ -126,18 +150,33 @@ export class PhaseRunner {
       loss = this.phase === 'ssl' ? loss + weight * partLoss : partLoss; // weak: every part reports the whole-batch loss
       if (this.phase === 'weak') sums = sums ? addSums([sums, readSums(out)]) : readSums(out);
       if (!Number.isFinite(partLoss)) throw new NonFiniteLossError(state.step + 1, partLoss);
-      grads = accumulate(grads, out, this.trainable.map((p) => p.name), weight, parts.length === 1);
+      grads = accumulate(
+        grads,
+        out,
+        this.trainable.map((p) => p.name),
+        weight,
+        parts.length === 1,
+      );
       // Running statistics (BatchNorm models) are updated micro-batch by micro-batch, in order.
-      for (const p of this.manifest.params) if (p.kind === 'buffer' && out[`${p.name}.new`]) state.params.set(p.name, out[`${p.name}.new`].data as Float32Array);
+      for (const p of this.manifest.params)
+        if (p.kind === 'buffer' && out[`${p.name}.new`])
+          state.params.set(p.name, out[`${p.name}.new`].data as Float32Array);
     }
     await this.applyOptimizer(state, grads!, lr);
     return { loss, sums };
   }
 
-  private async applyOptimizer(state: TrainingState, grads: Map<string, Float32Array>, lr: number): Promise<void> {
+  private async applyOptimizer(
+    state: TrainingState,
+    grads: Map<string, Float32Array>,
+    lr: number,
+  ): Promise<void> {
     const suffixes = this.manifest[this.phase].stateSuffixes;
     const step = state.step + 1;
-    const feeds: Feeds = { lr: tensor('float32', Float32Array.of(lr), []), step: tensor('float32', Float32Array.of(step), []) };
+    const feeds: Feeds = {
+      lr: tensor('float32', Float32Array.of(lr), []),
+      step: tensor('float32', Float32Array.of(step), []),
+    };
     for (const p of this.trainable) {
       feeds[p.name] = tensor('float32', state.params.get(p.name)!, p.shape);
       feeds[`${p.name}.grad`] = tensor('float32', grads.get(p.name)!, p.shape);
@@ -151,7 +190,8 @@ export class PhaseRunner {
     const out = await this.optimizer.run(feeds);
     for (const p of this.trainable) {
       state.params.set(p.name, out[`${p.name}.new`].data as Float32Array);
-      for (const s of suffixes) state.optimizer.set(`${p.name}.${s}`, out[`${p.name}.${s}.new`].data as Float32Array);
+      for (const s of suffixes)
+        state.optimizer.set(`${p.name}.${s}`, out[`${p.name}.${s}.new`].data as Float32Array);
     }
     state.step = step;
   }
@@ -163,7 +203,14 @@ export class PhaseRunner {
 
 function readSums(out: Record<string, ort.Tensor>): WeakSums {
   const v = (k: string) => (out[k] ? Number(out[k].data[0]) : NaN);
-  return { intersection: v('intersection'), cardinality: v('cardinality'), positives: v('positives'), tp: v('tp'), fp: v('fp'), fn: v('fn') };
+  return {
+    intersection: v('intersection'),
+    cardinality: v('cardinality'),
+    positives: v('positives'),
+    tp: v('tp'),
+    fp: v('fp'),
+    fn: v('fn'),
+  };
 }
 
 export function addSums(list: WeakSums[]): WeakSums {
@@ -179,7 +226,13 @@ function subSums(a: WeakSums, b: WeakSums): WeakSums {
 }
 
 /** grads += weight * out[.grad]; the first micro-batch's arrays are taken over without a copy when alone. */
-function accumulate(acc: Map<string, Float32Array> | undefined, out: Record<string, ort.Tensor>, names: string[], weight: number, only: boolean) {
+function accumulate(
+  acc: Map<string, Float32Array> | undefined,
+  out: Record<string, ort.Tensor>,
+  names: string[],
+  weight: number,
+  only: boolean,
+) {
   const result = acc ?? new Map<string, Float32Array>();
   for (const name of names) {
     const g = out[`${name}.grad`].data as Float32Array;

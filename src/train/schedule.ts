@@ -12,7 +12,10 @@ export function multiStepLr(base: number, epoch: number, milestones: number[] = 
  */
 export function validationPoints(batchesPerEpoch: number, valCheckInterval: number): number[] {
   if (batchesPerEpoch <= 0) return [];
-  const every = valCheckInterval > 1 ? Math.floor(valCheckInterval) : Math.max(1, Math.floor(batchesPerEpoch * valCheckInterval));
+  const every =
+    valCheckInterval > 1
+      ? Math.floor(valCheckInterval)
+      : Math.max(1, Math.floor(batchesPerEpoch * valCheckInterval));
   const points: number[] = [];
   for (let k = every; k <= batchesPerEpoch; k += every) points.push(k - 1);
   return points;

@@ -19,8 +19,16 @@ export function initialProgress(): RunProgress {
   return { batch: 0, best: -Infinity, bestStep: -1, validations: 0, badFiles: [] };
 }
 
-export function saveState(path: string, manifest: Manifest, state: TrainingState, progress: RunProgress): void {
-  state.metadata[KEY] = JSON.stringify({ ...progress, best: Number.isFinite(progress.best) ? progress.best : null });
+export function saveState(
+  path: string,
+  manifest: Manifest,
+  state: TrainingState,
+  progress: RunProgress,
+): void {
+  state.metadata[KEY] = JSON.stringify({
+    ...progress,
+    best: Number.isFinite(progress.best) ? progress.best : null,
+  });
   writeCheckpoint(path, manifest, state); // atomic: temp file + rename
 }
 

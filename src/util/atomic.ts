@@ -11,13 +11,16 @@ import { threadId } from 'node:worker_threads';
  */
 export function atomicWriteFile(path: string, data: string | Uint8Array | Uint8Array[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : Array.isArray(data) ? data : [data];
   try {
     const fd = openSync(tmp, 'w');
     try {
       for (const part of parts) {
-        for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, part.length - at);
+        for (let at = 0; at < part.length;) at += writeSync(fd, part, at, part.length - at);
       }
       fsyncSync(fd);
     } finally {

@@ -14,5 +14,8 @@ export class JsonlLog {
 
 /** The records of a JSON-lines file, in order (blank lines skipped). */
 export function readJsonl(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

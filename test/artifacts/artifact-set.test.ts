@@ -27,10 +27,28 @@ function batch(set: ArtifactSet, n: number, seed: number) {
   const { frames: T, size: S } = set.manifest.model;
   const rng = new Rng(seed);
   return {
-    frames: tensor('uint8', Uint8Array.from({ length: n * T * S * S * 3 }, () => rng.int(0, 255)), [n, T, S, S, 3]),
-    keep: tensor('float32', Float32Array.from({ length: n * T }, (_, i) => (i % 3 === 0 ? 0 : 1)), [n, T]),
-    trace_mask: tensor('float32', Float32Array.from({ length: n * S * S }, (_, i) => (i % S > S / 3 && i % (S * S) > (S * S) / 4 ? 1 : 0)), [n, S, S]),
-    trace_index: tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt((3 * i + 1) % T)), [n]),
+    frames: tensor(
+      'uint8',
+      Uint8Array.from({ length: n * T * S * S * 3 }, () => rng.int(0, 255)),
+      [n, T, S, S, 3],
+    ),
+    keep: tensor(
+      'float32',
+      Float32Array.from({ length: n * T }, (_, i) => (i % 3 === 0 ? 0 : 1)),
+      [n, T],
+    ),
+    trace_mask: tensor(
+      'float32',
+      Float32Array.from({ length: n * S * S }, (_, i) =>
+        i % S > S / 3 && i % (S * S) > (S * S) / 4 ? 1 : 0,
+      ),
+      [n, S, S],
+    ),
+    trace_index: tensor(
+      'int64',
+      BigInt64Array.from({ length: n }, (_, i) => BigInt((3 * i + 1) % T)),
+      [n],
+    ),
   };
 }
 
@@ -42,16 +60,25 @@ describe('artifact sets: every encoder at a tiny size (build, load at level all,
   for (const tiny of TINY) {
     it(`${tiny.encoder}: graphs check and load at level all; model, train_ssl, train_weak, eval and optimizer steps run`, async () => {
       const { sslOptimizer, ...opts } = tiny;
-      const set = await buildArtifactSet({ ...opts, period: 1, widthMult: 0.125, seed: 1, out: join(dir, tiny.encoder) });
+      const set = await buildArtifactSet({
+        ...opts,
+        period: 1,
+        widthMult: 0.125,
+        seed: 1,
+        out: join(dir, tiny.encoder),
+      });
       const sessions = {} as Record<GraphKey, Awaited<ReturnType<typeof createSession>>>;
       for (const key of Object.keys(GRAPH_FILES) as GraphKey[]) {
         const bytes = readFileSync(set.files[key]);
         assertGraphOk(decodeGraph(bytes));
-        if (key !== 'optimizer_ssl' || sslOptimizer) sessions[key] = await createSession(bytes, { optimization: 'all', threads: 2 });
+        if (key !== 'optimizer_ssl' || sslOptimizer)
+          sessions[key] = await createSession(bytes, { optimization: 'all', threads: 2 });
       }
       const { manifest } = set;
       const state = readCheckpoint(set.files.checkpoint, manifest);
-      const params: Feeds = Object.fromEntries(manifest.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!.slice(), p.shape)]));
+      const params: Feeds = Object.fromEntries(
+        manifest.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!.slice(), p.shape)]),
+      );
       const { frames, keep, trace_mask, trace_index } = batch(set, 2, 5);
       const { frames: T, size: S } = manifest.model;
 
@@ -69,11 +96,13 @@ describe('artifact sets: every encoder at a tiny size (build, load at level all,
       expect(loss).to.be.within(0, 1);
       expect(tp + fn).to.equal((trace_mask.data as Float32Array).reduce((a, v) => a + v, 0));
       for (const p of manifest.params) {
-        if (p.kind === 'param') expect(finite(weak[`${p.name}.grad`].data as Float32Array), p.name).to.equal(true);
+        if (p.kind === 'param')
+          expect(finite(weak[`${p.name}.grad`].data as Float32Array), p.name).to.equal(true);
         else expect(ssl[`${p.name}.new`].dims, p.name).to.deep.equal(p.shape);
       }
       // The graphs must not write into the caller's buffers (running statistics included).
-      for (const p of manifest.params) expect(params[p.name].data).to.deep.equal(state.params.get(p.name), p.name);
+      for (const p of manifest.params)
+        expect(params[p.name].data).to.deep.equal(state.params.get(p.name), p.name);
 
       // Evaluation graphs run BatchNorm on running statistics, as model.onnx does: same traced logits.
       const evalWeak = await sessions.eval_weak.run({ ...params, frames, trace_mask, trace_index });
@@ -81,24 +110,33 @@ describe('artifact sets: every encoder at a tiny size (build, load at level all,
       const all = logits.data as Float32Array;
       for (const n of [0, 1]) {
         const t = Number(trace_index.data[n]);
-        for (const i of [0, 7, S * S - 1]) expect(traced[n * S * S + i]).to.be.closeTo(all[(n * T + t) * S * S + i], 1e-4);
+        for (const i of [0, 7, S * S - 1])
+          expect(traced[n * S * S + i]).to.be.closeTo(all[(n * T + t) * S * S + i], 1e-4);
       }
       expect(Number(evalWeak.positives.data[0])).to.equal(tp + fn);
       // Without BatchNorm, training and evaluation graphs compute the same loss (pooled Dice, no others).
       if (manifest.model.family === '3d') expect(Number(evalWeak.loss.data[0])).to.be.closeTo(loss, 1e-6);
-      expect(Number((await sessions.eval_ssl.run({ ...params, frames, keep })).loss.data[0])).to.satisfy(Number.isFinite);
+      expect(Number((await sessions.eval_ssl.run({ ...params, frames, keep })).loss.data[0])).to.satisfy(
+        Number.isFinite,
+      );
 
       const trainable = manifest.params.filter((p) => p.kind === 'param');
       for (const task of sslOptimizer ? (['ssl', 'weak'] as const) : (['weak'] as const)) {
-        const feeds: Feeds = { lr: tensor('float32', Float32Array.of(3e-4), []), step: tensor('float32', Float32Array.of(1), []) };
+        const feeds: Feeds = {
+          lr: tensor('float32', Float32Array.of(3e-4), []),
+          step: tensor('float32', Float32Array.of(1), []),
+        };
         for (const p of trainable) {
           feeds[p.name] = params[p.name];
           feeds[`${p.name}.grad`] = (task === 'ssl' ? ssl : weak)[`${p.name}.grad`];
-          for (const s of manifest[task].stateSuffixes) feeds[`${p.name}.${s}`] = tensor('float32', new Float32Array(numel(p.shape)), p.shape);
+          for (const s of manifest[task].stateSuffixes)
+            feeds[`${p.name}.${s}`] = tensor('float32', new Float32Array(numel(p.shape)), p.shape);
         }
         const stepped = await sessions[`optimizer_${task}`].run(feeds);
         const w = trainable.find((p) => p.name.endsWith('.weight') && numel(p.shape) > 1)!;
-        const moved = (stepped[`${w.name}.new`].data as Float32Array).some((v, i) => v !== (params[w.name].data as Float32Array)[i]);
+        const moved = (stepped[`${w.name}.new`].data as Float32Array).some(
+          (v, i) => v !== (params[w.name].data as Float32Array)[i],
+        );
         expect(moved, `${task} step moves ${w.name}`).to.equal(true);
       }
     });

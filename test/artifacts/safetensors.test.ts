@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inversePermutation, permuteArray } from '../../src/artifacts/checkpoint.js';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafeTensor } from '../../src/artifacts/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  type SafeTensor,
+} from '../../src/artifacts/safetensors.js';
 
 /** Reference transpose by explicit index arithmetic. */
 function naiveTranspose(x: Float32Array, shape: number[], perm: number[]): Float32Array {
@@ -54,7 +60,9 @@ describe('safetensors (our own reader/writer)', () => {
       for (const [k, t] of tensors) {
         expect(back.tensors.get(k)!.dtype).to.equal(t.dtype);
         expect(back.tensors.get(k)!.shape).to.deep.equal(t.shape);
-        expect(Array.from(back.tensors.get(k)!.data as ArrayLike<unknown>)).to.deep.equal(Array.from(t.data as ArrayLike<unknown>));
+        expect(Array.from(back.tensors.get(k)!.data as ArrayLike<unknown>)).to.deep.equal(
+          Array.from(t.data as ArrayLike<unknown>),
+        );
       }
       expect(back.metadata).to.deep.equal({ format: 'pt', note: 'é ü' });
       expect(Buffer.from(encodeSafetensors(back)).equals(readFileSync(path))).to.equal(true);
@@ -75,10 +83,23 @@ describe('safetensors (our own reader/writer)', () => {
   it('permuteArray transposes like numpy, and the inverse permutation undoes it', () => {
     const shape = [2, 3, 4, 5, 3];
     const x = Float32Array.from({ length: 360 }, (_, i) => i);
-    for (const perm of [[0, 1, 4, 2, 3], [0, 1, 3, 4, 2], [4, 3, 2, 1, 0], [0, 1, 2, 3, 4]]) {
+    for (const perm of [
+      [0, 1, 4, 2, 3],
+      [0, 1, 3, 4, 2],
+      [4, 3, 2, 1, 0],
+      [0, 1, 2, 3, 4],
+    ]) {
       const y = permuteArray(x, shape, perm);
       expect(Array.from(y)).to.deep.equal(Array.from(naiveTranspose(x, shape, perm)));
-      expect(Array.from(permuteArray(y, perm.map((p) => shape[p]), inversePermutation(perm)))).to.deep.equal(Array.from(x));
+      expect(
+        Array.from(
+          permuteArray(
+            y,
+            perm.map((p) => shape[p]),
+            inversePermutation(perm),
+          ),
+        ),
+      ).to.deep.equal(Array.from(x));
     }
   });
 });

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { chooseWeightGradForm, convWeightGradient, type ConvGeometry, type ConvWeightGradForm } from '../../src/autodiff/rules/conv.js';
+import {
+  chooseWeightGradForm,
+  convWeightGradient,
+  type ConvGeometry,
+  type ConvWeightGradForm,
+} from '../../src/autodiff/rules/conv.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { numel } from '../../src/onnx/ir.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
@@ -13,12 +18,19 @@ function integers(n: number, rng: Rng): Float32Array {
 }
 
 /** dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o + k*d - pad] by plain loops (stride 1). */
-function referenceWeightGrad(x: Float32Array, xs: number[], g: Float32Array, gs: number[], geo: ConvGeometry): Float32Array {
+function referenceWeightGrad(
+  x: Float32Array,
+  xs: number[],
+  g: Float32Array,
+  gs: number[],
+  geo: ConvGeometry,
+): Float32Array {
   const [n, c, m] = [xs[0], xs[1], gs[1]];
   const kSize = numel(geo.kernel);
   const oSize = numel(gs.slice(2));
   const out = new Float32Array(m * c * kSize);
-  const unravel = (i: number, dims: number[]) => dims.map((_, a) => Math.floor(i / numel(dims.slice(a + 1))) % dims[a]);
+  const unravel = (i: number, dims: number[]) =>
+    dims.map((_, a) => Math.floor(i / numel(dims.slice(a + 1))) % dims[a]);
   for (let kk = 0; kk < kSize; kk++) {
     const kIdx = unravel(kk, geo.kernel);
     for (let o = 0; o < oSize; o++) {
@@ -29,15 +41,25 @@ function referenceWeightGrad(x: Float32Array, xs: number[], g: Float32Array, gs:
       for (let b = 0; b < n; b++)
         for (let mm = 0; mm < m; mm++)
           for (let cc = 0; cc < c; cc++)
-            out[(mm * c + cc) * kSize + kk] += g[(b * m + mm) * oSize + o] * x[(b * c + cc) * numel(xs.slice(2)) + xOff];
+            out[(mm * c + cc) * kSize + kk] +=
+              g[(b * m + mm) * oSize + o] * x[(b * c + cc) * numel(xs.slice(2)) + xOff];
     }
   }
   return out;
 }
 
-async function compareForms(xs: number[], m: number, geo: ConvGeometry, symbolicBatch = false): Promise<void> {
+async function compareForms(
+  xs: number[],
+  m: number,
+  geo: ConvGeometry,
+  symbolicBatch = false,
+): Promise<void> {
   const s = xs.length - 2;
-  const gs = [xs[0], m, ...xs.slice(2).map((v, i) => v + geo.pads[i] + geo.pads[i + s] - geo.dilations[i] * (geo.kernel[i] - 1))];
+  const gs = [
+    xs[0],
+    m,
+    ...xs.slice(2).map((v, i) => v + geo.pads[i] + geo.pads[i + s] - geo.dilations[i] * (geo.kernel[i] - 1)),
+  ];
   const b = new GraphBuilder();
   const batch = symbolicBatch ? 'N' : xs[0];
   const x = b.input('x', 'float32', [batch, ...xs.slice(1)]);
@@ -56,7 +78,12 @@ async function compareForms(xs: number[], m: number, geo: ConvGeometry, symbolic
   }
 }
 
-const geo = (kernel: number[], pads: number[], dilations = kernel.map(() => 1)): ConvGeometry => ({ kernel, pads, dilations, strides: kernel.map(() => 1) });
+const geo = (kernel: number[], pads: number[], dilations = kernel.map(() => 1)): ConvGeometry => ({
+  kernel,
+  pads,
+  dilations,
+  strides: kernel.map(() => 1),
+});
 
 describe('Conv weight gradient: every form gives exactly the same numbers (integer data)', () => {
   it('3D 3x3x3, padding 1, batch 1 (the UNet3D case, small)', async () => {
@@ -78,7 +105,9 @@ describe('Conv weight gradient: every form gives exactly the same numbers (integ
   });
   it('chooses stacked-matmul for stride 1 and batch-conv for strided convs; the env override applies', () => {
     const strided = { ...geo([3, 3], [1, 1, 1, 1]), strides: [2, 2] };
-    expect(chooseWeightGradForm(geo([3, 3, 3], [1, 1, 1, 1, 1, 1]))).to.equal(process.env.UNILVSEG_CONV_DW_FORM ?? 'stacked-matmul');
+    expect(chooseWeightGradForm(geo([3, 3, 3], [1, 1, 1, 1, 1, 1]))).to.equal(
+      process.env.UNILVSEG_CONV_DW_FORM ?? 'stacked-matmul',
+    );
     expect(chooseWeightGradForm(strided)).to.equal('batch-conv');
     const saved = process.env.UNILVSEG_CONV_DW_FORM;
     try {

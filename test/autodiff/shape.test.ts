@@ -11,7 +11,9 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
     await gradCheck([x], ([a]) => op.transpose(a, [2, 0, 1]));
   });
   it('Concat of three along the middle axis', async () => {
-    await gradCheck([x, { name: 'y', shape: [2, 1, 4] }, { name: 'z', shape: [2, 2, 4] }], (v) => op.concat(v, 1));
+    await gradCheck([x, { name: 'y', shape: [2, 1, 4] }, { name: 'z', shape: [2, 2, 4] }], (v) =>
+      op.concat(v, 1),
+    );
   });
   it('Slice (unit steps, negative and clamped bounds) and Pad', async () => {
     await gradCheck([x], ([a]) => op.slice(a, [1, -3], [3, 100], [1, 2]));
@@ -38,24 +40,53 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
     expect(Array.from(out['x.grad'].data as Float64Array)).to.deep.equal(new Array(12).fill(0.5));
   });
   it('Expand', async () => {
-    await gradCheck([{ name: 'x', shape: [3, 1] }, { name: 'like', shape: [2, 3, 4], wrt: false }], ([a, like]) => op.expandAs(a, like));
+    await gradCheck(
+      [
+        { name: 'x', shape: [3, 1] },
+        { name: 'like', shape: [2, 3, 4], wrt: false },
+      ],
+      ([a, like]) => op.expandAs(a, like),
+    );
   });
   it('Resize nearest x2 (float32: ORT resizes floats only)', async () => {
-    await gradCheck([{ name: 'x', shape: [1, 2, 3, 4], dtype: 'float32' as const }], ([a]) => op.resizeNearest(a, [1, 1, 2, 2]), { eps: 1e-1, rtol: 1e-4, atol: 1e-4 });
+    await gradCheck(
+      [{ name: 'x', shape: [1, 2, 3, 4], dtype: 'float32' as const }],
+      ([a]) => op.resizeNearest(a, [1, 1, 2, 2]),
+      { eps: 1e-1, rtol: 1e-4, atol: 1e-4 },
+    );
   });
   it('Gather and GatherElements, with repeated indices', async () => {
     const idx = { name: 'i', shape: [3], dtype: 'int64' as const, data: BigInt64Array.from([2n, 0n, 2n]) };
     await gradCheck([x, idx], ([a, i]) => op.gather(a, i, 2));
-    const idx2 = { name: 'i', shape: [2, 1, 4], dtype: 'int64' as const, data: BigInt64Array.from([0n, 2n, 1n, 2n, 2n, 2n, 0n, 1n]) };
+    const idx2 = {
+      name: 'i',
+      shape: [2, 1, 4],
+      dtype: 'int64' as const,
+      data: BigInt64Array.from([0n, 2n, 1n, 2n, 2n, 2n, 0n, 1n]),
+    };
     await gradCheck([x, idx2], ([a, i]) => op.gatherElements(a, i, 1));
   });
   it('DepthToSpace (DCR) and SpaceToDepth (float32: layout moves only, so exact)', async () => {
     const f32 = (name: string, shape: number[]) => ({ name, shape, dtype: 'float32' as const });
-    await gradCheck([f32('x', [2, 8, 3, 2])], ([a]) => op.depthToSpace(a, 2), { eps: 1e-1, rtol: 1e-4, atol: 1e-4 });
-    await gradCheck([f32('x', [1, 2, 4, 6])], ([a]) => op.spaceToDepth(a, 2), { eps: 1e-1, rtol: 1e-4, atol: 1e-4 });
+    await gradCheck([f32('x', [2, 8, 3, 2])], ([a]) => op.depthToSpace(a, 2), {
+      eps: 1e-1,
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
+    await gradCheck([f32('x', [1, 2, 4, 6])], ([a]) => op.spaceToDepth(a, 2), {
+      eps: 1e-1,
+      rtol: 1e-4,
+      atol: 1e-4,
+    });
   });
   it('MatMul', async () => {
-    await gradCheck([{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [4, 2] }], ([a, b]) => op.matmul(a, b));
+    await gradCheck(
+      [
+        { name: 'a', shape: [3, 4] },
+        { name: 'b', shape: [4, 2] },
+      ],
+      ([a, b]) => op.matmul(a, b),
+    );
   });
 });
 
@@ -69,11 +100,19 @@ describe('depthToSpace / spaceToDepth', () => {
     b.output(y, 'y');
     b.output(op.spaceToDepth(y, 2), 'back');
     const data = Float32Array.from({ length: 48 }, (_, i) => i);
-    const out = await (await createSession(b.toGraph('d2s'))).run({ x: tensor('float32', data, [1, 8, 2, 3]) });
+    const out = await (
+      await createSession(b.toGraph('d2s'))
+    ).run({ x: tensor('float32', data, [1, 8, 2, 3]) });
     expect(out.y.dims).to.deep.equal([1, 2, 4, 6]);
     const yd = out.y.data as Float32Array;
-    for (let c = 0; c < 2; c++) for (let h = 0; h < 2; h++) for (let w = 0; w < 3; w++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++)
-      expect(yd[(c * 4 + h * 2 + i) * 6 + w * 2 + j]).to.equal(data[(((i * 2 + j) * 2 + c) * 2 + h) * 3 + w]);
+    for (let c = 0; c < 2; c++)
+      for (let h = 0; h < 2; h++)
+        for (let w = 0; w < 3; w++)
+          for (let i = 0; i < 2; i++)
+            for (let j = 0; j < 2; j++)
+              expect(yd[(c * 4 + h * 2 + i) * 6 + w * 2 + j]).to.equal(
+                data[(((i * 2 + j) * 2 + c) * 2 + h) * 3 + w],
+              );
     expect(Array.from(out.back.data as Float32Array)).to.deep.equal(Array.from(data));
   });
 });

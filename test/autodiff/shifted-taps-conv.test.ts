@@ -9,7 +9,12 @@ import { gradCheck } from '../helpers/gradcheck.js';
 const f32 = { eps: 1e-2, rtol: 2e-3, atol: 1e-3 };
 const t = (name: string, shape: number[]) => ({ name, shape, dtype: 'float32' as const });
 
-async function maxDiffToConv(xShape: number[], wShape: number[], pads: number[], batch: number | 'N'): Promise<number> {
+async function maxDiffToConv(
+  xShape: number[],
+  wShape: number[],
+  pads: number[],
+  batch: number | 'N',
+): Promise<number> {
   const rng = new Rng(3);
   const b = new GraphBuilder();
   const x = b.input('x', 'float32', [batch, ...xShape.slice(1)]);
@@ -17,8 +22,25 @@ async function maxDiffToConv(xShape: number[], wShape: number[], pads: number[],
   const bias = b.input('bias', 'float32', [wShape[0]]);
   b.output(op.shiftedTapsConv(x, w, bias, { pads }), 'taps');
   b.output(op.conv(x, w, bias, { pads }), 'reference');
-  const out = await (await createSession(b.toGraph('taps-vs-conv'))).run(
-    Object.fromEntries(([['x', xShape], ['w', wShape], ['bias', [wShape[0]]]] as [string, number[]][]).map(([n, d]) => [n, tensor('float32', Float32Array.from({ length: numel(d) }, () => rng.normal()), d)])),
+  const out = await (
+    await createSession(b.toGraph('taps-vs-conv'))
+  ).run(
+    Object.fromEntries(
+      (
+        [
+          ['x', xShape],
+          ['w', wShape],
+          ['bias', [wShape[0]]],
+        ] as [string, number[]][]
+      ).map(([n, d]) => [
+        n,
+        tensor(
+          'float32',
+          Float32Array.from({ length: numel(d) }, () => rng.normal()),
+          d,
+        ),
+      ]),
+    ),
   );
   expect(out.taps.dims).to.deep.equal(out.reference.dims);
   const [a, r] = [out.taps.data as Float32Array, out.reference.data as Float32Array];
@@ -31,16 +53,24 @@ describe('shiftedTapsConv: Conv as a 1x1 Conv to one channel per tap plus shifte
     expect(await maxDiffToConv([1, 3, 6, 5], [2, 3, 3, 2], [0, 1, 2, 0], 1)).to.be.below(1e-4);
   });
   it('gradients of x, w and bias match finite differences', async () => {
-    await gradCheck([t('x', [2, 3, 3, 4, 3]), t('w', [1, 3, 3, 3, 3]), t('b', [1])], ([x, w, b]) => op.shiftedTapsConv(x, w, b, { pads: [1, 1, 1, 1, 1, 1] }), f32);
+    await gradCheck(
+      [t('x', [2, 3, 3, 4, 3]), t('w', [1, 3, 3, 3, 3]), t('b', [1])],
+      ([x, w, b]) => op.shiftedTapsConv(x, w, b, { pads: [1, 1, 1, 1, 1, 1] }),
+      f32,
+    );
   });
   it('rejects strided convs', () => {
     const b = new GraphBuilder();
-    expect(() => op.shiftedTapsConv(b.input('x', 'float32', [1, 2, 4, 4]), b.input('w', 'float32', [1, 2, 3, 3]), null, { strides: [2, 2] })).to.throw(/stride 1/);
+    expect(() =>
+      op.shiftedTapsConv(b.input('x', 'float32', [1, 2, 4, 4]), b.input('w', 'float32', [1, 2, 3, 3]), null, {
+        strides: [2, 2],
+      }),
+    ).to.throw(/stride 1/);
   });
 });
 
 describe('VJP rule: Split', () => {
-  it('concatenates the pieces\' gradients, zeros for an unused piece (float64)', async () => {
+  it("concatenates the pieces' gradients, zeros for an unused piece (float64)", async () => {
     await gradCheck([{ name: 'x', shape: [2, 5, 3] }], ([x]) => {
       const [a, , c] = op.split(x, 1, [2, 1, 2]);
       return op.mul(a, c);

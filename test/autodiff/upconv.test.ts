@@ -8,11 +8,25 @@ import { gradCheck } from '../helpers/gradcheck.js';
 
 // ORT runs Conv/ConvTranspose in float32 only: finite differences as in nn.test.ts.
 const f32 = { eps: 1e-2, rtol: 2e-3, atol: 1e-3 };
-const t = (name: string, shape: number[], extra = {}) => ({ name, shape, dtype: 'float32' as const, ...extra });
+const t = (name: string, shape: number[], extra = {}) => ({
+  name,
+  shape,
+  dtype: 'float32' as const,
+  ...extra,
+});
 
-const upAttrs = (s: number) => ({ strides: Array(s).fill(2), pads: Array(2 * s).fill(1), outputPadding: Array(s).fill(1) });
+const upAttrs = (s: number) => ({
+  strides: Array(s).fill(2),
+  pads: Array(2 * s).fill(1),
+  outputPadding: Array(s).fill(1),
+});
 
-async function maxDiffToConvTranspose(xShape: number[], cout: number, withBias: boolean, batch: number | 'N'): Promise<number> {
+async function maxDiffToConvTranspose(
+  xShape: number[],
+  cout: number,
+  withBias: boolean,
+  batch: number | 'N',
+): Promise<number> {
   const s = xShape.length - 2;
   const rng = new Rng(7);
   const b = new GraphBuilder();
@@ -25,7 +39,11 @@ async function maxDiffToConvTranspose(xShape: number[], cout: number, withBias: 
   const feeds: Record<string, ReturnType<typeof tensor>> = {};
   for (const v of [x, w, ...(bias ? [bias] : [])]) {
     const dims = v === x ? xShape : v.shape.map(Number);
-    feeds[v.name] = tensor('float32', Float32Array.from({ length: numel(dims) }, () => rng.normal()), dims);
+    feeds[v.name] = tensor(
+      'float32',
+      Float32Array.from({ length: numel(dims) }, () => rng.normal()),
+      dims,
+    );
   }
   const out = await session.run(feeds);
   const a = out.sub_pixel.data as Float32Array;
@@ -47,8 +65,16 @@ describe('upConvStride2: sub-pixel form of ConvTranspose k3 s2 p1 op1', () => {
     expect(await maxDiffToConvTranspose([1, 2, 4, 2, 3], 3, false, 'N')).to.be.below(1e-5);
   });
   it('gradients of x, w and bias match finite differences (2D and 3D)', async () => {
-    await gradCheck([t('x', [2, 3, 3, 4]), t('w', [3, 2, 3, 3]), t('b', [2])], ([x, w, b]) => op.upConvStride2(x, w, b), f32);
-    await gradCheck([t('x', [1, 2, 3, 2, 3]), t('w', [2, 3, 3, 3, 3]), t('b', [3])], ([x, w, b]) => op.upConvStride2(x, w, b), f32);
+    await gradCheck(
+      [t('x', [2, 3, 3, 4]), t('w', [3, 2, 3, 3]), t('b', [2])],
+      ([x, w, b]) => op.upConvStride2(x, w, b),
+      f32,
+    );
+    await gradCheck(
+      [t('x', [1, 2, 3, 2, 3]), t('w', [2, 3, 3, 3, 3]), t('b', [3])],
+      ([x, w, b]) => op.upConvStride2(x, w, b),
+      f32,
+    );
   });
   it('rejects weights that are not 3x3(x3)', () => {
     const b = new GraphBuilder();
@@ -59,22 +85,66 @@ describe('upConvStride2: sub-pixel form of ConvTranspose k3 s2 p1 op1', () => {
 
 describe('VJP rule: ConvTranspose (finite differences, float32)', () => {
   it('2D stride 1 with padding and bias; stride 1 with dilation', async () => {
-    await gradCheck([t('x', [2, 3, 4, 5]), t('w', [3, 2, 3, 3]), t('b', [2])], ([x, w, b]) => op.convTranspose(x, w, b, { pads: [1, 0, 1, 2] }), f32);
-    await gradCheck([t('x', [1, 2, 4, 4]), t('w', [2, 3, 3, 2])], ([x, w]) => op.convTranspose(x, w, null, { dilations: [2, 1], pads: [1, 1, 0, 0] }), f32);
+    await gradCheck(
+      [t('x', [2, 3, 4, 5]), t('w', [3, 2, 3, 3]), t('b', [2])],
+      ([x, w, b]) => op.convTranspose(x, w, b, { pads: [1, 0, 1, 2] }),
+      f32,
+    );
+    await gradCheck(
+      [t('x', [1, 2, 4, 4]), t('w', [2, 3, 3, 2])],
+      ([x, w]) => op.convTranspose(x, w, null, { dilations: [2, 1], pads: [1, 1, 0, 0] }),
+      f32,
+    );
   });
   it('2D stride 2 with output_padding (odd and even sizes), and a grouped input gradient', async () => {
-    await gradCheck([t('x', [1, 2, 3, 4]), t('w', [2, 3, 3, 3]), t('b', [3])], ([x, w, b]) => op.convTranspose(x, w, b, { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }), f32);
-    await gradCheck([t('x', [2, 2, 5, 4]), t('w', [2, 2, 4, 3])], ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 3], pads: [1, 0, 1, 1], outputPadding: [0, 2] }), f32);
-    await gradCheck([t('x', [1, 4, 3, 3]), t('w', [4, 1, 3, 3], { wrt: false })], ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 2], group: 2 }), f32);
+    await gradCheck(
+      [t('x', [1, 2, 3, 4]), t('w', [2, 3, 3, 3]), t('b', [3])],
+      ([x, w, b]) =>
+        op.convTranspose(x, w, b, { strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] }),
+      f32,
+    );
+    await gradCheck(
+      [t('x', [2, 2, 5, 4]), t('w', [2, 2, 4, 3])],
+      ([x, w]) =>
+        op.convTranspose(x, w, null, { strides: [2, 3], pads: [1, 0, 1, 1], outputPadding: [0, 2] }),
+      f32,
+    );
+    await gradCheck(
+      [t('x', [1, 4, 3, 3]), t('w', [4, 1, 3, 3], { wrt: false })],
+      ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 2], group: 2 }),
+      f32,
+    );
   });
   it('3D stride 1 and stride 2 with output_padding', async () => {
-    await gradCheck([t('x', [1, 2, 3, 3, 4]), t('w', [2, 2, 3, 3, 3]), t('b', [2])], ([x, w, b]) => op.convTranspose(x, w, b, { pads: [1, 1, 1, 1, 1, 1] }), f32);
-    await gradCheck([t('x', [2, 3, 2, 3, 3]), t('w', [3, 2, 3, 3, 3])], ([x, w]) => op.convTranspose(x, w, null, { strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1], outputPadding: [1, 0, 1] }), f32);
+    await gradCheck(
+      [t('x', [1, 2, 3, 3, 4]), t('w', [2, 2, 3, 3, 3]), t('b', [2])],
+      ([x, w, b]) => op.convTranspose(x, w, b, { pads: [1, 1, 1, 1, 1, 1] }),
+      f32,
+    );
+    await gradCheck(
+      [t('x', [2, 3, 2, 3, 3]), t('w', [3, 2, 3, 3, 3])],
+      ([x, w]) =>
+        op.convTranspose(x, w, null, {
+          strides: [2, 2, 2],
+          pads: [1, 1, 1, 1, 1, 1],
+          outputPadding: [1, 0, 1],
+        }),
+      f32,
+    );
   });
   it('output_shape instead of pads (pads derived as ONNX does)', async () => {
-    await gradCheck([t('x', [1, 2, 3, 3]), t('w', [2, 2, 3, 3])], ([x, w]) => {
-      const y = x.b.node('ConvTranspose', [x, w], { kernel_shape: [3, 3], strides: [2, 2], output_shape: [6, 6] }, [{ dtype: 'float32', shape: [1, 2, 6, 6] }])[0];
-      return y;
-    }, f32);
+    await gradCheck(
+      [t('x', [1, 2, 3, 3]), t('w', [2, 2, 3, 3])],
+      ([x, w]) => {
+        const y = x.b.node(
+          'ConvTranspose',
+          [x, w],
+          { kernel_shape: [3, 3], strides: [2, 2], output_shape: [6, 6] },
+          [{ dtype: 'float32', shape: [1, 2, 6, 6] }],
+        )[0];
+        return y;
+      },
+      f32,
+    );
   });
 });

@@ -1,6 +1,16 @@
 import { expect } from 'chai';
 import { Rng } from '../../src/util/rng.js';
-import { augmentClip, buildWarpMap, clahePlane, claheRgb, colorJitterFrame, sampleAugParams, warpFrames, warpMask, type AugParams } from '../../src/data/augment/index.js';
+import {
+  augmentClip,
+  buildWarpMap,
+  clahePlane,
+  claheRgb,
+  colorJitterFrame,
+  sampleAugParams,
+  warpFrames,
+  warpMask,
+  type AugParams,
+} from '../../src/data/augment/index.js';
 import { GRAY_TO_L, L_TO_RGB, grayOf, hsvToRgb, rgbToHsv, rgbToLab } from '../../src/data/augment/color.js';
 
 const S = 112;
@@ -16,13 +26,15 @@ const px = (f: Uint8Array, t: number, y: number, x: number, c = 0) => f[((t * S 
 
 describe('data/augment: clip augmentation (spec 1.8)', () => {
   it('draws each parameter in its range, the optional steps half of the time, reproducibly', () => {
-    let jitter = 0, clahe = 0;
+    let jitter = 0,
+      clahe = 0;
     const crops = new Set<number>();
     for (let i = 0; i < 2000; i++) {
       const p = sampleAugParams(Rng.derive(1, 0, i));
       if (p.jitter) {
         jitter++;
-        for (const k of ['brightness', 'contrast', 'saturation'] as const) expect(p.jitter[k]).to.be.within(0.8, 1.2);
+        for (const k of ['brightness', 'contrast', 'saturation'] as const)
+          expect(p.jitter[k]).to.be.within(0.8, 1.2);
         expect(p.jitter.hue).to.be.within(-0.2, 0.2);
         expect([...p.jitter.order].sort()).to.deep.equal([0, 1, 2, 3]);
       }
@@ -50,7 +62,11 @@ describe('data/augment: clip augmentation (spec 1.8)', () => {
   it('a crop offset translates by offset-6 with zero fill', () => {
     const frames = pattern(2);
     const out = warpFrames(frames, 2, buildWarpMap(S, S, 0, 9, 2)); // down 3, left 4 in source terms
-    for (const [t, y, x] of [[0, 0, 10], [1, 50, 50], [1, 108, 111]]) {
+    for (const [t, y, x] of [
+      [0, 0, 10],
+      [1, 50, 50],
+      [1, 108, 111],
+    ]) {
       expect(px(out, t, y, x, 1)).to.equal(px(frames, t, y + 3, x - 4, 1));
     }
     expect(px(out, 0, 109, 20)).to.equal(0); // source row 112: padding
@@ -61,7 +77,8 @@ describe('data/augment: clip augmentation (spec 1.8)', () => {
     const frames = pattern(1);
     const out = warpFrames(frames, 1, buildWarpMap(S, S, 90, 6, 6));
     let wrong = 0;
-    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) wrong += Number(px(out, 0, y, x, 2) !== px(frames, 0, x, 111 - y, 2));
+    for (let y = 0; y < S; y++)
+      for (let x = 0; x < S; x++) wrong += Number(px(out, 0, y, x, 2) !== px(frames, 0, x, 111 - y, 2));
     expect(wrong).to.equal(0);
   });
 
@@ -72,12 +89,15 @@ describe('data/augment: clip augmentation (spec 1.8)', () => {
       for (let x = 0; x < S; x++) {
         if (Math.hypot(x - 70, y - 40) > 12) continue;
         mask[y * S + x] = 1;
-        for (let t = 0; t < 2; t++) frames.fill(200, ((t * S + y) * S + x) * 3, ((t * S + y) * S + x) * 3 + 3);
+        for (let t = 0; t < 2; t++)
+          frames.fill(200, ((t * S + y) * S + x) * 3, ((t * S + y) * S + x) * 3 + 3);
       }
     }
     const centre = (w: (i: number) => number) => {
-      let sx = 0, sy = 0, s = 0;
-      for (let i = 0; i < S * S; i++) (sx += w(i) * (i % S)), (sy += w(i) * Math.floor(i / S)), (s += w(i));
+      let sx = 0,
+        sy = 0,
+        s = 0;
+      for (let i = 0; i < S * S; i++) ((sx += w(i) * (i % S)), (sy += w(i) * Math.floor(i / S)), (s += w(i)));
       return [sx / s, sy / s];
     };
     for (let k = 0; k < 5; k++) {
@@ -97,7 +117,17 @@ describe('data/augment: clip augmentation (spec 1.8)', () => {
     const run = (seed: number) => {
       let p = sampleAugParams(Rng.derive(seed, 0, 0));
       // Force both colour steps on, so all five transforms run.
-      p = { ...p, jitter: p.jitter ?? { brightness: 1.1, contrast: 0.9, saturation: 1.15, hue: 0.05, order: [3, 1, 0, 2] }, clahe: p.clahe ?? { clipLimit: 2.5 } };
+      p = {
+        ...p,
+        jitter: p.jitter ?? {
+          brightness: 1.1,
+          contrast: 0.9,
+          saturation: 1.15,
+          hue: 0.05,
+          order: [3, 1, 0, 2],
+        },
+        clahe: p.clahe ?? { clipLimit: 2.5 },
+      };
       return augmentClip(frames.slice(), 4, S, S, p).frames;
     };
     expect(Buffer.from(run(5)).equals(Buffer.from(run(5)))).to.equal(true);
@@ -105,15 +135,25 @@ describe('data/augment: clip augmentation (spec 1.8)', () => {
     // Identical input frames stay identical: one parameter set for the whole clip.
     const same = new Uint8Array(3 * S * S * 3);
     for (let t = 0; t < 3; t++) same.set(pattern(1), t * S * S * 3);
-    const p = { ...sampleAugParams(Rng.derive(7, 0, 0)), jitter: { brightness: 1.2, contrast: 0.8, saturation: 1, hue: 0, order: [0, 1, 2, 3] }, clahe: { clipLimit: 3 } };
+    const p = {
+      ...sampleAugParams(Rng.derive(7, 0, 0)),
+      jitter: { brightness: 1.2, contrast: 0.8, saturation: 1, hue: 0, order: [0, 1, 2, 3] },
+      clahe: { clipLimit: 3 },
+    };
     const out = augmentClip(same, 3, S, S, p).frames;
-    expect(Buffer.from(out.subarray(0, S * S * 3)).equals(Buffer.from(out.subarray(2 * S * S * 3)))).to.equal(true);
+    expect(Buffer.from(out.subarray(0, S * S * 3)).equals(Buffer.from(out.subarray(2 * S * S * 3)))).to.equal(
+      true,
+    );
   });
 
   it('augments a 32-frame gray (EchoNet-like) clip fast, all five steps on', () => {
     const frames = new Uint8Array(32 * S * S * 3);
     for (let i = 0; i < 32 * S * S; i++) frames.fill((i * 13) % 256, 3 * i, 3 * i + 3);
-    const p = { ...sampleAugParams(Rng.derive(1, 2, 3)), jitter: { brightness: 1.1, contrast: 0.9, saturation: 1.1, hue: 0.1, order: [0, 1, 2, 3] }, clahe: { clipLimit: 2 } };
+    const p = {
+      ...sampleAugParams(Rng.derive(1, 2, 3)),
+      jitter: { brightness: 1.1, contrast: 0.9, saturation: 1.1, hue: 0.1, order: [0, 1, 2, 3] },
+      clahe: { clipLimit: 2 },
+    };
     augmentClip(frames.slice(), 32, S, S, p); // warm-up
     const t0 = performance.now();
     augmentClip(frames.slice(), 32, S, S, p);
@@ -123,7 +163,10 @@ describe('data/augment: clip augmentation (spec 1.8)', () => {
 
 describe('data/augment: ColorJitter ops on uint8 (albumentations 1.2.1 / OpenCV semantics)', () => {
   const frame = (...rgb: number[]) => Uint8Array.from(rgb);
-  const only = (op: number, v: Partial<{ brightness: number; contrast: number; saturation: number; hue: number }>) => ({ brightness: 1, contrast: 1, saturation: 1, hue: 0, ...v, order: [op] });
+  const only = (
+    op: number,
+    v: Partial<{ brightness: number; contrast: number; saturation: number; hue: number }>,
+  ) => ({ brightness: 1, contrast: 1, saturation: 1, hue: 0, ...v, order: [op] });
 
   it('brightness: LUT i*b clipped and truncated', () => {
     const f = frame(200, 250, 7);
@@ -193,7 +236,9 @@ describe('data/augment: CLAHE (OpenCV createCLAHE semantics)', () => {
     const f = new Uint8Array(S * S * 3);
     for (let i = 0; i < S * S; i++) f.fill(100 + ((i * 7) % 16), 3 * i, 3 * i + 3);
     claheRgb(f, S, S, 4);
-    let lo = 255, hi = 0, offGray = 0;
+    let lo = 255,
+      hi = 0,
+      offGray = 0;
     for (let i = 0; i < S * S; i++) {
       lo = Math.min(lo, f[3 * i]);
       hi = Math.max(hi, f[3 * i]);
@@ -215,7 +260,7 @@ describe('data/augment: CLAHE (OpenCV createCLAHE semantics)', () => {
 
 describe('data/augment: warp map', () => {
   it('nearest-neighbour mask warp keeps mask values exactly', () => {
-    const mask = Float32Array.from({ length: S * S }, (_, i) => (i * 31) % 7 === 0 ? 1 : 0);
+    const mask = Float32Array.from({ length: S * S }, (_, i) => ((i * 31) % 7 === 0 ? 1 : 0));
     const out = warpMask(mask, buildWarpMap(S, S, 13, 2, 9));
     expect(out.every((v) => v === 0 || v === 1)).to.equal(true);
     expect(out.some((v) => v === 1)).to.equal(true);

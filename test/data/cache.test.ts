@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CACHE_ENV, FrameCache, defaultCacheDir, getFrames } from '../../src/data/cache.js';
@@ -107,7 +116,9 @@ describe('data/cache: decoded-frame cache', () => {
     delete process.env[CACHE_ENV];
     try {
       expect((await getFrames({ path: video })).count).to.equal(12);
-      expect(readdirSync(join(dir, '.unilvseg-cache')).filter((f) => f.endsWith('.frames'))).to.have.length(1);
+      expect(readdirSync(join(dir, '.unilvseg-cache')).filter((f) => f.endsWith('.frames'))).to.have.length(
+        1,
+      );
     } finally {
       if (old !== undefined) process.env[CACHE_ENV] = old;
     }

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { Rng } from '../../src/util/rng.js';
-import { centredClipStart, clipIndices, inferenceWindows, inferenceWindowStarts, padLength, randomClipStart, sslClipStart } from '../../src/data/clips.js';
+import {
+  centredClipStart,
+  clipIndices,
+  inferenceWindows,
+  inferenceWindowStarts,
+  padLength,
+  randomClipStart,
+  sslClipStart,
+} from '../../src/data/clips.js';
 import { maskedFrameCount, sampleKeep } from '../../src/data/masking.js';
 
 describe('data/clips: clip sampling (spec 1.6, 1.7, 5.2, test vectors of spec 10)', () => {
@@ -38,8 +46,10 @@ describe('data/clips: clip sampling (spec 1.6, 1.7, 5.2, test vectors of spec 10
             expect(s).to.be.within(0, last);
             expect(clipIndices(s, T, p)).to.include(ti);
             const ideal = ti - Math.floor(T / 2) * p;
-            if (ideal < 0) expect(s).to.equal(ti % p); // first aligned start
-            else if (ideal > last) expect(s).to.equal(last - ((last - ti) % p + p) % p); // last aligned start
+            if (ideal < 0)
+              expect(s).to.equal(ti % p); // first aligned start
+            else if (ideal > last)
+              expect(s).to.equal(last - ((((last - ti) % p) + p) % p)); // last aligned start
             else expect(s).to.equal(ideal);
           }
         }
@@ -49,7 +59,10 @@ describe('data/clips: clip sampling (spec 1.6, 1.7, 5.2, test vectors of spec 10
 
   it('random training clips contain the traced frame and cover every valid start uniformly', () => {
     const rng = new Rng(7);
-    const T = 8, p = 2, f = 40, ti = 13;
+    const T = 8,
+      p = 2,
+      f = 40,
+      ti = 13;
     const counts = new Map<number, number>();
     let outside = 0;
     for (let i = 0; i < 8000; i++) {
@@ -83,7 +96,9 @@ describe('data/clips: clip sampling (spec 1.6, 1.7, 5.2, test vectors of spec 10
   });
 
   it('rejects a traced frame outside the video and a video too short for the clip', () => {
-    expect(() => centredClipStart(100, 100, 32, 1)).to.throw('traced frame 100 is outside a video of 100 frames');
+    expect(() => centredClipStart(100, 100, 32, 1)).to.throw(
+      'traced frame 100 is outside a video of 100 frames',
+    );
     expect(() => randomClipStart(new Rng(1), -1, 100, 32, 1)).to.throw('outside');
     expect(() => sslClipStart(new Rng(1), 31, 32, 1)).to.throw('pad it first');
     expect(() => centredClipStart(3, 63, 32, 2)).to.throw('shorter than T*p = 64');
@@ -131,7 +146,8 @@ describe('data/masking: SSL temporal masking (spec 2.1, test vectors of spec 10)
 
   it('draws the masked set uniformly and reproducibly', () => {
     const hits = new Float64Array(32);
-    for (let i = 0; i < 3000; i++) sampleKeep(Rng.derive(5, 0, i), 32, 0.6).forEach((v, k) => (hits[k] += 1 - v));
+    for (let i = 0; i < 3000; i++)
+      sampleKeep(Rng.derive(5, 0, i), 32, 0.6).forEach((v, k) => (hits[k] += 1 - v));
     for (const h of hits) expect(h / 3000).to.be.within(0.54, 0.65);
     expect(sampleKeep(Rng.derive(5, 1, 2), 32, 0.6)).to.deep.equal(sampleKeep(Rng.derive(5, 1, 2), 32, 0.6));
   });

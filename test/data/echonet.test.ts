@@ -55,7 +55,9 @@ describe('data/echonet: video list of a split (spec 1.2, 1.3)', function () {
     const bytes = readFileSync(p);
     rmSync(p);
     try {
-      expect(() => openEchoNet(root, 'train')).to.throw(`1 video(s) listed in ${join(root, 'FileList.csv')} are missing: ${V(2)}`);
+      expect(() => openEchoNet(root, 'train')).to.throw(
+        `1 video(s) listed in ${join(root, 'FileList.csv')} are missing: ${V(2)}`,
+      );
       expect(openEchoNet(root, 'test')).to.have.length(1); // other splits are unaffected
     } finally {
       writeFileSync(p, bytes);
@@ -69,7 +71,9 @@ describe('data/echonet: video list of a split (spec 1.2, 1.3)', function () {
     const bad: string[] = [];
     const videos = openEchoNet(root, 'train', { onBadItem: (f, p) => bad.push(`${f} | ${p}`) });
     expect(videos).to.have.length(2);
-    expect(bad).to.deep.equal([`${tracings} | line 191: tracing of "ghost.avi", which ${join(root, 'FileList.csv')} does not list`]);
+    expect(bad).to.deep.equal([
+      `${tracings} | line 191: tracing of "ghost.avi", which ${join(root, 'FileList.csv')} does not list`,
+    ]);
   });
 
   it('drops FileList names that already have an extension (upstream) and says so', () => {
@@ -82,9 +86,16 @@ describe('data/echonet: video list of a split (spec 1.2, 1.3)', function () {
   });
 
   it('rejects a video whose FileList frame size is not 112x112, naming file and line', () => {
-    edit('FileList.csv', (t) => t.replace('0X1A00000000000002,68.25,241.27,760.01,112,112', '0X1A00000000000002,68.25,241.27,760.01,128,112'));
+    edit('FileList.csv', (t) =>
+      t.replace(
+        '0X1A00000000000002,68.25,241.27,760.01,112,112',
+        '0X1A00000000000002,68.25,241.27,760.01,128,112',
+      ),
+    );
     const list = join(root, 'FileList.csv');
-    expect(() => openEchoNet(root, 'train')).to.throw(`${list}:3: ${V(2)} is 112x128, the models need 112x112 frames`);
+    expect(() => openEchoNet(root, 'train')).to.throw(
+      `${list}:3: ${V(2)} is 112x128, the models need 112x112 frames`,
+    );
     const bad: string[] = [];
     expect(openEchoNet(root, 'train', { onBadItem: (f) => bad.push(f) })).to.have.length(1);
     expect(bad).to.deep.equal([list]);
@@ -92,19 +103,27 @@ describe('data/echonet: video list of a split (spec 1.2, 1.3)', function () {
 
   it('names file, line and column of a malformed number in FileList.csv', () => {
     edit('FileList.csv', (t) => t.replace(',50,60,TRAIN', ',50,6O,TRAIN'));
-    expect(() => openEchoNet(root, 'train')).to.throw(`${join(root, 'FileList.csv')}:2: column NumberOfFrames: "6O" is not an integer`);
+    expect(() => openEchoNet(root, 'train')).to.throw(
+      `${join(root, 'FileList.csv')}:2: column NumberOfFrames: "6O" is not an integer`,
+    );
   });
 
   it('names file, line and column of a malformed number in VolumeTracings.csv', () => {
-    edit('VolumeTracings.csv', (t) => t.replace('0X1A00000000000002.avi,54.0000,36.0000', '0X1A00000000000002.avi,54.0000,36.00.00'));
-    expect(() => openEchoNet(root, 'train')).to.throw(/VolumeTracings\.csv:\d+: column Y1: "36\.00\.00" is not a number/);
+    edit('VolumeTracings.csv', (t) =>
+      t.replace('0X1A00000000000002.avi,54.0000,36.0000', '0X1A00000000000002.avi,54.0000,36.00.00'),
+    );
+    expect(() => openEchoNet(root, 'train')).to.throw(
+      /VolumeTracings\.csv:\d+: column Y1: "36\.00\.00" is not a number/,
+    );
   });
 
   it('subsamples round_half_up(n * pct) videos with a seed (--pct_train)', () => {
     const all = openEchoNet(root, 'all');
     expect(openEchoNet(root, 'all', { pctTrain: 0.5 })).to.have.length(2);
     expect(openEchoNet(root, 'all', { pctTrain: 0.625 })).to.have.length(3); // 2.5 rounds up
-    expect(openEchoNet(root, 'all', { pctTrain: 1 }).map((v) => v.fileName)).to.deep.equal(all.map((v) => v.fileName));
+    expect(openEchoNet(root, 'all', { pctTrain: 1 }).map((v) => v.fileName)).to.deep.equal(
+      all.map((v) => v.fileName),
+    );
     const items = Array.from({ length: 100 }, (_, i) => i);
     const a = subsample(items, 0.3, 42);
     expect(a).to.have.length(30);

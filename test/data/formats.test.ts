@@ -12,7 +12,16 @@ const area = (rows: number[][]) => tracingToMask(rows).reduce((a, b) => a + b, 0
 /** What the rest of the pipeline sees of a dataset, independent of its content. */
 async function view(root: string) {
   const videos: EchoVideo[] = openEchoNet(root, 'all');
-  const loader = new BatchLoader({ videos, phase: 'weak', frames: 16, period: 1, batchSize: 2, train: true, numWorkers: 0, seed: 1 });
+  const loader = new BatchLoader({
+    videos,
+    phase: 'weak',
+    frames: 16,
+    period: 1,
+    batchSize: 2,
+    train: true,
+    numWorkers: 0,
+    seed: 1,
+  });
   const first = (await loader.epoch(0).next()).value as WeakBatch;
   await loader.close();
   return {
@@ -23,7 +32,12 @@ async function view(root: string) {
     rowsPerTrace: [...new Set(videos.flatMap((v) => [v.esRows.length, v.edRows.length]))],
     esBeforeEd: videos.every((v) => area(v.edRows) > area(v.esRows)),
     frameSize: [...new Set(videos.map((v) => `${v.row.frameWidth}x${v.row.frameHeight}`))],
-    batch: { frames: first.frames.length, mask: first.trace_mask.length, index: first.trace_index.length, items: first.items.map((i) => i.which) },
+    batch: {
+      frames: first.frames.length,
+      mask: first.trace_mask.length,
+      index: first.trace_index.length,
+      items: first.items.map((i) => i.which),
+    },
   };
 }
 

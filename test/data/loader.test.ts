@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchLoader, type LoaderOptions, type Phase, type SslBatch, type WeakBatch } from '../../src/data/loader.js';
+import {
+  BatchLoader,
+  type LoaderOptions,
+  type Phase,
+  type SslBatch,
+  type WeakBatch,
+} from '../../src/data/loader.js';
 import { FrameCache } from '../../src/data/cache.js';
 import { openEchoNet, type EchoVideo } from '../../src/data/echonet.js';
 import { makeEchoNetMini, writeVideo } from '../fixtures/echonet-mini/make.js';
@@ -39,9 +45,16 @@ describe('data/loader: batches for the ONNX train graphs', () => {
     const batches = (await collect({ ...base(), phase: 'weak', train: false })) as WeakBatch[];
     expect(batches.map((b) => b.items.length)).to.deep.equal([3, 3, 2]);
     const items = batches.flatMap((b) => b.items);
-    expect(items.map((i) => `${i.fileName.slice(-5, -4)}:${i.which}:${i.traceFrame}`)).to.deep.equal(
-      ['1:ed:40', '1:es:12', '2:ed:5', '2:es:30', '3:ed:3', '3:es:20', '4:ed:10', '4:es:44'],
-    );
+    expect(items.map((i) => `${i.fileName.slice(-5, -4)}:${i.which}:${i.traceFrame}`)).to.deep.equal([
+      '1:ed:40',
+      '1:es:12',
+      '2:ed:5',
+      '2:es:30',
+      '3:ed:3',
+      '3:es:20',
+      '4:ed:10',
+      '4:es:44',
+    ]);
     const b = batches[0];
     expect(b.frames.length).to.equal(3 * 8 * FB);
     expect(b.trace_mask.length).to.equal(3 * 112 * 112);
@@ -62,11 +75,18 @@ describe('data/loader: batches for the ONNX train graphs', () => {
   });
 
   it('SSL batches: one sample per video, keep [N,T] with round_half_up(T*ratio) zeros each', async () => {
-    const batches = (await collect({ ...base(), phase: 'ssl', train: true, maskRatio: 0.5, batchSize: 4 })) as SslBatch[];
+    const batches = (await collect({
+      ...base(),
+      phase: 'ssl',
+      train: true,
+      maskRatio: 0.5,
+      batchSize: 4,
+    })) as SslBatch[];
     expect(batches).to.have.length(1);
     expect(batches[0].frames.length).to.equal(4 * 8 * FB);
     expect(batches[0].keep.length).to.equal(4 * 8);
-    for (let n = 0; n < 4; n++) expect(batches[0].keep.subarray(8 * n, 8 * n + 8).filter((k) => k === 0).length).to.equal(4);
+    for (let n = 0; n < 4; n++)
+      expect(batches[0].keep.subarray(8 * n, 8 * n + 8).filter((k) => k === 0).length).to.equal(4);
   });
 
   it('gives identical batches with 0 and 2 workers (sample RNG from seed, epoch, index)', async () => {
@@ -113,7 +133,15 @@ describe('data/loader: batches for the ONNX train graphs', () => {
     const reports: string[] = [];
     for (const numWorkers of [0, 2]) {
       reports.length = 0;
-      const loader = new BatchLoader({ ...base(), videos: [bad[0], ...videos, bad[1]], phase: 'weak', train: false, batchSize: 4, numWorkers, onBadItem: (f, p) => reports.push(`${f} | ${p}`) });
+      const loader = new BatchLoader({
+        ...base(),
+        videos: [bad[0], ...videos, bad[1]],
+        phase: 'weak',
+        train: false,
+        batchSize: 4,
+        numWorkers,
+        onBadItem: (f, p) => reports.push(`${f} | ${p}`),
+      });
       const epochs: WeakBatch[][] = [];
       for (let e = 0; e < 2; e++) {
         const bs: WeakBatch[] = [];
@@ -123,19 +151,31 @@ describe('data/loader: batches for the ONNX train graphs', () => {
       await loader.close();
       expect(reports).to.have.length(2);
       expect(reports[0]).to.match(new RegExp(`^${corrupt} \\| .*corrupt\\.avi.*not a readable video`));
-      expect(reports[1]).to.equal(`${short} | ${short}: traced ED frame 40 is past the end of the video (30 frames)`);
+      expect(reports[1]).to.equal(
+        `${short} | ${short}: traced ED frame 40 is past the end of the video (30 frames)`,
+      );
       for (const bs of epochs) {
         // 8 good samples in full batches of 4; the short video's ES sample, after its ED failed,
         // is skipped too so a bad video never contributes half its samples.
         expect(bs.map((b) => b.items.length)).to.deep.equal([4, 4]);
-        expect(bs.flatMap((b) => b.items.map((i) => i.fileName))).to.not.include.members(['corrupt.avi', 'short.avi']);
+        expect(bs.flatMap((b) => b.items.map((i) => i.fileName))).to.not.include.members([
+          'corrupt.avi',
+          'short.avi',
+        ]);
       }
       expect(loader.badFiles().sort()).to.deep.equal([corrupt, short].sort());
     }
   });
 
   it('prepares the next batches while the consumer is busy (prefetch)', async () => {
-    const loader = new BatchLoader({ ...base(), phase: 'weak', train: true, batchSize: 2, numWorkers: 1, prefetch: 2 });
+    const loader = new BatchLoader({
+      ...base(),
+      phase: 'weak',
+      train: true,
+      batchSize: 2,
+      numWorkers: 1,
+      prefetch: 2,
+    });
     try {
       const it = loader.epoch(0);
       await it.next(); // first batch: worker start-up and all
@@ -152,8 +192,17 @@ describe('data/loader: batches for the ONNX train graphs', () => {
 
   it('skips videos known bad from a previous run without reporting them', async () => {
     const reports: string[] = [];
-    const batches = await collect({ ...base(), phase: 'ssl', train: false, batchSize: 8, knownBad: [videos[1].path], onBadItem: (f) => reports.push(f) });
-    expect(batches[0].items.map((i) => i.fileName)).to.deep.equal([videos[0], videos[2], videos[3]].map((v) => v.fileName));
+    const batches = await collect({
+      ...base(),
+      phase: 'ssl',
+      train: false,
+      batchSize: 8,
+      knownBad: [videos[1].path],
+      onBadItem: (f) => reports.push(f),
+    });
+    expect(batches[0].items.map((i) => i.fileName)).to.deep.equal(
+      [videos[0], videos[2], videos[3]].map((v) => v.fileName),
+    );
     expect(reports).to.deep.equal([]);
   });
 });

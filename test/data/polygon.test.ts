@@ -25,11 +25,18 @@ function expected(x0: number, x1: number, ys: (x: number) => [number, number]): 
 // (Debian python3-skimage) on 300 random traces, self-intersecting ones included: identical.
 describe('data/polygon: tracing -> mask (spec 1.4)', () => {
   it('rounds half to even like np.rint', () => {
-    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, 2.5001, 3].map(rint)).to.deep.equal([0, 2, 2, -0, -2, 2, 3, 3]);
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, 2.5001, 3].map(rint)).to.deep.equal([
+      0, 2, 2, -0, -2, 2, 3, 3,
+    ]);
   });
 
   it('walks down X1,Y1 then back up X2,Y2, dropping row 0', () => {
-    const p = tracingPolygon([[9, 9, 9, 9], [1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+    const p = tracingPolygon([
+      [9, 9, 9, 9],
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+    ]);
     expect(p).to.deep.equal({ x: [1, 5, 9, 11, 7, 3], y: [2, 6, 10, 12, 8, 4] });
   });
 
@@ -68,7 +75,9 @@ describe('data/polygon: tracing -> mask (spec 1.4)', () => {
     const m = tracingToMask(trace([6, -2, 13, -2], [6, 5, 13, 5]), 10, 10);
     expect(pixels(m, 10)).to.deep.equal(expected(6, 9, () => [0, 5]));
     // Entirely outside: nothing, and no error.
-    expect(tracingToMask(trace([20, 20, 30, 20], [20, 30, 30, 30]), 10, 10).every((v) => v === 0)).to.equal(true);
+    expect(tracingToMask(trace([20, 20, 30, 20], [20, 30, 30, 30]), 10, 10).every((v) => v === 0)).to.equal(
+      true,
+    );
   });
 
   it('fills an EchoNet-like 21-row ellipse trace symmetrically, 112x112 by default', () => {
@@ -83,7 +92,8 @@ describe('data/polygon: tracing -> mask (spec 1.4)', () => {
     const area = m.reduce((a, b) => a + b, 0);
     expect(area).to.be.within(0.85 * Math.PI * 18 * 25, 1.1 * Math.PI * 18 * 25);
     let asymmetric = 0;
-    for (let y = 0; y < 112; y++) for (let d = 1; d < 40; d++) asymmetric += Number(m[y * 112 + 56 - d] !== m[y * 112 + 56 + d]);
+    for (let y = 0; y < 112; y++)
+      for (let d = 1; d < 40; d++) asymmetric += Number(m[y * 112 + 56 - d] !== m[y * 112 + 56 + d]);
     expect(asymmetric).to.equal(0);
   });
 

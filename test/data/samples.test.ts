@@ -37,7 +37,9 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
     const frames = await cache.getFrames(v);
     const ed = weakSample(v, frames, 'ed', 32, 1, false, new Rng(1));
     expect(ed).to.include({ relIndex: 16, traceFrame: 40, fileName: v.fileName, which: 'ed' });
-    expect(Buffer.from(ed.frames).equals(Buffer.from(frames.frames.subarray(24 * FB, 56 * FB)))).to.equal(true);
+    expect(Buffer.from(ed.frames).equals(Buffer.from(frames.frames.subarray(24 * FB, 56 * FB)))).to.equal(
+      true,
+    );
     expect(ed.traceMask).to.deep.equal(Float32Array.from(tracingToMask(v.edRows)));
     const es = weakSample(v, frames, 'es', 32, 1, false, new Rng(1));
     expect(es).to.include({ relIndex: 12, traceFrame: 12, which: 'es' }); // start clamped to 0
@@ -53,7 +55,11 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
     expect(s.frames.length).to.equal(32 * FB);
     expect(Buffer.from(s.frames.subarray(0, 28 * FB)).equals(Buffer.from(frames.frames))).to.equal(true);
     expect(s.frames.subarray(28 * FB).every((b) => b === 0)).to.equal(true);
-    expect(gatherClip(frames, [27, 28, 40]).subarray(FB).every((b) => b === 0)).to.equal(true);
+    expect(
+      gatherClip(frames, [27, 28, 40])
+        .subarray(FB)
+        .every((b) => b === 0),
+    ).to.equal(true);
   });
 
   it('training: a random clip containing the traced frame, augmented, reproducible per seed', async () => {
@@ -69,7 +75,10 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
       expect(again.traceMask).to.deep.equal(s.traceMask);
       // The clip really holds the traced frame at relIndex: start = 30 - 2*rel, and the
       // augmented clip is not the raw one.
-      const raw = gatherClip(frames, Array.from({ length: 16 }, (_, k) => 30 - 2 * s.relIndex + 2 * k));
+      const raw = gatherClip(
+        frames,
+        Array.from({ length: 16 }, (_, k) => 30 - 2 * s.relIndex + 2 * k),
+      );
       expect(Buffer.from(raw).equals(Buffer.from(s.frames))).to.equal(false);
     }
     expect(rels.size).to.be.above(3);
@@ -84,18 +93,29 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
     const e = sslSample(v, frames, 32, 1, 0.6, false, Rng.derive(1, 2, 3));
     // Evaluation draws the same start but does not augment: the clip is raw video frames.
     const starts = Array.from({ length: frames.count - 31 }, (_, s0) => s0);
-    expect(starts.some((s0) => Buffer.from(e.frames).equals(Buffer.from(frames.frames.subarray(s0 * FB, (s0 + 32) * FB))))).to.equal(true);
+    expect(
+      starts.some((s0) =>
+        Buffer.from(e.frames).equals(Buffer.from(frames.frames.subarray(s0 * FB, (s0 + 32) * FB))),
+      ),
+    ).to.equal(true);
   });
 
   it('lists two weak samples per video (ED then ES) and one SSL sample', () => {
-    expect(sampleList(2, 'weak')).to.deep.equal([{ video: 0, which: 'ed' }, { video: 0, which: 'es' }, { video: 1, which: 'ed' }, { video: 1, which: 'es' }]);
+    expect(sampleList(2, 'weak')).to.deep.equal([
+      { video: 0, which: 'ed' },
+      { video: 0, which: 'es' },
+      { video: 1, which: 'ed' },
+      { video: 1, which: 'es' },
+    ]);
     expect(sampleList(2, 'ssl')).to.deep.equal([{ video: 0 }, { video: 1 }]);
   });
 
   it('reports a traced frame past the end of the video, naming the file', async () => {
     const v = { ...videos[0], edFrame: 60 };
     const frames = await cache.getFrames(v);
-    expect(() => weakSample(v, frames, 'ed', 32, 1, false, new Rng(1))).to.throw(`${v.path}: traced ED frame 60 is past the end of the video (60 frames)`);
+    expect(() => weakSample(v, frames, 'ed', 32, 1, false, new Rng(1))).to.throw(
+      `${v.path}: traced ED frame 60 is past the end of the video (60 frames)`,
+    );
     expect(() => weakSample(v, frames, 'es', 32, 1, false, new Rng(1))).to.not.throw();
   });
 
@@ -104,7 +124,9 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
     await writeVideo(path, 40, 5, 64);
     const v = { ...videos[0], path };
     const frames = await cache.getFrames(v);
-    expect(() => weakSample(v, frames, 'ed', 32, 1, false, new Rng(1))).to.throw(`${path}: frames are 64x64, the models need 112x112`);
+    expect(() => weakSample(v, frames, 'ed', 32, 1, false, new Rng(1))).to.throw(
+      `${path}: frames are 64x64, the models need 112x112`,
+    );
     expect(() => sslSample(v, frames, 32, 1, 0.6, false, new Rng(1))).to.throw('64x64');
   });
 

@@ -66,8 +66,24 @@ describe('data/synth', function () {
     // Through the command line, with an upstream-style snake_case flag.
     const program = new Command().exitOverride();
     register(program);
-    const argv = ['node', 'unilvseg', 'synth', '--out', dir, '--videos', '3', '--seed', String(seed), '--frames_min', '40', '--frames-max', '64'];
-    await program.parseAsync(normalizeFlagNames([...argv, '--contact-sheet', join(dir, 'sheet.png')]), { from: 'node' });
+    const argv = [
+      'node',
+      'unilvseg',
+      'synth',
+      '--out',
+      dir,
+      '--videos',
+      '3',
+      '--seed',
+      String(seed),
+      '--frames_min',
+      '40',
+      '--frames-max',
+      '64',
+    ];
+    await program.parseAsync(normalizeFlagNames([...argv, '--contact-sheet', join(dir, 'sheet.png')]), {
+      from: 'node',
+    });
     await generateDataset({ out: again, videos: 3, seed, framesMin: 40, framesMax: 64, progress: false });
   });
   after(() => {
@@ -77,7 +93,9 @@ describe('data/synth', function () {
 
   it('writes EchoNet-Dynamic FileList.csv with all nine columns and every split', async () => {
     const text = readFileSync(join(dir, 'FileList.csv'), 'utf8');
-    expect(text.split('\n')[0]).to.equal('FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split');
+    expect(text.split('\n')[0]).to.equal(
+      'FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split',
+    );
     const rows = readFileList(join(dir, 'FileList.csv'));
     expect(rows).to.have.length(3);
     expect(rows.map((r) => r.split).sort()).to.deep.equal(['TEST', 'TRAIN', 'VAL']);
@@ -89,7 +107,9 @@ describe('data/synth', function () {
       const probe = await probeVideo(join(dir, 'Videos', `${r.fileName}.avi`));
       expect(probe).to.deep.equal({ width: 112, height: 112, fps: r.fps, frames: r.numberOfFrames });
     }
-    expect(readdirSync(join(dir, 'Videos')).sort()).to.deep.equal(rows.map((r) => `${r.fileName}.avi`).sort());
+    expect(readdirSync(join(dir, 'Videos')).sort()).to.deep.equal(
+      rows.map((r) => `${r.fileName}.avi`).sort(),
+    );
   });
 
   it('is deterministic: the same seed writes the same CSVs and masks', () => {
@@ -114,7 +134,9 @@ describe('data/synth', function () {
       expect(v.rows.get(v.frames[1])).to.have.length(21);
       const truth = readGroundTruthMasks(dir, r.fileName);
       expect([esFrame(v), edFrame(v)]).to.deep.equal([truth.tracedEs, truth.tracedEd]);
-      expect(volumeFromTracing(v.rows.get(esFrame(v))!)).to.be.lessThan(volumeFromTracing(v.rows.get(edFrame(v))!));
+      expect(volumeFromTracing(v.rows.get(esFrame(v))!)).to.be.lessThan(
+        volumeFromTracing(v.rows.get(edFrame(v))!),
+      );
     }
   });
 
@@ -152,10 +174,16 @@ describe('data/synth', function () {
       expect(t.efTrue).to.be.closeTo(r.ef, 0.006);
       expect(t.edFrames).to.include(t.tracedEd);
       expect(t.esFrames).to.include(t.tracedEs);
-      const areas = Array.from({ length: t.frames }, (_, f) => area(t.masks.subarray(f * 12544, (f + 1) * 12544)));
+      const areas = Array.from({ length: t.frames }, (_, f) =>
+        area(t.masks.subarray(f * 12544, (f + 1) * 12544)),
+      );
       // End-diastole is the largest cavity of its neighbourhood, end-systole the smallest.
-      for (const ed of t.edFrames) for (const d of [-2, -1, 1, 2]) if (areas[ed + d] !== undefined) expect(areas[ed]).to.be.at.least(areas[ed + d]);
-      for (const es of t.esFrames) for (const d of [-2, -1, 1, 2]) if (areas[es + d] !== undefined) expect(areas[es]).to.be.at.most(areas[es + d]);
+      for (const ed of t.edFrames)
+        for (const d of [-2, -1, 1, 2])
+          if (areas[ed + d] !== undefined) expect(areas[ed]).to.be.at.least(areas[ed + d]);
+      for (const es of t.esFrames)
+        for (const d of [-2, -1, 1, 2])
+          if (areas[es + d] !== undefined) expect(areas[es]).to.be.at.most(areas[es + d]);
       expect(areas[t.tracedEs]).to.be.lessThan(areas[t.tracedEd]);
     }
   });

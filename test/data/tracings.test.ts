@@ -17,13 +17,22 @@ describe('data/tracings + filelist: CSV parsing (spec 1.1, 1.3)', () => {
   const H = 'FileName,X1,Y1,X2,Y2,Frame\n';
 
   it('keeps distinct frames in order of first appearance and rows in file order', () => {
-    const p = write('vt.csv', H + 'a.avi,1,2,3,4,30\na.avi,5,6,7,8,10\nb.avi,0,0,1,1,2\na.avi,9,9,9,9,30\na.avi,1.5,2,3,4,10\n');
+    const p = write(
+      'vt.csv',
+      H + 'a.avi,1,2,3,4,30\na.avi,5,6,7,8,10\nb.avi,0,0,1,1,2\na.avi,9,9,9,9,30\na.avi,1.5,2,3,4,10\n',
+    );
     const t = readVolumeTracings(p);
     expect([...t.keys()]).to.deep.equal(['a.avi', 'b.avi']);
     const a = t.get('a.avi')!;
     expect(a.frames).to.deep.equal([30, 10]);
-    expect(a.rows.get(30)).to.deep.equal([[1, 2, 3, 4], [9, 9, 9, 9]]);
-    expect(a.rows.get(10)).to.deep.equal([[5, 6, 7, 8], [1.5, 2, 3, 4]]);
+    expect(a.rows.get(30)).to.deep.equal([
+      [1, 2, 3, 4],
+      [9, 9, 9, 9],
+    ]);
+    expect(a.rows.get(10)).to.deep.equal([
+      [5, 6, 7, 8],
+      [1.5, 2, 3, 4],
+    ]);
     // ES = first listed ("small_trace"), ED = last listed ("large_trace"), no area check.
     expect(esFrame(a)).to.equal(30);
     expect(edFrame(a)).to.equal(10);
@@ -58,19 +67,36 @@ describe('data/tracings + filelist: CSV parsing (spec 1.1, 1.3)', () => {
     const p = write('fl.csv', FL + 'v1,60.5,20,50.5,112,112,50,120,TRAIN\nv2,55,1,2,112,112,49.9,80,VAL\n');
     const rows = readFileList(p);
     expect(rows).to.have.length(2);
-    expect(rows[0]).to.deep.equal({ fileName: 'v1', ef: 60.5, esv: 20, edv: 50.5, frameHeight: 112, frameWidth: 112, fps: 50, numberOfFrames: 120, split: 'TRAIN', line: 2 });
+    expect(rows[0]).to.deep.equal({
+      fileName: 'v1',
+      ef: 60.5,
+      esv: 20,
+      edv: 50.5,
+      frameHeight: 112,
+      frameWidth: 112,
+      fps: 50,
+      numberOfFrames: 120,
+      split: 'TRAIN',
+      line: 2,
+    });
     expect(rows[1].fps).to.equal(49.9);
   });
 
   it('finds FileList columns by name and names a missing one', () => {
-    const p = write('order.csv', 'Split,FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames\nTEST,v,1,2,3,112,112,50,10\n');
+    const p = write(
+      'order.csv',
+      'Split,FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames\nTEST,v,1,2,3,112,112,50,10\n',
+    );
     expect(readFileList(p)[0]).to.include({ fileName: 'v', split: 'TEST', numberOfFrames: 10 });
     const q = write('nocol.csv', 'FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,Split\n');
     expect(() => readFileList(q)).to.throw(`${q}:1: header lacks column NumberOfFrames`);
   });
 
   it('names file, line and column of a malformed FileList number', () => {
-    const p = write('flbad.csv', FL + 'v1,60,20,50,112,112,50,120,TRAIN\nv2,abc,20,50,112,112,50,120,TRAIN\n');
+    const p = write(
+      'flbad.csv',
+      FL + 'v1,60,20,50,112,112,50,120,TRAIN\nv2,abc,20,50,112,112,50,120,TRAIN\n',
+    );
     expect(() => readFileList(p)).to.throw(`${p}:3: column EF: "abc" is not a number`);
     const q = write('flint.csv', FL + 'v1,60,20,50,112.5,112,50,120,TRAIN\n');
     expect(() => readFileList(q)).to.throw(`${q}:2: column FrameHeight: "112.5" is not an integer`);

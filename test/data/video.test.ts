@@ -69,7 +69,17 @@ describe('data/video', function () {
     const v = await decodeVideo(path);
     expect(v.count).to.equal(F);
     expect(meanAbsDiff(v.frames, frames)).to.be.below(2);
-    const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path];
+    const args = [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name',
+      '-of',
+      'csv=p=0',
+      path,
+    ];
     expect(execFileSync(ffprobeInstaller.path, args, { encoding: 'utf8' }).trim()).to.equal('mjpeg');
   });
 
@@ -96,7 +106,11 @@ describe('data/video', function () {
 
   it('rejects a frame buffer that is not whole frames', async () => {
     const path = join(dir, 'bad.avi');
-    await expectVideoError(encodeVideo(path, frames.subarray(1), { width: W, height: H, fps: 50 }), path, /whole number/);
+    await expectVideoError(
+      encodeVideo(path, frames.subarray(1), { width: W, height: H, fps: 50 }),
+      path,
+      /whole number/,
+    );
     expect(readdirSync(dir)).to.not.include('bad.avi');
   });
 
@@ -132,7 +146,21 @@ describe('data/video', function () {
 
   it('reports a video with zero frames', async () => {
     const path = join(dir, 'empty.avi');
-    execFileSync(ffmpegInstaller.path, ['-v', 'error', '-f', 'rawvideo', '-s', '8x8', '-pix_fmt', 'rgb24', '-i', '/dev/null', '-c:v', 'mjpeg', path]);
+    execFileSync(ffmpegInstaller.path, [
+      '-v',
+      'error',
+      '-f',
+      'rawvideo',
+      '-s',
+      '8x8',
+      '-pix_fmt',
+      'rgb24',
+      '-i',
+      '/dev/null',
+      '-c:v',
+      'mjpeg',
+      path,
+    ]);
     await expectVideoError(decodeVideo(path), path, /zero frames/);
   });
 });

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeVideo } from '../../src/data/video.js';
 
-export interface Rect { y0: number; rows: number; x0: number; x1: number }
+export interface Rect {
+  y0: number;
+  rows: number;
+  x0: number;
+  x1: number;
+}
 
 /** 21 rows: the long axis, then `rect.rows` (20) horizontal chords. */
 export function rectTracing(r: Rect): number[][] {
@@ -44,7 +49,8 @@ export async function makeEchoNet(videos: FixtureVideo[]): Promise<string> {
   for (const v of videos) {
     list.push(`${v.name},55.0,30.0,66.7,112,112,50,${FRAMES},${v.split}`);
     // ES first, ED last: the order decides which trace is which (spec 1.3).
-    for (const t of [v.es, v.ed]) for (const r of rectTracing(t.rect)) traces.push(`${v.name}.avi,${r.join(',')},${t.frame}`);
+    for (const t of [v.es, v.ed])
+      for (const r of rectTracing(t.rect)) traces.push(`${v.name}.avi,${r.join(',')},${t.frame}`);
     const path = join(root, 'Videos', `${v.name}.avi`);
     if (v.corrupt) {
       writeFileSync(path, 'not a video');

@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { decodeMaskPng, encodeMaskPng, maskPngName, readMaskPng, videoStem, writeMaskPng } from '../../src/infer/png-masks.js';
+import {
+  decodeMaskPng,
+  encodeMaskPng,
+  maskPngName,
+  readMaskPng,
+  videoStem,
+  writeMaskPng,
+} from '../../src/infer/png-masks.js';
 
 describe('infer/png-masks', function () {
   it('names files as upstream, with the ED/ES tags swapped', function () {

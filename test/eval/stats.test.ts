@@ -49,7 +49,10 @@ describe('eval/dice', function () {
   });
 
   it('pools over frames instead of averaging per-frame scores', function () {
-    const items = [{ inter: 10, union: 10 }, { inter: 0, union: 90 }];
+    const items = [
+      { inter: 10, union: 10 },
+      { inter: 0, union: 90 },
+    ];
     // mean of per-frame dice would be 0.5; pooled is 2*10/(100+10)
     expect(pooledDice(items)).to.equal(20 / 110);
     expect(pooledDice([{ inter: 0, union: 0 }])).to.be.NaN;
@@ -57,7 +60,10 @@ describe('eval/dice', function () {
 });
 
 describe('eval/bootstrap', function () {
-  const items = Array.from({ length: 40 }, (_, k) => ({ inter: 50 + ((k * 37) % 23), union: 80 + ((k * 11) % 17) }));
+  const items = Array.from({ length: 40 }, (_, k) => ({
+    inter: 50 + ((k * 37) % 23),
+    union: 80 + ((k * 11) % 17),
+  }));
 
   it('gives the pooled estimate and upstream (90 %) and 95 % percentile intervals', function () {
     const r = bootstrapPooledDice(items, 10000, new Rng(1));
@@ -79,7 +85,10 @@ describe('eval/bootstrap', function () {
   });
 
   it('resamples items with replacement: two items give DSC 0, 2/3 or 1 in proportions 1:2:1', function () {
-    const two = [{ inter: 0, union: 10 }, { inter: 10, union: 10 }];
+    const two = [
+      { inter: 0, union: 10 },
+      { inter: 10, union: 10 },
+    ];
     const r = bootstrapPooledDice(two, 10000, new Rng(5));
     expect(r.estimate).to.equal(20 / 30);
     // Lowest quarter is 0, top quarter 1: both intervals span [0, 1].
@@ -96,7 +105,14 @@ describe('eval/bootstrap', function () {
   });
 
   it('gives [1, 1] for perfect frames', function () {
-    const r = bootstrapPooledDice([{ inter: 5, union: 5 }, { inter: 9, union: 9 }], 1000, new Rng(0));
+    const r = bootstrapPooledDice(
+      [
+        { inter: 5, union: 5 },
+        { inter: 9, union: 9 },
+      ],
+      1000,
+      new Rng(0),
+    );
     expect([r.estimate, ...r.ci90, ...r.ci95]).to.deep.equal([1, 1, 1, 1, 1]);
   });
 

@@ -16,7 +16,10 @@ async function evalLosses(logits: number[], target: number[]) {
   b.output(c.fn, 'fn');
   b.output(mseLoss(x, t), 'mse');
   const s = await createSession(b.toGraph('losses'));
-  const out = await s.run({ x: tensor('float32', Float32Array.from(logits), [1, logits.length]), t: tensor('float32', Float32Array.from(target), [1, logits.length]) });
+  const out = await s.run({
+    x: tensor('float32', Float32Array.from(logits), [1, logits.length]),
+    t: tensor('float32', Float32Array.from(target), [1, logits.length]),
+  });
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number(v.data[0])]));
 }
 
@@ -42,13 +45,28 @@ describe('losses and metrics (spec 3.2, 3.3)', () => {
   it('Dice loss gradient by finite differences', async () => {
     const t = Float32Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? 1 : 0));
     await gradCheck(
-      [{ name: 'x', shape: [2, 3, 4], dtype: 'float32' }, { name: 't', shape: [2, 3, 4], dtype: 'float32', data: t, wrt: false }],
+      [
+        { name: 'x', shape: [2, 3, 4], dtype: 'float32' },
+        { name: 't', shape: [2, 3, 4], dtype: 'float32', data: t, wrt: false },
+      ],
       ([x, tt]) => op.unsqueeze(binaryDiceLoss(x, tt), [0]),
       { eps: 1e-2, rtol: 2e-3, atol: 1e-4 },
     );
   });
   it('Max / Min VJP (the clamp in the Dice denominator)', async () => {
-    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }], ([a, b]) => op.max(a, b));
-    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }], ([a, b]) => op.min(a, b));
+    await gradCheck(
+      [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [3] },
+      ],
+      ([a, b]) => op.max(a, b),
+    );
+    await gradCheck(
+      [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [3] },
+      ],
+      ([a, b]) => op.min(a, b),
+    );
   });
 });

@@ -28,15 +28,30 @@ export function synthDataset(videos = 8, seed = 5, framesMin = 40, framesMax = 5
 function graphCodeHash(): string {
   const h = createHash('sha256');
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  for (const dir of ['graphs', 'src/artifacts', 'src/onnx', 'src/onnx/ops', 'src/autodiff', 'src/autodiff/rules', 'src/optim']) {
+  for (const dir of [
+    'graphs',
+    'src/artifacts',
+    'src/onnx',
+    'src/onnx/ops',
+    'src/autodiff',
+    'src/autodiff/rules',
+    'src/optim',
+  ]) {
     const abs = join(root, dir);
-    for (const f of readdirSync(abs).filter((n) => n.endsWith('.js')).sort()) h.update(readFileSync(join(abs, f)));
+    for (const f of readdirSync(abs)
+      .filter((n) => n.endsWith('.js'))
+      .sort())
+      h.update(readFileSync(join(abs, f)));
   }
   return h.digest('hex').slice(0, 12);
 }
 
 /** A tiny 3D U-Net artifact set (16 frames, width 1/16) for training tests. */
-export async function tinyArtifactSet(encoder = '3d_unet_small', widthMult = 0.0625, frames = 16): Promise<ArtifactSet> {
+export async function tinyArtifactSet(
+  encoder = '3d_unet_small',
+  widthMult = 0.0625,
+  frames = 16,
+): Promise<ArtifactSet> {
   const dir = join(tmpdir(), `unilvseg-fixture-set-${encoder}-${widthMult}-${frames}-${graphCodeHash()}`);
   await once(dir, (out) => buildArtifactSet({ encoder, frames, period: 1, widthMult, out, seed: 1 }));
   return loadArtifactSet(dir);

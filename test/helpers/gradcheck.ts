@@ -31,7 +31,11 @@ export interface GradCheckOptions {
  * R (accumulated in float64); for a few random directions v compares <dL/dx, v> with the central
  * difference (L(x + eps v) - L(x - eps v)) / (2 eps). Sessions use ORT's `all` optimisation level.
  */
-export async function gradCheck(inputs: CheckInput[], build: (vals: Value[]) => Value, opts: GradCheckOptions = {}): Promise<void> {
+export async function gradCheck(
+  inputs: CheckInput[],
+  build: (vals: Value[]) => Value,
+  opts: GradCheckOptions = {},
+): Promise<void> {
   const { eps = 1e-5, rtol = 1e-6, atol = 1e-9, directions = 3, seed = 1 } = opts;
   const rng = new Rng(seed);
   const b = new GraphBuilder();
@@ -40,7 +44,11 @@ export async function gradCheck(inputs: CheckInput[], build: (vals: Value[]) => 
   const y64 = y.dtype === 'float64' ? y : cast(y, 'float64');
   const dims = y.shape.map(Number);
   const r = Float64Array.from({ length: numel(dims) }, () => rng.normal());
-  const loss = reduceSum(mul(y64, b.constant(r, 'float64', dims, 'R')), dims.map((_, i) => i), false);
+  const loss = reduceSum(
+    mul(y64, b.constant(r, 'float64', dims, 'R')),
+    dims.map((_, i) => i),
+    false,
+  );
   b.output(loss, 'loss');
   const wrt = vals.filter((v, i) => inputs[i].wrt ?? (v.dtype === 'float32' || v.dtype === 'float64'));
   const grads = gradients(b, loss, wrt);
@@ -73,7 +81,10 @@ export async function gradCheck(inputs: CheckInput[], build: (vals: Value[]) => 
       let an = 0;
       for (let j = 0; j < v.length; j++) an += g[j] * v[j];
       const tol = atol + rtol * Math.max(Math.abs(fd), Math.abs(an));
-      expect(Math.abs(fd - an), `d loss / d ${w.name} along direction ${d}: analytic ${an}, numeric ${fd}`).to.be.at.most(tol);
+      expect(
+        Math.abs(fd - an),
+        `d loss / d ${w.name} along direction ${d}: analytic ${an}, numeric ${fd}`,
+      ).to.be.at.most(tol);
     }
   }
 }

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import {
-  analyzeCardiac, areaCurve, detectBeats, ejectionFraction, findPeaks, movingAverage, smoothingWindow,
+  analyzeCardiac,
+  areaCurve,
+  detectBeats,
+  ejectionFraction,
+  findPeaks,
+  movingAverage,
+  smoothingWindow,
 } from '../../src/infer/cardiac/index.js';
 import { Rng } from '../../src/util/rng.js';
 import { ellipseMask } from './cardiac-shapes.js';
@@ -58,7 +64,10 @@ describe('infer/cardiac beats and EF', function () {
 
   it('finds ED/ES of a noisy sinusoidal area within 3 frames, and nothing in a flat one', function () {
     const rng = new Rng(11);
-    const area = Array.from({ length: frames }, (_, t) => 1500 + 300 * Math.cos((2 * Math.PI * (t - t0)) / period) + 30 * rng.normal());
+    const area = Array.from(
+      { length: frames },
+      (_, t) => 1500 + 300 * Math.cos((2 * Math.PI * (t - t0)) / period) + 30 * rng.normal(),
+    );
     const beats = detectBeats(area, fps);
     expect(beats).to.have.length(3);
     beats.forEach((b, k) => {
@@ -79,7 +88,8 @@ describe('infer/cardiac beats and EF', function () {
   it('an ellipse beating at 72 bpm: ED/ES within 1 frame, EF and heart rate close to analytic', function () {
     const plane = H * W;
     const masks = new Uint8Array(frames * plane);
-    for (let t = 0; t < frames; t++) masks.set(ellipseMask(56, 52, 35 * scale(t), 14 * scale(t), (100 * Math.PI) / 180), t * plane);
+    for (let t = 0; t < frames; t++)
+      masks.set(ellipseMask(56, 52, 35 * scale(t), 14 * scale(t), (100 * Math.PI) / 180), t * plane);
     const result = analyzeCardiac(masks, frames, H, W, fps, { convention: 'area' });
     // The last ED (t = 135) has no ES before the end of the video.
     expect(result.beats.map((b) => [b.ed, b.es])).to.have.length(3);

@@ -35,7 +35,10 @@ describe('infer/cardiac volume (method of discs on a mask)', function () {
       const m = measureDiscs(mask, H, W, 'area')!;
       expect(rel(m.volume, (2 / 3) * Math.PI * 50 * 18 * 18), `${deg} deg`).to.be.below(0.03);
       expect(Math.hypot(m.base[0] - 56.3, m.base[1] - 75.2), `base at ${deg} deg`).to.be.below(1.5);
-      expect(Math.hypot(m.apex[0] - (56.3 + 50 * Math.sin(t)), m.apex[1] - (75.2 - 50 * Math.cos(t))), `apex at ${deg} deg`).to.be.below(1.5);
+      expect(
+        Math.hypot(m.apex[0] - (56.3 + 50 * Math.sin(t)), m.apex[1] - (75.2 - 50 * Math.cos(t))),
+        `apex at ${deg} deg`,
+      ).to.be.below(1.5);
     }
   });
 
@@ -60,7 +63,7 @@ describe('infer/cardiac volume (method of discs on a mask)', function () {
     expect(Math.hypot(m.base[0] - (p[0] + q[0]) / 2, m.base[1] - (p[1] + q[1]) / 2)).to.be.below(1.5);
   });
 
-  it('agrees with volumeFromTracing on masks drawn from the synthetic hearts\' tracings (within 8 %), and on their pixel-centre masks (within 4 %)', function () {
+  it("agrees with volumeFromTracing on masks drawn from the synthetic hearts' tracings (within 8 %), and on their pixel-centre masks (within 4 %)", function () {
     const efGap: number[] = [];
     for (let seed = 0; seed < 10; seed++) {
       const model = new HeartModel(sampleParams(new Rng(seed), { framesMin: 60, framesMax: 60 }).heart);
@@ -70,7 +73,12 @@ describe('infer/cardiac volume (method of discs on a mask)', function () {
         const rows = model.trace(st);
         const want = volumeFromTracing(rows, 10); // px^3
         const fromTracing = lvVolumeByDiscs(tracingToMask(rows), H, W);
-        const fromArea = lvVolumeByDiscs(shapeMask((x, y) => model.lvInsideImage(st, x, y)), H, W, 'area');
+        const fromArea = lvVolumeByDiscs(
+          shapeMask((x, y) => model.lvInsideImage(st, x, y)),
+          H,
+          W,
+          'area',
+        );
         expect(rel(fromTracing, want), `seed ${seed} k ${k} tracing mask`).to.be.below(0.08);
         expect(rel(fromArea, want), `seed ${seed} k ${k} pixel-centre mask`).to.be.below(0.04);
         vol.trace.push(want);

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { main } from '../../src/cli/main.js';
@@ -22,7 +30,12 @@ function writeRedChannelModel(dir: string, frames: number, period = 1, size = 11
   const b = new GraphBuilder();
   const x = b.input('frames', 'uint8', ['N', frames, size, size, 3]);
   b.output(sub(squeeze(slice(cast(x, 'float32'), [0], [1], [4]), [4]), 127.5), 'logits');
-  Object.assign(b.metadata, { encoder: 'red_channel', frames: String(frames), period: String(period), size: String(size) });
+  Object.assign(b.metadata, {
+    encoder: 'red_channel',
+    frames: String(frames),
+    period: String(period),
+    size: String(size),
+  });
   const path = join(dir, 'model.onnx');
   writeFileSync(path, encodeGraph(b.toGraph('red_channel')));
   return path;
@@ -39,16 +52,35 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
   });
   after(async () => red.release());
 
-  it('writes a 0/255 112x112 PNG for every traced frame under upstream\'s name, holding that frame\'s prediction', async function () {
+  it("writes a 0/255 112x112 PNG for every traced frame under upstream's name, holding that frame's prediction", async function () {
     const out = tmp('red');
-    const s = await runPredict({ dataPath: data, saveDir: out, model: red, split: 'all', batchSize: 5, numWorkers: 0, progress: false, cacheDir: tmp('cache') });
+    const s = await runPredict({
+      dataPath: data,
+      saveDir: out,
+      model: red,
+      split: 'all',
+      batchSize: 5,
+      numWorkers: 0,
+      progress: false,
+      cacheDir: tmp('cache'),
+    });
     const videos = openEchoNet(data, 'all');
-    const expected = videos.flatMap((v) => [maskPngName(videoStem(v.fileName), v.edFrame, 'ed'), maskPngName(videoStem(v.fileName), v.esFrame, 'es')]);
-    expect(readdirSync(out).filter((f) => f.endsWith('.png')).sort()).to.deep.equal([...expected].sort());
+    const expected = videos.flatMap((v) => [
+      maskPngName(videoStem(v.fileName), v.edFrame, 'ed'),
+      maskPngName(videoStem(v.fileName), v.esFrame, 'es'),
+    ]);
+    expect(
+      readdirSync(out)
+        .filter((f) => f.endsWith('.png'))
+        .sort(),
+    ).to.deep.equal([...expected].sort());
     expect(s.written).to.equal(2 * videos.length);
     for (const v of videos.slice(0, 3)) {
       const decoded = await decodeVideo(v.path);
-      for (const [which, frame] of [['ed', v.edFrame], ['es', v.esFrame]] as const) {
+      for (const [which, frame] of [
+        ['ed', v.edFrame],
+        ['es', v.esFrame],
+      ] as const) {
         const png = PNG.sync.read(readFileSync(join(out, maskPngName(videoStem(v.fileName), frame, which))));
         expect([png.width, png.height]).to.deep.equal([112, 112]);
         const plane = 112 * 112;
@@ -60,10 +92,16 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
           inside += want ? 1 : 0;
         }
         expect(wrong, `${v.fileName} ${which}: pixels unlike the traced frame's`).to.equal(0);
-        expect(inside, 'the frame has both bright and dark pixels, so the check can fail').to.be.within(1, plane - 1);
+        expect(inside, 'the frame has both bright and dark pixels, so the check can fail').to.be.within(
+          1,
+          plane - 1,
+        );
       }
     }
-    const log = readFileSync(join(out, PREDICTIONS_LOG), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(out, PREDICTIONS_LOG), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.filter((r) => r.event === 'mask')).to.have.length(2 * videos.length);
     expect(log.at(-1).event).to.equal('done');
   });
@@ -73,12 +111,30 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     const shuffled = tmp('shuffled');
     const cacheDir = tmp('cache');
     await runPredict({ dataPath: data, saveDir: plain, model: red, split: 'val', progress: false, cacheDir });
-    await runPredict({ dataPath: data, saveDir: shuffled, model: red, split: 'val', shuffleTemporalOrder: true, seed: 3, progress: false, cacheDir });
+    await runPredict({
+      dataPath: data,
+      saveDir: shuffled,
+      model: red,
+      split: 'val',
+      shuffleTemporalOrder: true,
+      seed: 3,
+      progress: false,
+      cacheDir,
+    });
     const pngs = readdirSync(plain).filter((f) => f.endsWith('.png'));
     expect(pngs.length).to.be.greaterThan(0);
-    for (const f of pngs) expect(readMaskPng(join(shuffled, f)).mask, f).to.deep.equal(readMaskPng(join(plain, f)).mask);
-    const positions = readFileSync(join(shuffled, PREDICTIONS_LOG), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.event === 'mask').map((r) => r.clipPosition);
-    expect(positions.some((p: number) => p !== 8), 'some traced frame left the centre position T//2').to.equal(true);
+    for (const f of pngs)
+      expect(readMaskPng(join(shuffled, f)).mask, f).to.deep.equal(readMaskPng(join(plain, f)).mask);
+    const positions = readFileSync(join(shuffled, PREDICTIONS_LOG), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.event === 'mask')
+      .map((r) => r.clipPosition);
+    expect(
+      positions.some((p: number) => p !== 8),
+      'some traced frame left the centre position T//2',
+    ).to.equal(true);
   });
 
   it('reports and skips a bad video, predicting the others', async function () {
@@ -89,8 +145,19 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     ]);
     tmp.adopt(root);
     const out = tmp('bad-video');
-    const s = await runPredict({ dataPath: root, saveDir: out, model: red, batchSize: 1, progress: false, cacheDir: tmp('cache') });
-    expect(readdirSync(out).filter((f) => f.endsWith('.png')).sort()).to.deep.equal(['GOOD_20_esv.png', 'GOOD_3_edv.png']);
+    const s = await runPredict({
+      dataPath: root,
+      saveDir: out,
+      model: red,
+      batchSize: 1,
+      progress: false,
+      cacheDir: tmp('cache'),
+    });
+    expect(
+      readdirSync(out)
+        .filter((f) => f.endsWith('.png'))
+        .sort(),
+    ).to.deep.equal(['GOOD_20_esv.png', 'GOOD_3_edv.png']);
     expect(s.skipped.map((k) => k.file).join(' ')).to.contain('BROKEN.avi');
     expect(s.videos).to.equal(1);
     // Frames are uniform gray 40 + 8f: frame 20 (200) is inside, frame 3 (64) outside.
@@ -98,7 +165,7 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     expect(readMaskPng(join(out, 'GOOD_3_edv.png')).mask.every((v) => v === 0)).to.equal(true);
   });
 
-  it('shuffleClipFrames moves every frame with its content and returns the traced frame\'s new position', function () {
+  it("shuffleClipFrames moves every frame with its content and returns the traced frame's new position", function () {
     const T = 6;
     const frameBytes = 4;
     const frames = Uint8Array.from({ length: 2 * T * frameBytes }, (_, i) => Math.floor(i / frameBytes));
@@ -108,16 +175,41 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     expect(batch.frames[pos[0] * frameBytes]).to.equal(2);
     expect(batch.frames[(T + pos[1]) * frameBytes]).to.equal(T + 5);
     const sorted = (a: Uint8Array) => [...a].sort((x, y) => x - y);
-    expect(sorted(batch.frames.subarray(0, T * frameBytes))).to.deep.equal(sorted(frames.subarray(0, T * frameBytes)));
+    expect(sorted(batch.frames.subarray(0, T * frameBytes))).to.deep.equal(
+      sorted(frames.subarray(0, T * frameBytes)),
+    );
   });
 
   it('predict -> evaluate end to end through the CLI with a trained-format model (tiny 3D U-Net)', async function () {
     const set = await tinyArtifactSet();
     const out = tmp('cli');
-    await main(['node', 'unilvseg', 'predict', '--data_path', data, '--model', set.dir, '--save_dir', out, '--batch_size', '4', '--num_workers', '1', '--threads', '1']);
+    await main([
+      'node',
+      'unilvseg',
+      'predict',
+      '--data_path',
+      data,
+      '--model',
+      set.dir,
+      '--save_dir',
+      out,
+      '--batch_size',
+      '4',
+      '--num_workers',
+      '1',
+      '--threads',
+      '1',
+    ]);
     const videos = openEchoNet(data, 'test');
-    for (const v of videos) expect(existsSync(join(out, maskPngName(videoStem(v.fileName), v.edFrame, 'ed')))).to.equal(true);
-    const { evaluation, files } = await runEvaluation({ dataDir: data, predictionDir: out, outputDir: tmp('eval'), resamples: 50, gallery: 0 });
+    for (const v of videos)
+      expect(existsSync(join(out, maskPngName(videoStem(v.fileName), v.edFrame, 'ed')))).to.equal(true);
+    const { evaluation, files } = await runEvaluation({
+      dataDir: data,
+      predictionDir: out,
+      outputDir: tmp('eval'),
+      resamples: 50,
+      gallery: 0,
+    });
     expect(evaluation.videos.map((v) => v.fileName)).to.deep.equal(videos.map((v) => v.fileName));
     expect(evaluation.headline.overall.estimate).to.be.within(0, 1);
     expect(readFileSync(files.testDice, 'utf8').split('\n')[0]).to.equal('Filename, Overall, Large, Small');
@@ -129,7 +221,13 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     symlinkSync(set.dir, join(run, 'artifacts'));
     copyFileSync(set.files.checkpoint, join(run, 'best.safetensors'));
     const clips = Uint8Array.from({ length: 16 * 112 * 112 * 3 }, (_, i) => (i * 37) % 256);
-    const sources = [{ model: set.files.model }, { model: set.dir }, { model: run }, { checkpoint: join(run, 'best.safetensors') }, { checkpoint: set.files.checkpoint, artifacts: set.dir }];
+    const sources = [
+      { model: set.files.model },
+      { model: set.dir },
+      { model: run },
+      { checkpoint: join(run, 'best.safetensors') },
+      { checkpoint: set.files.checkpoint, artifacts: set.dir },
+    ];
     let reference: Float32Array | undefined;
     for (const src of sources) {
       const m = await loadSegmentationModel({ ...src, threads: 1 });
@@ -160,7 +258,9 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     await fails({ model: set.dir, checkpoint: set.files.checkpoint }, /either --model or --checkpoint/);
     await fails({}, /no model/);
     expect(() => checkClipSettings({ frames: 16, period: 1 }, 16, 1)).to.not.throw();
-    expect(() => checkClipSettings({ frames: 16, period: 1 }, 32)).to.throw(/--frames 32 differs from the model's T=16/);
+    expect(() => checkClipSettings({ frames: 16, period: 1 }, 32)).to.throw(
+      /--frames 32 differs from the model's T=16/,
+    );
     expect(() => checkClipSettings({ frames: 16, period: 1 }, undefined, 2)).to.throw(/--period 2 differs/);
   });
 });

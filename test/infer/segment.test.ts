@@ -7,7 +7,12 @@ import { inferenceWindows } from '../../src/data/clips.js';
 import { readGroundTruthMasks, type GroundTruth } from '../../src/data/synth/truth.js';
 import { decodeVideo, encodeVideo, probeVideo } from '../../src/data/video.js';
 import { loadSegmentationModel, type SegmentationModel } from '../../src/infer/model.js';
-import { scoreAgainstTruth, segmentFrames, segmentVideo, type SegmentSummary } from '../../src/infer/segment.js';
+import {
+  scoreAgainstTruth,
+  segmentFrames,
+  segmentVideo,
+  type SegmentSummary,
+} from '../../src/infer/segment.js';
 import { videoWindows, WindowFusion } from '../../src/infer/windows.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { add, cast, slice, squeeze, sub } from '../../src/onnx/ops/index.js';
@@ -18,11 +23,18 @@ import { tempDirs } from '../helpers/tmp.js';
 const tmp = tempDirs('unilvseg-segment');
 
 /** logits = R - 128 + offsets[clip position]: known per frame, and dependent on the window layout when offsets differ. */
-async function knownModel(frames: number, size: number, offsets = new Array<number>(frames).fill(0.5)): Promise<SegmentationModel> {
+async function knownModel(
+  frames: number,
+  size: number,
+  offsets = new Array<number>(frames).fill(0.5),
+): Promise<SegmentationModel> {
   const b = new GraphBuilder();
   const x = b.input('frames', 'uint8', ['N', frames, size, size, 3]);
   const red = squeeze(slice(cast(x, 'float32'), [0], [1], [4]), [4]);
-  b.output(add(sub(red, 128), b.constant(Float32Array.from(offsets), 'float32', [1, frames, 1, 1])), 'logits');
+  b.output(
+    add(sub(red, 128), b.constant(Float32Array.from(offsets), 'float32', [1, frames, 1, 1])),
+    'logits',
+  );
   Object.assign(b.metadata, { encoder: 'known', frames: String(frames), period: '1', size: String(size) });
   const path = join(tmp('model'), 'model.onnx');
   writeFileSync(path, encodeGraph(b.toGraph('known')));
@@ -37,12 +49,14 @@ function grayVideo(levels: number[], size: number) {
   return { frames, count: levels.length, height: size, width: size, fps: 25 };
 }
 
-const perFrame = (masks: Uint8Array, plane: number) => Array.from({ length: masks.length / plane }, (_, f) => masks[f * plane]);
+const perFrame = (masks: Uint8Array, plane: number) =>
+  Array.from({ length: masks.length / plane }, (_, f) => masks[f * plane]);
 const quiet = () => undefined;
 
 describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () {
   it('windows: upstream layout (spec 10 vectors); overlap at half stride, last aligned to the end; padding for short videos', function () {
-    const starts = (count: number, T: number, p: number, mode: 'upstream' | 'overlap') => videoWindows(count, T, p, mode).map((w) => w[0]);
+    const starts = (count: number, T: number, p: number, mode: 'upstream' | 'overlap') =>
+      videoWindows(count, T, p, mode).map((w) => w[0]);
     expect(starts(100, 32, 1, 'upstream')).to.deep.equal([0, 32, 64, 68]);
     expect(starts(130, 32, 2, 'upstream')).to.deep.equal([0, 1, 64, 65, 66, 67]);
     expect(videoWindows(70, 32, 1, 'upstream')).to.deep.equal(inferenceWindows(70, 32, 1));
@@ -55,7 +69,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     expect(cover.slice(32, 66).every((c) => c === 2)).to.equal(true); // bases 0, 32, 64 and the end-aligned 66
   });
 
-  it('fusion: upstream keeps the last window\'s threshold, overlap averages probabilities before 0.5', function () {
+  it("fusion: upstream keeps the last window's threshold, overlap averages probabilities before 0.5", function () {
     const run = (mode: 'upstream' | 'overlap') => {
       const f = new WindowFusion(3, 1, mode);
       f.add([0, 1, 2], Float32Array.of(3, -3, -0.2));
@@ -96,14 +110,22 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
       data = await synthDataset();
       name = readdirSync(join(data, 'Videos'))[0];
       model = await knownModel(16, 112);
-      s = await segmentVideo({ videoPath: join(data, 'Videos', name), outDir: out, model, truthDir: data }, quiet);
+      s = await segmentVideo(
+        { videoPath: join(data, 'Videos', name), outDir: out, model, truthDir: data },
+        quiet,
+      );
     });
     after(async () => model.release());
 
     it('mask.avi holds exactly the 0/255 masks of every real frame at the source fps', async function () {
       const src = await decodeVideo(join(data, 'Videos', name));
       const masks = await decodeVideo(join(out, 'mask.avi'));
-      expect([masks.count, masks.width, masks.height, masks.fps]).to.deep.equal([src.count, 112, 112, src.fps]);
+      expect([masks.count, masks.width, masks.height, masks.fps]).to.deep.equal([
+        src.count,
+        112,
+        112,
+        src.fps,
+      ]);
       let wrong = 0;
       let inside = 0;
       for (let i = 0; i < src.frames.length; i += 3) {
@@ -112,7 +134,10 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
         if (want) inside++;
       }
       expect(wrong).to.equal(0);
-      expect(inside, 'both values occur, so the comparison can fail').to.be.within(1, src.frames.length / 3 - 1);
+      expect(inside, 'both values occur, so the comparison can fail').to.be.within(
+        1,
+        src.frames.length / 3 - 1,
+      );
       expect((await probeVideo(join(out, 'overlay.mp4'))).frames).to.equal(src.count);
     });
 
@@ -124,7 +149,10 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
       expect(summary.frames).to.equal(s.frames);
       expect(summary.windows).to.include({ mode: 'upstream', T: 16, count: s.windows.count });
       expect(summary.resize).to.equal(null);
-      const edRows = rows.slice(1).filter((r) => r.split(',')[4] === '1').map((r) => Number(r.split(',')[0]));
+      const edRows = rows
+        .slice(1)
+        .filter((r) => r.split(',')[4] === '1')
+        .map((r) => Number(r.split(',')[0]));
       expect(edRows).to.deep.equal(s.beats.map((b) => b.ed));
       const svg = readFileSync(join(out, 'area.svg'), 'utf8');
       expect(svg.startsWith('<svg')).to.equal(true);
@@ -136,10 +164,32 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
   });
 
   it('scoreAgainstTruth: pooled all-frame DSC, nearest-frame ED/ES errors, EF error', function () {
-    const beat = (ed: number, es: number) => ({ ed, es, edArea: 0, esArea: 0, edVolume: 0, esVolume: 0, ef: 0 });
+    const beat = (ed: number, es: number) => ({
+      ed,
+      es,
+      edArea: 0,
+      esArea: 0,
+      edVolume: 0,
+      esVolume: 0,
+      ef: 0,
+    });
     const gtMasks = Uint8Array.of(1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0);
     const pred = Uint8Array.of(1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1);
-    const truth: GroundTruth = { frames: 3, height: 2, width: 2, fps: 50, edFrames: [10, 40], esFrames: [25], tracedEd: 10, tracedEs: 25, efTrue: 60, edv: 1, esv: 0.4, heartRate: 60, masks: gtMasks };
+    const truth: GroundTruth = {
+      frames: 3,
+      height: 2,
+      width: 2,
+      fps: 50,
+      edFrames: [10, 40],
+      esFrames: [25],
+      tracedEd: 10,
+      tracedEs: 25,
+      efTrue: 60,
+      edv: 1,
+      esv: 0.4,
+      heartRate: 60,
+      masks: gtMasks,
+    };
     const t = scoreAgainstTruth(pred, 3, 2, 2, { beats: [beat(12, 24), beat(36, 27)], meanEf: 52.5 }, truth);
     // I = 1 + 3 + 0, U = 2 + 4 + 1: DSC = 2*4 / (7 + 4).
     expect([t.intersectionPx, t.unionPx]).to.deep.equal([4, 7]);
@@ -147,8 +197,17 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     expect(t.edErrors).to.deep.equal([2, -4]);
     expect(t.esErrors).to.deep.equal([-1, 2]);
     expect([t.meanAbsEdError, t.meanAbsEsError, t.efAbsError]).to.deep.equal([3, 1.5, 7.5]);
-    expect(() => scoreAgainstTruth(pred, 3, 1, 4, { beats: [], meanEf: NaN }, truth)).to.throw(/ground truth is 2x2/);
-    const none = scoreAgainstTruth(pred, 3, 2, 2, { beats: [], meanEf: NaN }, { ...truth, masks: new Uint8Array(12) });
+    expect(() => scoreAgainstTruth(pred, 3, 1, 4, { beats: [], meanEf: NaN }, truth)).to.throw(
+      /ground truth is 2x2/,
+    );
+    const none = scoreAgainstTruth(
+      pred,
+      3,
+      2,
+      2,
+      { beats: [], meanEf: NaN },
+      { ...truth, masks: new Uint8Array(12) },
+    );
     expect([none.meanAbsEdError, none.efPredicted, none.efAbsError]).to.deep.equal([null, null, null]);
   });
 
@@ -160,7 +219,10 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     await encodeVideo(join(dir, 'wide.mkv'), frames, { width: 128, height: 96, fps: 30, codec: 'ffv1' });
     const model = await knownModel(4, 16);
     const notes: string[] = [];
-    const s = await segmentVideo({ videoPath: join(dir, 'wide.mkv'), outDir: join(dir, 'out'), model, overlap: true }, (m) => notes.push(m));
+    const s = await segmentVideo(
+      { videoPath: join(dir, 'wide.mkv'), outDir: join(dir, 'out'), model, overlap: true },
+      (m) => notes.push(m),
+    );
     await model.release();
     expect(s.source).to.include({ width: 128, height: 96 });
     expect(s.resize).to.match(/128x96 to the model's 16x16 \(aspect ratio not kept\)/);
@@ -168,29 +230,48 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     expect(JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')).resize).to.equal(s.resize);
     const masks = await decodeVideo(join(dir, 'out', 'mask.avi'));
     expect([masks.width, masks.height, masks.count]).to.deep.equal([16, 16, 10]);
-    expect(Array.from({ length: 10 }, (_, f) => masks.frames[f * 16 * 16 * 3])).to.deep.equal(levels.map((v) => (v > 128 ? 255 : 0)));
+    expect(Array.from({ length: 10 }, (_, f) => masks.frames[f * 16 * 16 * 3])).to.deep.equal(
+      levels.map((v) => (v > 128 ? 255 : 0)),
+    );
   });
 
   it('batch mode: each video in its folder, a bad video reported in failures.jsonl and skipped, aggregate truth scores', async function () {
     const data = await synthDataset();
     const root = tmp('batch');
     mkdirSync(join(root, 'Videos'));
-    const names = readdirSync(join(data, 'Videos')).slice(0, 2).map((f) => f.replace(/\.avi$/, ''));
+    const names = readdirSync(join(data, 'Videos'))
+      .slice(0, 2)
+      .map((f) => f.replace(/\.avi$/, ''));
     for (const n of names) copyFileSync(join(data, 'Videos', `${n}.avi`), join(root, 'Videos', `${n}.avi`));
     writeFileSync(join(root, 'Videos', 'BROKEN.avi'), 'not a video');
-    const list = ['FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split', ...[names[0], 'BROKEN', names[1]].map((n) => `${n},50,10,20,112,112,50,40,TEST`)];
+    const list = [
+      'FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split',
+      ...[names[0], 'BROKEN', names[1]].map((n) => `${n},50,10,20,112,112,50,40,TEST`),
+    ];
     writeFileSync(join(root, 'FileList.csv'), list.join('\n') + '\n');
     const model = await knownModel(16, 112);
     const out = tmp('batch-out');
     const r = await runSegmentBatch({ dataPath: root, saveDir: out, model, truthDir: data, progress: false });
     await model.release();
     expect([r.videos, r.processed, r.failed]).to.deep.equal([3, 2, 1]);
-    const failures = readFileSync(join(out, 'failures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const failures = readFileSync(join(out, 'failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(failures.map((f) => f.video)).to.deep.equal([join(root, 'Videos', 'BROKEN.avi')]);
-    for (const n of names) expect(readdirSync(join(out, n)).sort()).to.deep.equal(['area.svg', 'frames.csv', 'mask.avi', 'overlay.mp4', 'summary.json']);
+    for (const n of names)
+      expect(readdirSync(join(out, n)).sort()).to.deep.equal([
+        'area.svg',
+        'frames.csv',
+        'mask.avi',
+        'overlay.mp4',
+        'summary.json',
+      ]);
     const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
     expect(csv.slice(1).map((l) => l.split(',')[0])).to.deep.equal(names.map((n) => `${n}.avi`));
-    const per = names.map((n) => JSON.parse(readFileSync(join(out, n, 'summary.json'), 'utf8')) as SegmentSummary);
+    const per = names.map(
+      (n) => JSON.parse(readFileSync(join(out, n, 'summary.json'), 'utf8')) as SegmentSummary,
+    );
     const sums = per.map((p) => p.truth as { intersectionPx: number; unionPx: number; efAbsError: number });
     const inter = sums[0].intersectionPx + sums[1].intersectionPx;
     const union = sums[0].unionPx + sums[1].unionPx;
@@ -205,10 +286,16 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const data = await synthDataset();
     const all = splitVideos(data, 'all');
     const parts = [0, 1, 2].map((i) => splitVideos(data, 'all', { index: i, count: 3 }));
-    expect(parts.flat().map((v) => v.name).sort()).to.deep.equal(all.map((v) => v.name).sort());
+    expect(
+      parts
+        .flat()
+        .map((v) => v.name)
+        .sort(),
+    ).to.deep.equal(all.map((v) => v.name).sort());
     expect(parts[1].map((v) => v.name)).to.deep.equal(all.filter((_, k) => k % 3 === 1).map((v) => v.name));
     expect(parseShard('1/4')).to.deep.equal({ index: 1, count: 4 });
-    for (const bad of ['4/4', '1', '-1/2', 'a/b']) expect(() => parseShard(bad)).to.throw(/--shard takes i\/n/);
+    for (const bad of ['4/4', '1', '-1/2', 'a/b'])
+      expect(() => parseShard(bad)).to.throw(/--shard takes i\/n/);
   });
 
   it('segment-video CLI on one video with the tiny 3D U-Net writes every output', async function () {
@@ -216,8 +303,30 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const set = await tinyArtifactSet();
     const out = tmp('cli');
     const video = join(data, 'Videos', readdirSync(join(data, 'Videos'))[1]);
-    await main(['node', 'unilvseg', 'segment-video', '--video_path', video, '--save_path', out, '--model', set.dir, '--overlap', '--truth', data, '--threads', '1']);
-    expect(readdirSync(out).sort()).to.deep.equal(['area.svg', 'frames.csv', 'mask.avi', 'overlay.mp4', 'segment.jsonl', 'summary.json']);
+    await main([
+      'node',
+      'unilvseg',
+      'segment-video',
+      '--video_path',
+      video,
+      '--save_path',
+      out,
+      '--model',
+      set.dir,
+      '--overlap',
+      '--truth',
+      data,
+      '--threads',
+      '1',
+    ]);
+    expect(readdirSync(out).sort()).to.deep.equal([
+      'area.svg',
+      'frames.csv',
+      'mask.avi',
+      'overlay.mp4',
+      'segment.jsonl',
+      'summary.json',
+    ]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.windows.mode).to.equal('overlap');
     expect(summary.truth).to.have.property('dsc');

@@ -10,11 +10,22 @@ describe('3d_unet at full size (slow: about 10-20 s on 2 cores)', function () {
   this.timeout(90_000);
 
   it('model.onnx of the full UNet3D loads in ORT and segments one 1x32x112x112 clip', async () => {
-    const model = createModel({ encoder: '3d_unet', frames: 32, size: 112, widthMult: 1, ...ECHONET_NORMALISATION });
+    const model = createModel({
+      encoder: '3d_unet',
+      frames: 32,
+      size: 112,
+      widthMult: 1,
+      ...ECHONET_NORMALISATION,
+    });
     const specs = modelParamSpecs(model);
     const graph = inferenceGraph(model, initialValues(specs, 42), { encoder: '3d_unet' });
     assertGraphOk(graph);
-    expect([...graph.initializers.values()].reduce((a, t) => a + (specs.some((s) => t === graph.initializers.get(s.name)) ? t.data.length : 0), 0)).to.equal(18_832_525);
+    expect(
+      [...graph.initializers.values()].reduce(
+        (a, t) => a + (specs.some((s) => t === graph.initializers.get(s.name)) ? t.data.length : 0),
+        0,
+      ),
+    ).to.equal(18_832_525);
     const session = await createSession(graph, { threads: 2 });
     const frames = Uint8Array.from({ length: 32 * 112 * 112 * 3 }, (_, i) => (i * 2654435761) >>> 24);
     const { logits } = await session.run({ frames: tensor('uint8', frames, [1, 32, 112, 112, 3]) });

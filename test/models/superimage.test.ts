@@ -1,7 +1,20 @@
 import { expect } from 'chai';
-import { ModelContext, applyBatchNorm, declareBatchNorm, initialValues, inputSource } from '../../graphs/layers.js';
+import {
+  ModelContext,
+  applyBatchNorm,
+  declareBatchNorm,
+  initialValues,
+  inputSource,
+} from '../../graphs/layers.js';
 import { createModel, modelParamSpecs } from '../../graphs/models.js';
-import { ECHONET_NORMALISATION, normalise, padFrames, rawFloat, tileSuperImage, untileSuperImage } from '../../graphs/preprocess.js';
+import {
+  ECHONET_NORMALISATION,
+  normalise,
+  padFrames,
+  rawFloat,
+  tileSuperImage,
+  untileSuperImage,
+} from '../../graphs/preprocess.js';
 import { GraphBuilder, type Value } from '../../src/onnx/builder.js';
 import { slice } from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
@@ -9,8 +22,13 @@ import { Rng } from '../../src/util/rng.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
 const norm = ECHONET_NORMALISATION;
-const si = (encoder: 'si_resnet34_unet' | 'si_resnet18_unet', frames = 16, size = 112, widthMult = 1, tile?: number) =>
-  createModel({ encoder, frames, size, widthMult, tile, ...norm });
+const si = (
+  encoder: 'si_resnet34_unet' | 'si_resnet18_unet',
+  frames = 16,
+  size = 112,
+  widthMult = 1,
+  tile?: number,
+) => createModel({ encoder, frames, size, widthMult, tile, ...norm });
 
 describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4.4)', () => {
   it('resnet34: 24,436,369 parameters under smp names; resnet18: 14,328,209', () => {
@@ -27,7 +45,9 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4
     expect(shapes.get('segmentation_head.0.weight')).to.equal('1,16,3,3');
     expect(shapes.get('segmentation_head.0.bias')).to.equal('1');
     expect(shapes.has('encoder.layer1.0.downsample.0.weight')).to.equal(false);
-    expect(specs.filter((s) => s.kind === 'buffer').every((s) => /\.running_(mean|var)$/.test(s.name))).to.equal(true);
+    expect(
+      specs.filter((s) => s.kind === 'buffer').every((s) => /\.running_(mean|var)$/.test(s.name)),
+    ).to.equal(true);
     const r18 = modelParamSpecs(si('si_resnet18_unet')).filter((s) => s.kind === 'param');
     expect(r18.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0)).to.equal(14_328_209);
   });
@@ -38,7 +58,10 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4
     const std = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
     expect(std(v.get('encoder.layer3.0.conv2.weight')!)).to.be.closeTo(Math.sqrt(2 / (256 * 9)), 0.002); // kaiming_normal fan_out
     const dec = v.get('decoder.blocks.1.conv1.0.weight')!; // kaiming_uniform fan_in: bound sqrt(6 / fan_in)
-    expect(dec.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).to.be.within(0.95 * Math.sqrt(6 / (384 * 9)), Math.sqrt(6 / (384 * 9)));
+    expect(dec.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).to.be.within(
+      0.95 * Math.sqrt(6 / (384 * 9)),
+      Math.sqrt(6 / (384 * 9)),
+    );
     expect(Array.from(v.get('segmentation_head.0.bias')!)).to.deep.equal([0]);
     expect(Array.from(v.get('encoder.bn1.running_var')!).every((x) => x === 1)).to.equal(true);
     expect(Array.from(v.get('encoder.bn1.weight')!).every((x) => x === 1)).to.equal(true);
@@ -61,12 +84,19 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4
     b.output(untileSuperImage(slice(image, [0], [1], [1]), T, tile), 'roundtrip');
     const rng = new Rng(3);
     const data = Uint8Array.from({ length: N * T * S * S * 3 }, () => rng.int(0, 255));
-    const out = await (await createSession(b.toGraph('tiling'))).run({ frames: tensor('uint8', data, [N, T, S, S, 3]) });
+    const out = await (
+      await createSession(b.toGraph('tiling'))
+    ).run({ frames: tensor('uint8', data, [N, T, S, S, 3]) });
     const img = out.image.data as Float32Array;
     const side = 3 * tile;
     expect(out.image.dims).to.deep.equal([N, 3, side, side]);
     const normalised = (raw: number, c: number) => (raw / 255 - norm.mean[c]) / norm.std[c];
-    for (const [n, k, y, x, c] of [[0, 0, 0, 0, 0], [1, 4, 2, 3, 1], [1, 8, 4, 4, 2], [0, 5, 0, 4, 0]]) {
+    for (const [n, k, y, x, c] of [
+      [0, 0, 0, 0, 0],
+      [1, 4, 2, 3, 1],
+      [1, 8, 4, 4, 2],
+      [0, 5, 0, 4, 0],
+    ]) {
       const at = ((n * 3 + c) * side + Math.floor(k / 3) * tile + y) * side + (k % 3) * tile + x;
       expect(img[at]).to.be.closeTo(normalised(data[(((n * T + k) * S + y) * S + x) * 3 + c], c), 1e-5);
     }
@@ -74,9 +104,14 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4
     for (const c of [0, 1, 2]) {
       const pad = img[((1 * 3 + c) * side + 2 * tile + S) * side + tile + 1];
       expect(pad).to.be.closeTo(-norm.mean[c] / norm.std[c], 1e-6);
-      expect(img[((0 * 3 + c) * side + 0 * tile + 1) * side + 2 * tile + tile - 1]).to.be.closeTo(-norm.mean[c] / norm.std[c], 1e-6);
+      expect(img[((0 * 3 + c) * side + 0 * tile + 1) * side + 2 * tile + tile - 1]).to.be.closeTo(
+        -norm.mean[c] / norm.std[c],
+        1e-6,
+      );
     }
-    expect(Array.from(out.roundtrip.data as Float32Array)).to.deep.equal(Array.from(out.padded0.data as Float32Array));
+    expect(Array.from(out.roundtrip.data as Float32Array)).to.deep.equal(
+      Array.from(out.padded0.data as Float32Array),
+    );
   });
 
   it('model output is cut back to [N, T, H, W] frames (top-left of each tile)', async () => {
@@ -98,8 +133,11 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4
     const rng = new Rng(9);
     const xs = Float32Array.from({ length: 3 * 12 }, () => rng.normal() * 2 + 1);
     const feeds = {
-      x: tensor('float32', xs, [3, 2, 3, 2]), 'bn.weight': tensor('float32', Float32Array.of(1.5, 0.5), [2]), 'bn.bias': tensor('float32', Float32Array.of(0.1, -0.2), [2]),
-      'bn.running_mean': tensor('float32', Float32Array.of(0.3, -0.4), [2]), 'bn.running_var': tensor('float32', Float32Array.of(2, 0.5), [2]),
+      x: tensor('float32', xs, [3, 2, 3, 2]),
+      'bn.weight': tensor('float32', Float32Array.of(1.5, 0.5), [2]),
+      'bn.bias': tensor('float32', Float32Array.of(0.1, -0.2), [2]),
+      'bn.running_mean': tensor('float32', Float32Array.of(0.3, -0.4), [2]),
+      'bn.running_var': tensor('float32', Float32Array.of(2, 0.5), [2]),
     };
     const out = await (await createSession(b.toGraph('bn'))).run(feeds);
     for (let c = 0; c < 2; c++) {
@@ -107,19 +145,42 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4
       for (let n = 0; n < 3; n++) for (let i = 0; i < 6; i++) vals.push(xs[(n * 2 + c) * 6 + i]);
       const mean = vals.reduce((a, v) => a + v, 0) / 18;
       const ss = vals.reduce((a, v) => a + (v - mean) ** 2, 0);
-      expect((out['bn.running_mean.new'].data as Float32Array)[c]).to.be.closeTo(0.9 * [0.3, -0.4][c] + 0.1 * mean, 1e-5);
-      expect((out['bn.running_var.new'].data as Float32Array)[c]).to.be.closeTo(0.9 * [2, 0.5][c] + (0.1 * ss) / 17, 1e-5);
+      expect((out['bn.running_mean.new'].data as Float32Array)[c]).to.be.closeTo(
+        0.9 * [0.3, -0.4][c] + 0.1 * mean,
+        1e-5,
+      );
+      expect((out['bn.running_var.new'].data as Float32Array)[c]).to.be.closeTo(
+        0.9 * [2, 0.5][c] + (0.1 * ss) / 17,
+        1e-5,
+      );
       const y0 = (out.y.data as Float32Array)[c * 6];
-      expect(y0).to.be.closeTo([1.5, 0.5][c] * ((vals[0] - mean) / Math.sqrt(ss / 18 + 1e-5)) + [0.1, -0.2][c], 1e-4);
+      expect(y0).to.be.closeTo(
+        [1.5, 0.5][c] * ((vals[0] - mean) / Math.sqrt(ss / 18 + 1e-5)) + [0.1, -0.2][c],
+        1e-4,
+      );
     }
-    expect(Array.from(feeds['bn.running_mean'].data as Float32Array)).to.deep.equal([Math.fround(0.3), Math.fround(-0.4)]);
+    expect(Array.from(feeds['bn.running_mean'].data as Float32Array)).to.deep.equal([
+      Math.fround(0.3),
+      Math.fround(-0.4),
+    ]);
     expect(Array.from(feeds['bn.running_var'].data as Float32Array)).to.deep.equal([2, 0.5]);
   });
 
   it('BatchNorm in training mode: gradients of x, weight and bias match finite differences', async () => {
-    const t = (name: string, shape: number[], extra = {}) => ({ name, shape, dtype: 'float32' as const, ...extra });
+    const t = (name: string, shape: number[], extra = {}) => ({
+      name,
+      shape,
+      dtype: 'float32' as const,
+      ...extra,
+    });
     await gradCheck(
-      [t('x', [3, 2, 4, 3]), t('bn.weight', [2]), t('bn.bias', [2]), t('bn.running_mean', [2], { wrt: false }), t('bn.running_var', [2], { wrt: false, data: Float32Array.of(1, 2) })],
+      [
+        t('x', [3, 2, 4, 3]),
+        t('bn.weight', [2]),
+        t('bn.bias', [2]),
+        t('bn.running_mean', [2], { wrt: false }),
+        t('bn.running_var', [2], { wrt: false, data: Float32Array.of(1, 2) }),
+      ],
       ([x, ...p]: Value[]) => {
         const byName = new Map(p.map((v) => [v.name, v]));
         const ctx = new ModelContext(x.b, (_b, spec) => byName.get(spec.name)!, true);

@@ -15,21 +15,30 @@ const TSV = { '3d_unet': 'unet3d-state-dict.tsv', '3d_unet_small': 'unet3d-small
 
 function upstreamStateDict(file: string): string[] {
   // Copies of shared/docs/*.tsv (the upstream parameter lists); tests run from dist/test/models.
-  return readFileSync(fileURLToPath(new URL(`../../../test/models/fixtures/${file}`, import.meta.url)), 'utf8')
+  return readFileSync(
+    fileURLToPath(new URL(`../../../test/models/fixtures/${file}`, import.meta.url)),
+    'utf8',
+  )
     .split('\n')
     .filter((l) => l && !l.startsWith('#') && !l.startsWith('key\t'))
     .map((l) => l.replace('\t', ' '));
 }
 
-const count = (specs: ParamSpec[]) => specs.filter((s) => s.kind === 'param').reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+const count = (specs: ParamSpec[]) =>
+  specs.filter((s) => s.kind === 'param').reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
 const model3d = (encoder: EncoderName, frames: number, size: number, widthMult = 1) =>
   createModel({ encoder, frames, size, widthMult, ...ECHONET_NORMALISATION });
 
 describe('UNet3D / UNet3DSmall (spec 4.1, 4.2)', () => {
-  for (const [encoder, params] of [['3d_unet', 18_832_525], ['3d_unet_small', 11_255_101]] as const) {
+  for (const [encoder, params] of [
+    ['3d_unet', 18_832_525],
+    ['3d_unet_small', 11_255_101],
+  ] as const) {
     it(`${encoder}: names, upstream shapes and order equal the upstream state dict; ${params.toLocaleString('en-US')} parameters`, () => {
       const specs = modelParamSpecs(model3d(encoder, 32, 112));
-      expect(specs.map((s) => `${s.name} ${s.upstreamShape.join(',')}`)).to.deep.equal(upstreamStateDict(TSV[encoder]));
+      expect(specs.map((s) => `${s.name} ${s.upstreamShape.join(',')}`)).to.deep.equal(
+        upstreamStateDict(TSV[encoder]),
+      );
       expect(count(specs)).to.equal(params);
       expect(specs.every((s) => s.kind === 'param')).to.equal(true);
     });
@@ -57,13 +66,20 @@ describe('UNet3D / UNet3DSmall (spec 4.1, 4.2)', () => {
     const specs = modelParamSpecs(model3d('3d_unet', 16, 32, 0.5));
     const values = initialValues(specs, 42);
     const bound = (name: string) => values.get(name)!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    expect(bound('encoder2.0.conv.unit1.conv.weight')).to.be.within(0.95 / Math.sqrt(16 * 27), 1 / Math.sqrt(16 * 27));
+    expect(bound('encoder2.0.conv.unit1.conv.weight')).to.be.within(
+      0.95 / Math.sqrt(16 * 27),
+      1 / Math.sqrt(16 * 27),
+    );
     expect(bound('upconv5.conv.weight')).to.be.within(0.95 / Math.sqrt(64 * 27), 1 / Math.sqrt(64 * 27));
     expect(bound('encoder1.0.residual.bias')).to.be.at.most(1 / Math.sqrt(3));
     expect(Array.from(values.get('upconv3.adn.A.weight')!)).to.deep.equal([0.25]);
     // Seeded: the same seed gives the same weights, another seed others.
-    expect(initialValues(specs, 42).get('encoder3.1.conv.unit0.conv.weight')).to.deep.equal(values.get('encoder3.1.conv.unit0.conv.weight'));
-    expect(initialValues(specs, 7).get('encoder3.1.conv.unit0.conv.weight')).to.not.deep.equal(values.get('encoder3.1.conv.unit0.conv.weight'));
+    expect(initialValues(specs, 42).get('encoder3.1.conv.unit0.conv.weight')).to.deep.equal(
+      values.get('encoder3.1.conv.unit0.conv.weight'),
+    );
+    expect(initialValues(specs, 7).get('encoder3.1.conv.unit0.conv.weight')).to.not.deep.equal(
+      values.get('encoder3.1.conv.unit0.conv.weight'),
+    );
   });
 
   it('rejects clips whose T, H or W is not a multiple of 16', () => {
@@ -81,11 +97,29 @@ describe('UNet3D / UNet3DSmall (spec 4.1, 4.2)', () => {
     const withGrads = await lossGraph(model, specs, true);
     const lossOnly = await lossGraph(model, specs, false);
     const rng = new Rng(11);
-    const x = tensor('float32', Float32Array.from({ length: 3 * 16 * 32 * 32 }, () => rng.normal()), [1, 3, 16, 32, 32]);
-    const feeds = (name?: string, value?: Float32Array) => ({ x, ...Object.fromEntries(specs.map((s) => [s.name, tensor('float32', s.name === name ? value! : init.get(s.name)!, s.shape)])) });
+    const x = tensor(
+      'float32',
+      Float32Array.from({ length: 3 * 16 * 32 * 32 }, () => rng.normal()),
+      [1, 3, 16, 32, 32],
+    );
+    const feeds = (name?: string, value?: Float32Array) => ({
+      x,
+      ...Object.fromEntries(
+        specs.map((s) => [s.name, tensor('float32', s.name === name ? value! : init.get(s.name)!, s.shape)]),
+      ),
+    });
     const base = await withGrads.run(feeds());
     const lossAt = async (name: string, v: Float64Array, step: number) =>
-      Number((await lossOnly.run(feeds(name, Float32Array.from(init.get(name)!, (w, i) => w + step * v[i])))).loss.data[0]);
+      Number(
+        (
+          await lossOnly.run(
+            feeds(
+              name,
+              Float32Array.from(init.get(name)!, (w, i) => w + step * v[i]),
+            ),
+          )
+        ).loss.data[0],
+      );
     // Every kind of parameter at every depth: each 5th one, plus the first and the last.
     const checked = specs.filter((_, i) => i % 5 === 0 || i === specs.length - 1);
     for (const s of checked) {
@@ -101,7 +135,8 @@ describe('UNet3D / UNet3DSmall (spec 4.1, 4.2)', () => {
       // is off by far more; these gradients also match PyTorch autograd in float64 to 2e-4, a
       // comparison that needs torch and so is not part of this suite).
       const numeric: number[] = [];
-      for (const eps of [1e-3, 3e-4, 1e-4, 3e-5]) numeric.push(((await lossAt(s.name, v, eps)) - (await lossAt(s.name, v, -eps))) / (2 * eps));
+      for (const eps of [1e-3, 3e-4, 1e-4, 3e-5])
+        numeric.push(((await lossAt(s.name, v, eps)) - (await lossAt(s.name, v, -eps))) / (2 * eps));
       const err = Math.min(...numeric.map((n) => Math.abs(n - analytic)));
       // Where the three smaller steps already disagree by a few percent (rounding noise, e.g. a
       // PReLU slope over many near-zero activations), lying between them counts too: a wrong rule
@@ -124,10 +159,18 @@ async function lossGraph(model: SegModel, specs: ParamSpec[], withGradients: boo
   const dims = y.shape.map(Number);
   const rng = new Rng(5);
   const r = Float64Array.from({ length: dims.reduce((a, c) => a * c, 1) }, () => rng.normal());
-  const loss = reduceSum(mul(cast(y, 'float64'), b.constant(r, 'float64', dims, 'R')), dims.map((_, i) => i), false);
+  const loss = reduceSum(
+    mul(cast(y, 'float64'), b.constant(r, 'float64', dims, 'R')),
+    dims.map((_, i) => i),
+    false,
+  );
   b.output(loss, 'loss');
   if (withGradients) {
-    const g = gradients(b, loss, specs.map((s) => ctx.values.get(s.name)!));
+    const g = gradients(
+      b,
+      loss,
+      specs.map((s) => ctx.values.get(s.name)!),
+    );
     for (const s of specs) b.output(g.get(s.name)!, `${s.name}.grad`);
   }
   const graph = b.toGraph('unet3d_gradcheck');

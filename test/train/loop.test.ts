@@ -13,9 +13,37 @@ import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
 function cliArgs(data: string, set: string, out: string, extra: string[] = []): string[] {
-  return [CLI, 'ort-train', '--phase', 'ssl', '--data_path', data, '--artifacts', set, '--out', out, '--encoder', '3d_unet_small',
-    '--width_mult', '0.0625', '--frames', '16', '--batch_size', '2', '--epochs', '2', '--val_check_interval', '1', '--num_workers', '0',
-    '--threads', '1', '--save_every', '1', ...extra];
+  return [
+    CLI,
+    'ort-train',
+    '--phase',
+    'ssl',
+    '--data_path',
+    data,
+    '--artifacts',
+    set,
+    '--out',
+    out,
+    '--encoder',
+    '3d_unet_small',
+    '--width_mult',
+    '0.0625',
+    '--frames',
+    '16',
+    '--batch_size',
+    '2',
+    '--epochs',
+    '2',
+    '--val_check_interval',
+    '1',
+    '--num_workers',
+    '0',
+    '--threads',
+    '1',
+    '--save_every',
+    '1',
+    ...extra,
+  ];
 }
 
 function run(args: string[], killAfterSteps?: { log: string; steps: number }): Promise<number | string> {
@@ -27,7 +55,9 @@ function run(args: string[], killAfterSteps?: { log: string; steps: number }): P
     if (killAfterSteps) {
       timer = setInterval(() => {
         if (!existsSync(killAfterSteps.log)) return;
-        const steps = readFileSync(killAfterSteps.log, 'utf8').split('\n').filter((l) => l.includes('"event":"step"')).length;
+        const steps = readFileSync(killAfterSteps.log, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"event":"step"')).length;
         if (steps >= killAfterSteps.steps) child.kill('SIGKILL');
       }, 20);
     }
@@ -46,9 +76,31 @@ describe('train/loop: ort-train runs', function () {
     const data = await synthDataset();
     const set = await tinyArtifactSet();
     const out = mkdtempSync(join(tmpdir(), 'unilvseg-weak-'));
-    const o: TrainOptions = { ...defaultTrainOptions('weak'), dataPath: data, out, artifacts: set.dir, encoder: '3d_unet_small', widthMult: 0.0625, frames: 16, batchSize: 2, epochs: 1, valCheckInterval: 0.5, numWorkers: 1, threads: 1, lr: 3e-3 };
+    const o: TrainOptions = {
+      ...defaultTrainOptions('weak'),
+      dataPath: data,
+      out,
+      artifacts: set.dir,
+      encoder: '3d_unet_small',
+      widthMult: 0.0625,
+      frames: 16,
+      batchSize: 2,
+      epochs: 1,
+      valCheckInterval: 0.5,
+      numWorkers: 1,
+      threads: 1,
+      lr: 3e-3,
+    };
     const summary = await runTraining(o);
-    for (const f of ['best.safetensors', 'last.safetensors', 'log.jsonl', 'curves.svg', 'summary.json', 'artifacts/model.onnx']) expect(existsSync(join(out, f)), f).to.equal(true);
+    for (const f of [
+      'best.safetensors',
+      'last.safetensors',
+      'log.jsonl',
+      'curves.svg',
+      'summary.json',
+      'artifacts/model.onnx',
+    ])
+      expect(existsSync(join(out, f)), f).to.equal(true);
     const log = readJsonl(join(out, 'log.jsonl'));
     const steps = log.filter((r) => r.event === 'step');
     const vals = log.filter((r) => r.event === 'val');
@@ -64,7 +116,9 @@ describe('train/loop: ort-train runs', function () {
     expect(last.step).to.equal(summary.steps);
     const model = decodeGraph(readFileSync(join(out, 'artifacts/model.onnx')));
     const name = set.manifest.params[0].name;
-    expect(Array.from(model.initializers.get(name)!.data as Float32Array)).to.deep.equal(Array.from(best.params.get(name)!));
+    expect(Array.from(model.initializers.get(name)!.data as Float32Array)).to.deep.equal(
+      Array.from(best.params.get(name)!),
+    );
   });
 
   it('--ep cuda without the CUDA provider stops at once with the install hint (nothing built)', async function () {
@@ -72,7 +126,11 @@ describe('train/loop: ort-train runs', function () {
     if (cudaAvailable()) this.skip();
     const out = mkdtempSync(join(tmpdir(), 'unilvseg-cuda-'));
     const err = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'ort-train', '--phase', 'weak', '--data_path', out, '--out', out, '--ep', 'cuda'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [CLI, 'ort-train', '--phase', 'weak', '--data_path', out, '--out', out, '--ep', 'cuda'],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let text = '';
       child.stderr.on('data', (d) => (text += d));
       child.on('exit', (code) => resolve(`${code}: ${text}`));
@@ -88,15 +146,20 @@ describe('train/loop: ort-train runs', function () {
     const whole = mkdtempSync(join(tmpdir(), 'unilvseg-whole-'));
     const killed = mkdtempSync(join(tmpdir(), 'unilvseg-killed-'));
     expect(await run(cliArgs(data, set.dir, whole))).to.equal(0);
-    expect(await run(cliArgs(data, set.dir, killed), { log: join(killed, 'log.jsonl'), steps: 3 })).to.equal('SIGKILL');
+    expect(await run(cliArgs(data, set.dir, killed), { log: join(killed, 'log.jsonl'), steps: 3 })).to.equal(
+      'SIGKILL',
+    );
     const partial = readCheckpoint(join(killed, 'last.safetensors'), set.manifest);
     const full = readCheckpoint(join(whole, 'last.safetensors'), set.manifest);
     expect(partial.step).to.be.below(full.step);
     expect(await run(cliArgs(data, set.dir, killed, ['--resume']))).to.equal(0);
     const resumed = readCheckpoint(join(killed, 'last.safetensors'), set.manifest);
     expect(resumed.step).to.equal(full.step);
-    for (const [k, v] of full.params) expect(Array.from(resumed.params.get(k)!), k).to.deep.equal(Array.from(v));
-    const kinds = readJsonl(join(killed, 'log.jsonl')).filter((r) => r.event === 'start').map((r) => r.resumedAt);
+    for (const [k, v] of full.params)
+      expect(Array.from(resumed.params.get(k)!), k).to.deep.equal(Array.from(v));
+    const kinds = readJsonl(join(killed, 'log.jsonl'))
+      .filter((r) => r.event === 'start')
+      .map((r) => r.resumedAt);
     expect(kinds[0]).to.equal(null);
     expect(kinds[1]).to.not.equal(null);
   });

@@ -5,20 +5,34 @@ import { NonFiniteLossError, PhaseRunner, type AnyBatch } from '../../src/train/
 import { Rng } from '../../src/util/rng.js';
 import { tinyArtifactSet } from '../helpers/fixtures.js';
 
-const T = 16, S = 112, N = 4;
+const T = 16,
+  S = 112,
+  N = 4;
 
 function randomBatch(phase: 'ssl' | 'weak', seed: number): AnyBatch {
   const rng = new Rng(seed);
   const frames = Uint8Array.from({ length: N * T * S * S * 3 }, () => rng.int(0, 255));
-  const items = Array.from({ length: N }, (_, i) => ({ fileName: `v${i}.avi`, which: 'ed' as const, traceFrame: i }));
-  if (phase === 'ssl') return { frames, keep: Float32Array.from({ length: N * T }, () => (rng.uniform() < 0.6 ? 0 : 1)), items };
+  const items = Array.from({ length: N }, (_, i) => ({
+    fileName: `v${i}.avi`,
+    which: 'ed' as const,
+    traceFrame: i,
+  }));
+  if (phase === 'ssl')
+    return { frames, keep: Float32Array.from({ length: N * T }, () => (rng.uniform() < 0.6 ? 0 : 1)), items };
   const trace_mask = new Float32Array(N * S * S);
-  for (let n = 0; n < N; n++) for (let y = 30; y < 80; y++) for (let x = 40 + n; x < 70; x++) trace_mask[n * S * S + y * S + x] = 1;
+  for (let n = 0; n < N; n++)
+    for (let y = 30; y < 80; y++) for (let x = 40 + n; x < 70; x++) trace_mask[n * S * S + y * S + x] = 1;
   return { frames, trace_mask, trace_index: BigInt64Array.from([0n, 5n, 9n, 15n]), items };
 }
 
 function cloneState(s: TrainingState): TrainingState {
-  return { params: new Map([...s.params].map(([k, v]) => [k, v.slice()])), optimizer: new Map(), step: s.step, epoch: s.epoch, metadata: {} };
+  return {
+    params: new Map([...s.params].map(([k, v]) => [k, v.slice()])),
+    optimizer: new Map(),
+    step: s.step,
+    epoch: s.epoch,
+    metadata: {},
+  };
 }
 
 /**
@@ -29,7 +43,8 @@ function cloneState(s: TrainingState): TrainingState {
 const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 function maxRelDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (const [k, x] of a) {
     const y = b.get(k)!;
     for (let i = 0; i < x.length; i++) {
@@ -60,10 +75,13 @@ describe('train/runner: one optimizer step on ONNX Runtime', function () {
       // +-lr * sign(gradient), so an element whose true gradient is ~0 (conv biases in front of an
       // instance norm, a few weights) may step either way.
       const firstMomentMax = Math.max(...[...whole.optimizer.values()].map(maxAbs));
-      const clear = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => {
-        const g = whole.optimizer.get(`${k}.exp_avg`);
-        return [k, v.map((x, i) => (g && Math.abs(g[i]) > 1e-3 * firstMomentMax ? x : 0))] as const;
-      }));
+      const clear = (m: Map<string, Float32Array>) =>
+        new Map(
+          [...m].map(([k, v]) => {
+            const g = whole.optimizer.get(`${k}.exp_avg`);
+            return [k, v.map((x, i) => (g && Math.abs(g[i]) > 1e-3 * firstMomentMax ? x : 0))] as const;
+          }),
+        );
       expect(maxRelDiff(clear(whole.params), clear(micro.params))).to.be.below(1e-3);
       // ...and the step really changed the weights.
       expect(maxRelDiff(init.params, whole.params)).to.be.above(1e-6);

@@ -17,10 +17,12 @@ describe('model.onnx in onnxruntime-web (wasm)', function () {
     const rng = new Rng(9);
     const frames = Uint8Array.from({ length: T * size * size * 3 }, () => rng.int(0, 255));
     const native = await createSession(bytes);
-    const a = (await native.run({ frames: tensor('uint8', frames, [1, T, size, size, 3]) })).logits.data as Float32Array;
+    const a = (await native.run({ frames: tensor('uint8', frames, [1, T, size, size, 3]) })).logits
+      .data as Float32Array;
     web.env.wasm.numThreads = 1;
     const session = await web.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-    const b = (await session.run({ frames: new web.Tensor('uint8', frames, [1, T, size, size, 3]) })).logits.data as Float32Array;
+    const b = (await session.run({ frames: new web.Tensor('uint8', frames, [1, T, size, size, 3]) })).logits
+      .data as Float32Array;
     expect(b.length).to.equal(a.length);
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));

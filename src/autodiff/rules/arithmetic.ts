@@ -13,7 +13,9 @@ registerVjp('Sub', ({ inputs: [a, b], gradOutputs: [g], needs }) => [
   needs[1] ? sumTo(neg(g!), b!.shape) : null,
 ]);
 
-registerVjp('Sum', ({ inputs, gradOutputs: [g], needs }) => inputs.map((x, i) => (needs[i] ? sumTo(g!, x!.shape) : null)));
+registerVjp('Sum', ({ inputs, gradOutputs: [g], needs }) =>
+  inputs.map((x, i) => (needs[i] ? sumTo(g!, x!.shape) : null)),
+);
 
 registerVjp('Mul', ({ inputs: [a, b], gradOutputs: [g], needs }) => [
   needs[0] ? sumTo(mul(g!, b!), a!.shape) : null,

@@ -11,7 +11,15 @@ import { convWeightGradient } from './conv.js';
 import { spatialAxes } from './util.js';
 
 /** The begin/end pads that produced y's size (from `pads`, or as ONNX derives them from output_shape / auto_pad). */
-function effectivePads(ctx: VjpContext, x: Value, y: Value, k: number[], strides: number[], dilations: number[], outPad: number[]): number[] {
+function effectivePads(
+  ctx: VjpContext,
+  x: Value,
+  y: Value,
+  k: number[],
+  strides: number[],
+  dilations: number[],
+  outPad: number[],
+): number[] {
   const s = x.rank - 2;
   const given = ctx.node.attrs.pads as number[] | undefined;
   if (given) return given;
@@ -41,11 +49,16 @@ registerVjp('ConvTranspose', (ctx) => {
 
   // ORT keeps output_padding < stride, so the Conv over g lands exactly on x's size.
   const dx = ctx.needs[0]
-    ? ctx.b.node('Conv', [g, w], { kernel_shape: k, strides, pads, dilations, group }, [{ dtype: x.dtype, shape: x.shape }])[0]
+    ? ctx.b.node('Conv', [g, w], { kernel_shape: k, strides, pads, dilations, group }, [
+        { dtype: x.dtype, shape: x.shape },
+      ])[0]
     : null;
   let dw: Value | null = null;
   if (ctx.needs[1]) {
-    if (group !== 1) throw new Error(`ConvTranspose ${ctx.node.name}: weight gradient for grouped convolution is not supported`);
+    if (group !== 1)
+      throw new Error(
+        `ConvTranspose ${ctx.node.name}: weight gradient for grouped convolution is not supported`,
+      );
     dw = convWeightGradient(g, x, { kernel: k, strides, pads, dilations });
   }
   return [dx, dw, bias && ctx.needs[2] ? reduceSum(g, [0, ...spatialAxes(g.rank)], false) : null];

@@ -12,7 +12,16 @@
 // or =stacked-matmul forces a form (tests, benchmarks; stacked-matmul still needs stride 1).
 import { numel, type Dim } from '../../onnx/ir.js';
 import type { Value } from '../../onnx/builder.js';
-import { concat, matmul, pad, reduceSum, reshape, slice, transpose, unsqueeze } from '../../onnx/ops/index.js';
+import {
+  concat,
+  matmul,
+  pad,
+  reduceSum,
+  reshape,
+  slice,
+  transpose,
+  unsqueeze,
+} from '../../onnx/ops/index.js';
 import { registerVjp, type VjpContext } from '../registry.js';
 import { spatialAxes } from './util.js';
 
@@ -33,7 +42,13 @@ function inputGradStride1(ctx: VjpContext, x: Value, w: Value, g: Value): Value 
   const m = w.dim(0);
   const cg = w.dim(1);
   const axes = spatialAxes(w.rank);
-  let wf = slice(w, axes.map(() => -1), axes.map(() => -(2 ** 62)), axes, axes.map(() => -1));
+  let wf = slice(
+    w,
+    axes.map(() => -1),
+    axes.map(() => -(2 ** 62)),
+    axes,
+    axes.map(() => -1),
+  );
   // [M, C/g, K] -> [g, M/g, C/g, K] -> [g, C/g, M/g, K] -> [C, M/g, K]
   wf = reshape(wf, [group, m / group, cg, ...k]);
   wf = transpose(wf, [0, 2, 1, ...k.map((_, i) => i + 3)]);
@@ -43,9 +58,25 @@ function inputGradStride1(ctx: VjpContext, x: Value, w: Value, g: Value): Value 
   // Padding wider than the kernel reach (a padded 1x1 conv) made outputs that see no input: the
   // negative pads crop them from g.
   const cropped = newPads.some((p) => p < 0)
-    ? slice(g, axes.map((_, i) => Math.max(-newPads[i], 0)), axes.map((a, i) => g.dim(a) - Math.max(-newPads[i + s], 0)), axes)
+    ? slice(
+        g,
+        axes.map((_, i) => Math.max(-newPads[i], 0)),
+        axes.map((a, i) => g.dim(a) - Math.max(-newPads[i + s], 0)),
+        axes,
+      )
     : g;
-  return ctx.b.node('Conv', [cropped, wf], { kernel_shape: k, pads: newPads.map((p) => Math.max(p, 0)), dilations, strides: Array(s).fill(1), group }, [{ dtype: x.dtype, shape: x.shape }])[0];
+  return ctx.b.node(
+    'Conv',
+    [cropped, wf],
+    {
+      kernel_shape: k,
+      pads: newPads.map((p) => Math.max(p, 0)),
+      dilations,
+      strides: Array(s).fill(1),
+      group,
+    },
+    [{ dtype: x.dtype, shape: x.shape }],
+  )[0];
 }
 
 /** dX for strided convs: the transposed convolution, with output padding to restore x's size. */
@@ -57,7 +88,12 @@ function inputGradStrided(ctx: VjpContext, x: Value, w: Value, g: Value): Value 
     const full = (g.dim(2 + i) - 1) * strides[i] - pads[i] - pads[i + s] + dilations[i] * (kk - 1) + 1;
     return x.dim(2 + i) - full;
   });
-  return ctx.b.node('ConvTranspose', [g, w], { kernel_shape: k, pads, strides, dilations, group, output_padding: outputPadding }, [{ dtype: x.dtype, shape: x.shape }])[0];
+  return ctx.b.node(
+    'ConvTranspose',
+    [g, w],
+    { kernel_shape: k, pads, strides, dilations, group, output_padding: outputPadding },
+    [{ dtype: x.dtype, shape: x.shape }],
+  )[0];
 }
 
 export interface ConvGeometry {
@@ -83,7 +119,12 @@ export function chooseWeightGradForm(geo: ConvGeometry): ConvWeightGradForm {
  * dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o*stride + k*dilation - pad]  (x = 0 outside).
  * Returns [M, C, K].
  */
-export function convWeightGradient(x: Value, g: Value, geo: ConvGeometry, form = chooseWeightGradForm(geo)): Value {
+export function convWeightGradient(
+  x: Value,
+  g: Value,
+  geo: ConvGeometry,
+  form = chooseWeightGradForm(geo),
+): Value {
   return form === 'stacked-matmul' ? weightGradStacked(x, g, geo) : weightGradBatchConv(x, g, geo);
 }
 
@@ -99,10 +140,20 @@ function weightGradBatchConv(x: Value, g: Value, geo: ConvGeometry): Value {
     'Conv',
     [xt, gt],
     { kernel_shape: g.shape.slice(2).map(Number), pads, strides: dilations, dilations: strides, group: 1 },
-    [{ dtype: x.dtype, shape: [x.dim(1), g.dim(1), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)] }],
+    [
+      {
+        dtype: x.dtype,
+        shape: [x.dim(1), g.dim(1), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)],
+      },
+    ],
   )[0];
   const cut = outK.some((o, i) => Math.floor((o - 1) / dilations[i]) + 1 !== k[i])
-    ? slice(dwt, k.map(() => 0), k, spatialAxes(x.rank))
+    ? slice(
+        dwt,
+        k.map(() => 0),
+        k,
+        spatialAxes(x.rank),
+      )
     : dwt;
   return transpose(cut, swap); // [M, C, K]
 }
@@ -110,12 +161,20 @@ function weightGradBatchConv(x: Value, g: Value, geo: ConvGeometry): Value {
 /** [N, C, ...] -> [C, N, ...]; a free reshape when N = 1. */
 function channelsFirst(v: Value): Value {
   const perm = [1, 0, ...spatialAxes(v.rank)];
-  return v.shape[0] === 1 ? reshape(v, perm.map((p) => v.shape[p])) : transpose(v, perm);
+  return v.shape[0] === 1
+    ? reshape(
+        v,
+        perm.map((p) => v.shape[p]),
+      )
+    : transpose(v, perm);
 }
 
 /** Flat offsets (row-major strides `st`) of every kernel position on the given axes. */
 function flatOffsets(k: number[], d: number[], st: number[], axes: number[]): number[] {
-  return axes.reduce((acc, a) => acc.flatMap((o) => Array.from({ length: k[a] }, (_, j) => o + j * d[a] * st[a])), [0]);
+  return axes.reduce(
+    (acc, a) => acc.flatMap((o) => Array.from({ length: k[a] }, (_, j) => o + j * d[a] * st[a])),
+    [0],
+  );
 }
 
 /**
@@ -142,28 +201,53 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
   const vol = st[0] * padded[0];
   const lastG = out.reduce((a, o, i) => a + (o - 1) * st[i], 0);
   let j = 0;
-  for (let i = 1; i <= s; i++) if (m * numel(k.slice(0, i)) + c * numel(k.slice(i)) < m * numel(k.slice(0, j)) + c * numel(k.slice(j))) j = i;
-  const gOffsets = flatOffsets(k, d, st, Array.from({ length: j }, (_, i) => i));
-  const xOffsets = flatOffsets(k, d, st, Array.from({ length: s - j }, (_, i) => i + j));
+  for (let i = 1; i <= s; i++)
+    if (m * numel(k.slice(0, i)) + c * numel(k.slice(i)) < m * numel(k.slice(0, j)) + c * numel(k.slice(j)))
+      j = i;
+  const gOffsets = flatOffsets(
+    k,
+    d,
+    st,
+    Array.from({ length: j }, (_, i) => i),
+  );
+  const xOffsets = flatOffsets(
+    k,
+    d,
+    st,
+    Array.from({ length: s - j }, (_, i) => i + j),
+  );
   const maxG = gOffsets[gOffsets.length - 1];
   const q = lastG + 1 + maxG; // positions of the contraction per sample; q + max x offset = vol
   const l: Dim = typeof n === 'number' ? n * q : `${n}*${q}`;
   // Copies are stacked on a new axis 1, so rows run (channel, offset) and the result needs only a
   // small 4-D swap (an (offset, channel) order needed a 5-D transpose slower than the MatMul).
-  const stack = (vs: Value[]) => (vs.length > 1 ? concat(vs.map((v) => unsqueeze(v, [1])), 1) : vs[0]);
+  const stack = (vs: Value[]) =>
+    vs.length > 1
+      ? concat(
+          vs.map((v) => unsqueeze(v, [1])),
+          1,
+        )
+      : vs[0];
 
   const xp = reshape(pad(channelsFirst(x), [0, 0, ...pads.slice(0, s), 0, 0, ...pads.slice(s)]), [c, n, vol]);
-  const xs = reshape(stack(xOffsets.map((o) => (o === 0 && q === vol ? xp : slice(xp, [o], [o + q], [2])))), [c * xOffsets.length, l]);
+  const xs = reshape(stack(xOffsets.map((o) => (o === 0 && q === vol ? xp : slice(xp, [o], [o + q], [2])))), [
+    c * xOffsets.length,
+    l,
+  ]);
 
   const gEnd = padded.map((p, i) => p - out[i]);
   const gp = reshape(pad(channelsFirst(g), [0, 0, ...gEnd.map(() => 0), 0, 0, ...gEnd]), [m, n, vol]);
   const gv = lastG + 1 === vol ? gp : slice(gp, [0], [lastG + 1], [2]);
-  const gs = reshape(stack(gOffsets.map((o) => (maxG === 0 ? gv : pad(gv, [0, 0, o, 0, 0, maxG - o])))), [m * gOffsets.length, l]);
+  const gs = reshape(stack(gOffsets.map((o) => (maxG === 0 ? gv : pad(gv, [0, 0, o, 0, 0, maxG - o])))), [
+    m * gOffsets.length,
+    l,
+  ]);
 
   // The larger stack is MatMul's first operand: ORT packs (copies) the second one.
-  const gx = m * gOffsets.length >= c * xOffsets.length
-    ? matmul(gs, transpose(xs, [1, 0]))
-    : transpose(matmul(xs, transpose(gs, [1, 0])), [1, 0]);
+  const gx =
+    m * gOffsets.length >= c * xOffsets.length
+      ? matmul(gs, transpose(xs, [1, 0]))
+      : transpose(matmul(xs, transpose(gs, [1, 0])), [1, 0]);
   // [M*Kg, C*Kx] -> [M, Kg, C, Kx] -> [M, C, Kg, Kx] = [M, C, K]
   const dw = reshape(gx, [m, gOffsets.length, c, xOffsets.length]);
   return reshape(transpose(dw, [0, 2, 1, 3]), [m, c, ...k]);
@@ -176,7 +260,14 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
 function weightGradPointwise(x: Value, g: Value, pads: number[]): Value {
   const s = x.rank - 2;
   const axes = spatialAxes(g.rank);
-  const inner = pads.some((p) => p !== 0) ? slice(g, pads.slice(0, s), axes.map((a, i) => g.dim(a) - pads[i + s]), axes) : g;
+  const inner = pads.some((p) => p !== 0)
+    ? slice(
+        g,
+        pads.slice(0, s),
+        axes.map((a, i) => g.dim(a) - pads[i + s]),
+        axes,
+      )
+    : g;
   const [c, m, n] = [x.dim(1), g.dim(1), x.shape[0]];
   const per = numel(x.shape.slice(2).map(Number));
   const len: Dim = typeof n === 'number' ? n * per : `${n}*${per}`;
@@ -191,7 +282,8 @@ function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
   if (group === 1) return convWeightGradient(x, g, geo);
   const [cg, mg] = [x.dim(1) / group, g.dim(1) / group];
   const perGroup = Array.from({ length: group }, (_, j) =>
-    convWeightGradient(slice(x, [j * cg], [(j + 1) * cg], [1]), slice(g, [j * mg], [(j + 1) * mg], [1]), geo));
+    convWeightGradient(slice(x, [j * cg], [(j + 1) * cg], [1]), slice(g, [j * mg], [(j + 1) * mg], [1]), geo),
+  );
   return concat(perGroup, 0);
 }
 

@@ -4,7 +4,8 @@ import { depthToSpace, spaceToDepth } from '../../onnx/ops/index.js';
 import { registerVjp } from '../registry.js';
 
 registerVjp('DepthToSpace', ({ gradOutputs: [g], attr, node }) => {
-  if (attr<string>('mode', 'DCR') !== 'DCR') throw new Error(`DepthToSpace ${node.name}: gradient only for mode DCR`);
+  if (attr<string>('mode', 'DCR') !== 'DCR')
+    throw new Error(`DepthToSpace ${node.name}: gradient only for mode DCR`);
   return [spaceToDepth(g!, attr<number>('blocksize'))];
 });
 

@@ -7,7 +7,8 @@ import { sumTo } from './util.js';
 function selected(ctx: VjpContext, firstWins: (a: never, b: never) => ReturnType<typeof greater>) {
   const [a, bv] = ctx.inputs;
   const g = ctx.gradOutputs[0]!;
-  if (ctx.inputs.length !== 2) throw new Error(`${ctx.node.op} ${ctx.node.name}: gradient only for two operands`);
+  if (ctx.inputs.length !== 2)
+    throw new Error(`${ctx.node.op} ${ctx.node.name}: gradient only for two operands`);
   const zero = ctx.b.scalar(0, g.dtype);
   const takeB = firstWins(bv as never, a as never);
   return [

@@ -25,7 +25,16 @@ function normGrad(ctx: VjpContext, reduceAxes: number[]): (Value | null)[] {
   // The formula above with x_hat = centred * rstd folded into per-channel factors, so only
   // centred is a full-size temporary: dx = rstd * (gy - mean(gy) - centred * rstd^2 * mean(gy * centred)).
   const dx = ctx.needs[0]
-    ? mul(sub(gy, add(mul(centred, mul(mul(rstd, rstd), reduceMean(mul(gy, centred), reduceAxes))), reduceMean(gy, reduceAxes))), rstd)
+    ? mul(
+        sub(
+          gy,
+          add(
+            mul(centred, mul(mul(rstd, rstd), reduceMean(mul(gy, centred), reduceAxes))),
+            reduceMean(gy, reduceAxes),
+          ),
+        ),
+        rstd,
+      )
     : null;
   return [
     dx,

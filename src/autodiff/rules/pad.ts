@@ -3,7 +3,8 @@ import { registerVjp } from '../registry.js';
 
 // Constant padding: the gradient is the output gradient with the padding cut off again.
 registerVjp('Pad', ({ inputs: [x], gradOutputs: [g], constInput, attr, node }) => {
-  if (attr<string>('mode', 'constant') !== 'constant') throw new Error(`Pad ${node.name}: gradient only for constant mode`);
+  if (attr<string>('mode', 'constant') !== 'constant')
+    throw new Error(`Pad ${node.name}: gradient only for constant mode`);
   const pads = constInput(1);
   const r = x!.rank;
   const axes: number[] = [];

@@ -5,9 +5,17 @@ import type { Dim } from '../../onnx/ir.js';
 import { registerVjp, type VjpContext } from '../registry.js';
 
 function spreadBack(ctx: VjpContext, mean: boolean) {
-  const { inputs: [x], gradOutputs: [g], attr, constInput, node } = ctx;
+  const {
+    inputs: [x],
+    gradOutputs: [g],
+    attr,
+    constInput,
+    node,
+  } = ctx;
   const r = x!.rank;
-  const axes = node.inputs[1] ? constInput(1).map((a) => (a < 0 ? a + r : a)) : Array.from({ length: r }, (_, i) => i);
+  const axes = node.inputs[1]
+    ? constInput(1).map((a) => (a < 0 ? a + r : a))
+    : Array.from({ length: r }, (_, i) => i);
   const keptShape: Dim[] = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const gk = attr<number>('keepdims', 1) ? g! : reshape(g!, keptShape);
   let out = expandAs(gk, x!);

@@ -11,6 +11,8 @@ registerVjp('Sqrt', ({ outputs: [y], gradOutputs: [g] }) => [div(g!, mul(y, 2))]
 // d (1/x) = -1/x^2 = -y^2
 registerVjp('Reciprocal', ({ outputs: [y], gradOutputs: [g] }) => [neg(mul(g!, mul(y, y)))]);
 registerVjp('Sigmoid', ({ outputs: [y], gradOutputs: [g] }) => [mul(g!, mul(y, sub(1, y)))]);
-registerVjp('Relu', ({ outputs: [y], gradOutputs: [g], b }) => [where(greater(y, 0), g!, b.scalar(0, g!.dtype))]);
+registerVjp('Relu', ({ outputs: [y], gradOutputs: [g], b }) => [
+  where(greater(y, 0), g!, b.scalar(0, g!.dtype)),
+]);
 // softplus' = sigmoid(x) = 1 / (1 + exp(-x))
 registerVjp('Softplus', ({ inputs: [x], gradOutputs: [g] }) => [div(g!, add(exp(neg(x!)), 1))]);

@@ -12,7 +12,11 @@ export function sumTo(g: Value, shape: Shape): Value {
   }
   if (!axes.length) return g;
   let r = reduceSum(g, axes, true);
-  if (lead > 0) r = squeeze(r, Array.from({ length: lead }, (_, i) => i));
+  if (lead > 0)
+    r = squeeze(
+      r,
+      Array.from({ length: lead }, (_, i) => i),
+    );
   return r.shape.every((d, i) => d === shape[i]) ? r : reshape(r, shape);
 }
 

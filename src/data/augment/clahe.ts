@@ -12,13 +12,19 @@ const f32 = Math.fround;
 
 interface Interp {
   /** Per column: left/right tile index and weight of the right tile; per row likewise. */
-  x1: Int32Array; x2: Int32Array; xa: Float32Array;
-  y1: Int32Array; y2: Int32Array; ya: Float32Array;
+  x1: Int32Array;
+  x2: Int32Array;
+  xa: Float32Array;
+  y1: Int32Array;
+  y2: Int32Array;
+  ya: Float32Array;
 }
 const interpCache = new Map<string, Interp>();
 
 function axis(n: number, tiles: number): [Int32Array, Int32Array, Float32Array] {
-  const t1 = new Int32Array(n), t2 = new Int32Array(n), a = new Float32Array(n);
+  const t1 = new Int32Array(n),
+    t2 = new Int32Array(n),
+    a = new Float32Array(n);
   const inv = Math.fround(1 / (n / tiles));
   for (let i = 0; i < n; i++) {
     const f = Math.fround(Math.fround(i * inv) - 0.5);
@@ -43,12 +49,22 @@ function interpolation(h: number, w: number, tilesY: number, tilesX: number): In
 }
 
 /** CLAHE of one 8-bit plane [h, w] into `dst` (may be `src`). */
-export function clahePlane(src: Uint8Array, dst: Uint8Array, h: number, w: number, clipLimit: number, tilesY = 8, tilesX = 8): void {
+export function clahePlane(
+  src: Uint8Array,
+  dst: Uint8Array,
+  h: number,
+  w: number,
+  clipLimit: number,
+  tilesY = 8,
+  tilesX = 8,
+): void {
   if (h % tilesY !== 0 || w % tilesX !== 0) {
     // OpenCV pads such images by reflection; frames here are always 112x112.
     throw new Error(`CLAHE: a ${w}x${h} image does not split into ${tilesX}x${tilesY} equal tiles`);
   }
-  const th = h / tilesY, tw = w / tilesX, tilePixels = th * tw;
+  const th = h / tilesY,
+    tw = w / tilesX,
+    tilePixels = th * tw;
   const limit = clipLimit > 0 ? Math.max(1, Math.trunc((clipLimit * tilePixels) / BINS)) : Infinity;
   const lutScale = Math.fround((BINS - 1) / tilePixels);
   const luts = new Uint8Array(tilesY * tilesX * BINS);
@@ -81,12 +97,16 @@ export function clahePlane(src: Uint8Array, dst: Uint8Array, h: number, w: numbe
   }
   const it = interpolation(h, w, tilesY, tilesX);
   for (let y = 0; y < h; y++) {
-    const r1 = it.y1[y] * tilesX * BINS, r2 = it.y2[y] * tilesX * BINS;
-    const ya = it.ya[y], ya1 = f32(1 - ya);
+    const r1 = it.y1[y] * tilesX * BINS,
+      r2 = it.y2[y] * tilesX * BINS;
+    const ya = it.ya[y],
+      ya1 = f32(1 - ya);
     for (let x = 0, i = y * w; x < w; x++, i++) {
       const v = src[i];
-      const c1 = it.x1[x] * BINS + v, c2 = it.x2[x] * BINS + v;
-      const xa = it.xa[x], xa1 = f32(1 - xa);
+      const c1 = it.x1[x] * BINS + v,
+        c2 = it.x2[x] * BINS + v;
+      const xa = it.xa[x],
+        xa1 = f32(1 - xa);
       // float32 at every step, as OpenCV computes it.
       const top = f32(f32(luts[r1 + c1] * xa1) + f32(luts[r1 + c2] * xa));
       const bottom = f32(f32(luts[r2 + c1] * xa1) + f32(luts[r2 + c2] * xa));
@@ -106,7 +126,13 @@ export function isGray(px: Uint8Array): boolean {
  * through exact tables (L of a gray level; RGB of an L with a = b = 128) instead of the float Lab
  * formulas; the result is the same.
  */
-export function claheRgb(px: Uint8Array, h: number, w: number, clipLimit: number, L = new Uint8Array(h * w)): void {
+export function claheRgb(
+  px: Uint8Array,
+  h: number,
+  w: number,
+  clipLimit: number,
+  L = new Uint8Array(h * w),
+): void {
   const n = h * w;
   if (isGray(px)) {
     for (let i = 0, o = 0; i < n; i++, o += 3) L[i] = GRAY_TO_L[px[o]];

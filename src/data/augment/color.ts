@@ -54,7 +54,13 @@ const ONE_SIXTH = f32(1 / 6);
  * OpenCV converts row by row and its scalar tail (the last width mod 4*SIMD-lanes pixels of each
  * row, CPU dependent) rounds instead, so those pixels may differ from it by one level.
  */
-export function hsvToRgb(h8: number, s8: number, v8: number, out: Uint8Array | Uint8ClampedArray, at: number): void {
+export function hsvToRgb(
+  h8: number,
+  s8: number,
+  v8: number,
+  out: Uint8Array | Uint8ClampedArray,
+  at: number,
+): void {
   const s = f32(s8 * INV255);
   const v = f32(v8 * INV255);
   let h = f32(h8 * HSCALE);
@@ -85,7 +91,9 @@ const gammaOut = (c: number) => (c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c
 
 /** RGB->Lab, 8-bit encoding (L*255/100, a+128, b+128), into `out`. */
 export function rgbToLab(r: number, g: number, b: number, out: Int32Array): void {
-  const R = LINEAR[r], G = LINEAR[g], B = LINEAR[b];
+  const R = LINEAR[r],
+    G = LINEAR[g],
+    B = LINEAR[b];
   const X = (0.412453 * R + 0.35758 * G + 0.180423 * B) / XN;
   const Y = 0.212671 * R + 0.71516 * G + 0.072169 * B;
   const Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / ZN;

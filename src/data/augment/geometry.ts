@@ -27,18 +27,30 @@ const AB_SCALE = 1 << AB_BITS;
 const INTER_BITS = 5; // bilinear sample positions on a 1/32-pixel grid
 const TAB = 1 << INTER_BITS;
 
-export function buildWarpMap(height: number, width: number, angleDeg: number, cropY: number, cropX: number, padded = 124): WarpMap {
+export function buildWarpMap(
+  height: number,
+  width: number,
+  angleDeg: number,
+  cropY: number,
+  cropX: number,
+  padded = 124,
+): WarpMap {
   const padTop = Math.max(0, Math.floor((padded - height) / 2));
   const padLeft = Math.max(0, Math.floor((padded - width) / 2));
   // cv2.getRotationMatrix2D(centre, angle, 1), then the inverse warpAffine samples the source at
   // (invertAffineTransform), both in double like OpenCV.
-  const cx = width / 2 - 0.5, cy = height / 2 - 0.5;
+  const cx = width / 2 - 0.5,
+    cy = height / 2 - 0.5;
   const t = (angleDeg * Math.PI) / 180;
-  const al = Math.cos(t), be = Math.sin(t);
+  const al = Math.cos(t),
+    be = Math.sin(t);
   const M = [al, be, (1 - al) * cx - be * cy, -be, al, be * cx + (1 - al) * cy];
   let D = M[0] * M[4] - M[1] * M[3];
   D = D !== 0 ? 1 / D : 0;
-  const A11 = M[4] * D, A22 = M[0] * D, A12 = -M[1] * D, A21 = -M[3] * D;
+  const A11 = M[4] * D,
+    A22 = M[0] * D,
+    A12 = -M[1] * D,
+    A21 = -M[3] * D;
   const iM = [A11, A12, -A11 * M[2] - A12 * M[5], A21, A22, -A21 * M[2] - A22 * M[5]];
   const n = height * width;
   const taps = new Int32Array(4 * n);
@@ -47,18 +59,24 @@ export function buildWarpMap(height: number, width: number, angleDeg: number, cr
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const o = y * width + x;
-      const ry = y + cropY - padTop, rx = x + cropX - padLeft;
+      const ry = y + cropY - padTop,
+        rx = x + cropX - padLeft;
       if (ry < 0 || ry >= height || rx < 0 || rx >= width) continue; // padding: all weights 0
       // warpAffine's integer source position: row part + column part, each rounded to 1/1024.
       const X = cvRound((iM[1] * ry + iM[2]) * AB_SCALE) + cvRound(iM[0] * rx * AB_SCALE);
       const Y = cvRound((iM[4] * ry + iM[5]) * AB_SCALE) + cvRound(iM[3] * rx * AB_SCALE);
-      const nx = (X + AB_SCALE / 2) >> AB_BITS, ny = (Y + AB_SCALE / 2) >> AB_BITS;
+      const nx = (X + AB_SCALE / 2) >> AB_BITS,
+        ny = (Y + AB_SCALE / 2) >> AB_BITS;
       if (nx >= 0 && nx < width && ny >= 0 && ny < height) nearest[o] = ny * width + nx;
-      const qx = (X + AB_SCALE / TAB / 2) >> (AB_BITS - INTER_BITS), qy = (Y + AB_SCALE / TAB / 2) >> (AB_BITS - INTER_BITS);
-      const x0 = qx >> INTER_BITS, y0 = qy >> INTER_BITS;
-      const fx = (qx & (TAB - 1)) / TAB, fy = (qy & (TAB - 1)) / TAB;
+      const qx = (X + AB_SCALE / TAB / 2) >> (AB_BITS - INTER_BITS),
+        qy = (Y + AB_SCALE / TAB / 2) >> (AB_BITS - INTER_BITS);
+      const x0 = qx >> INTER_BITS,
+        y0 = qy >> INTER_BITS;
+      const fx = (qx & (TAB - 1)) / TAB,
+        fy = (qy & (TAB - 1)) / TAB;
       const w = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
-      const px = [x0, x0 + 1, x0, x0 + 1], py = [y0, y0, y0 + 1, y0 + 1];
+      const px = [x0, x0 + 1, x0, x0 + 1],
+        py = [y0, y0, y0 + 1, y0 + 1];
       for (let k = 0; k < 4; k++) {
         const inside = px[k] >= 0 && px[k] < width && py[k] >= 0 && py[k] < height;
         // Taps outside the image read the zero border: weight 0, any valid index.
@@ -75,7 +93,13 @@ export function buildWarpMap(height: number, width: number, angleDeg: number, cr
  * `gray` (the caller knows R = G = B everywhere) one channel is computed and copied to the other
  * two: the same result for a third of the work.
  */
-export function warpFrames(src: Uint8Array, T: number, m: WarpMap, out = new Uint8Array(src.length), gray = false): Uint8Array {
+export function warpFrames(
+  src: Uint8Array,
+  T: number,
+  m: WarpMap,
+  out = new Uint8Array(src.length),
+  gray = false,
+): Uint8Array {
   const n = m.height * m.width;
   if (gray) {
     const { taps, weights } = m;
@@ -83,8 +107,13 @@ export function warpFrames(src: Uint8Array, T: number, m: WarpMap, out = new Uin
       const base = f * n * 3;
       for (let o = 0; o < n; o++) {
         const k = 4 * o;
-        const v = (weights[k] * src[base + 3 * taps[k]] + weights[k + 1] * src[base + 3 * taps[k + 1]] +
-          weights[k + 2] * src[base + 3 * taps[k + 2]] + weights[k + 3] * src[base + 3 * taps[k + 3]] + 0.5) | 0;
+        const v =
+          (weights[k] * src[base + 3 * taps[k]] +
+            weights[k + 1] * src[base + 3 * taps[k + 1]] +
+            weights[k + 2] * src[base + 3 * taps[k + 2]] +
+            weights[k + 3] * src[base + 3 * taps[k + 3]] +
+            0.5) |
+          0;
         const d = base + 3 * o;
         out[d] = out[d + 1] = out[d + 2] = v;
       }
@@ -96,8 +125,14 @@ export function warpFrames(src: Uint8Array, T: number, m: WarpMap, out = new Uin
     const base = f * n * 3;
     for (let o = 0; o < n; o++) {
       const k = 4 * o;
-      const w0 = weights[k], w1 = weights[k + 1], w2 = weights[k + 2], w3 = weights[k + 3];
-      const i0 = base + 3 * taps[k], i1 = base + 3 * taps[k + 1], i2 = base + 3 * taps[k + 2], i3 = base + 3 * taps[k + 3];
+      const w0 = weights[k],
+        w1 = weights[k + 1],
+        w2 = weights[k + 2],
+        w3 = weights[k + 3];
+      const i0 = base + 3 * taps[k],
+        i1 = base + 3 * taps[k + 1],
+        i2 = base + 3 * taps[k + 2],
+        i3 = base + 3 * taps[k + 3];
       const d = base + 3 * o;
       for (let c = 0; c < 3; c++) {
         out[d + c] = (w0 * src[i0 + c] + w1 * src[i1 + c] + w2 * src[i2 + c] + w3 * src[i3 + c] + 0.5) | 0;
@@ -109,7 +144,7 @@ export function warpFrames(src: Uint8Array, T: number, m: WarpMap, out = new Uin
 
 /** Warp a mask [H, W] with nearest-neighbour sampling and zero fill. */
 export function warpMask<A extends Uint8Array | Float32Array>(src: A, m: WarpMap, out?: A): A {
-  const dst = out ?? (new (src.constructor as new (n: number) => A)(src.length));
+  const dst = out ?? new (src.constructor as new (n: number) => A)(src.length);
   const { nearest } = m;
   for (let o = 0; o < nearest.length; o++) dst[o] = nearest[o] < 0 ? 0 : src[nearest[o]];
   return dst;

@@ -24,7 +24,15 @@ export interface AugParams {
   cropX: number;
 }
 
-export const AUG = { jitter: 0.2, jitterP: 0.5, claheP: 0.5, claheMin: 1, claheMax: 4, rotate: 20, padded: 124 } as const;
+export const AUG = {
+  jitter: 0.2,
+  jitterP: 0.5,
+  claheP: 0.5,
+  claheMin: 1,
+  claheMax: 4,
+  rotate: 20,
+  padded: 124,
+} as const;
 
 /** Draw the clip's parameters, always in this order so a seed fixes them all. */
 export function sampleAugParams(rng: Rng, height = 112, width = 112): AugParams {
@@ -60,7 +68,8 @@ export function augmentClip<M extends Uint8Array | Float32Array>(
   mask?: M,
 ): { frames: Uint8Array; mask?: M } {
   const frameBytes = height * width * 3;
-  if (frames.length !== T * frameBytes) throw new Error(`augmentClip: ${frames.length} bytes is not ${T} frames of ${width}x${height}x3`);
+  if (frames.length !== T * frameBytes)
+    throw new Error(`augmentClip: ${frames.length} bytes is not ${T} frames of ${width}x${height}x3`);
   if (params.jitter || params.clahe) {
     const lut = new Uint8Array(256);
     const plane = new Uint8Array(height * width);

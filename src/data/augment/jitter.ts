@@ -32,7 +32,9 @@ function meanGray(px: Uint8Array): number {
 /** `addWeighted(img, s, gray3, 1-s)`; a gray pixel is its own gray, hence left alone. */
 function saturate(px: Uint8Array, s: number): void {
   for (let i = 0; i < px.length; i += 3) {
-    const r = px[i], g = px[i + 1], b = px[i + 2];
+    const r = px[i],
+      g = px[i + 1],
+      b = px[i + 2];
     if (r === g && g === b) continue;
     const y = grayOf(r, g, b) * (1 - s);
     px[i] = sat8(r * s + y);
@@ -48,7 +50,9 @@ function shiftHue(px: Uint8Array, h: number, lut: Uint8Array, hsv: Int32Array): 
     lut[i] = Math.trunc(v < 0 ? v + 180 : v); // np.mod is never negative
   }
   for (let i = 0; i < px.length; i += 3) {
-    const r = px[i], g = px[i + 1], b = px[i + 2];
+    const r = px[i],
+      g = px[i + 1],
+      b = px[i + 2];
     if (r === g && g === b) continue;
     rgbToHsv(r, g, b, hsv);
     hsvToRgb(lut[hsv[0]], hsv[1], hsv[2], px, i);
@@ -60,7 +64,12 @@ function shiftHue(px: Uint8Array, h: number, lut: Uint8Array, hsv: Int32Array): 
  * (the LUTs treat channels alike; saturation and hue leave gray pixels alone), so for one the
  * saturation and hue passes are skipped outright.
  */
-export function colorJitterFrame(px: Uint8Array, p: JitterParams, scratch = new Uint8Array(256), gray = false): void {
+export function colorJitterFrame(
+  px: Uint8Array,
+  p: JitterParams,
+  scratch = new Uint8Array(256),
+  gray = false,
+): void {
   const hsv = new Int32Array(3);
   for (const op of p.order) {
     if (gray && op >= 2) continue;

@@ -22,7 +22,11 @@ interface Tile {
   contours: { mask: Uint8Array; colour: Rgb }[];
 }
 
-export async function writeContactSheet(dir: string, outPng: string, opts: { videos?: number; zoom?: number } = {}): Promise<void> {
+export async function writeContactSheet(
+  dir: string,
+  outPng: string,
+  opts: { videos?: number; zoom?: number } = {},
+): Promise<void> {
   const zoom = opts.zoom ?? 2;
   const list = readFileList(join(dir, 'FileList.csv')).slice(0, opts.videos ?? 8);
   const traces = readVolumeTracings(join(dir, 'VolumeTracings.csv'));
@@ -72,12 +76,21 @@ function drawTile(png: PNG, t: Tile, size: number, zoom: number, x0: number, y0:
       }
     }
   };
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) put(x, y, t.frame.subarray((y * size + x) * 3));
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) put(x, y, t.frame.subarray((y * size + x) * 3));
   for (const { mask, colour } of t.contours) {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         if (!mask[y * size + x]) continue;
-        const edge = x === 0 || y === 0 || x === size - 1 || y === size - 1 || !mask[y * size + x - 1] || !mask[y * size + x + 1] || !mask[(y - 1) * size + x] || !mask[(y + 1) * size + x];
+        const edge =
+          x === 0 ||
+          y === 0 ||
+          x === size - 1 ||
+          y === size - 1 ||
+          !mask[y * size + x - 1] ||
+          !mask[y * size + x + 1] ||
+          !mask[(y - 1) * size + x] ||
+          !mask[(y + 1) * size + x];
         if (edge) put(x, y, colour);
       }
     }

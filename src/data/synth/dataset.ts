@@ -44,7 +44,9 @@ export function videoNames(seed: number, count: number): string[] {
   const rng = Rng.derive(seed, STREAM.names);
   const names = new Set<string>();
   while (names.size < count) {
-    const hex = (rng.nextU32().toString(16).padStart(8, '0') + rng.nextU32().toString(16).padStart(8, '0')).toUpperCase();
+    const hex = (
+      rng.nextU32().toString(16).padStart(8, '0') + rng.nextU32().toString(16).padStart(8, '0')
+    ).toUpperCase();
     names.add(`0X${hex}`);
   }
   return [...names];
@@ -55,7 +57,9 @@ export function assignSplits(seed: number, count: number): string[] {
   const eighth = Math.round(count / 8);
   const nVal = count >= 3 ? Math.max(1, eighth) : count === 2 ? 1 : 0;
   const nTest = count >= 3 ? Math.max(1, eighth) : 0;
-  const splits = Array.from({ length: count }, (_, i) => (i < nVal ? 'VAL' : i < nVal + nTest ? 'TEST' : 'TRAIN'));
+  const splits = Array.from({ length: count }, (_, i) =>
+    i < nVal ? 'VAL' : i < nVal + nTest ? 'TEST' : 'TRAIN',
+  );
   return Rng.derive(seed, STREAM.splits).shuffle(splits);
 }
 
@@ -66,7 +70,12 @@ function fixed(v: number, digits: number): string {
 }
 
 /** Generate one video's frames, masks, tracings and truth; the encode runs in the background. */
-async function makeVideo(opts: DatasetOptions, index: number, name: string, split: string): Promise<{ video: SynthVideo; encoded: Promise<void> }> {
+async function makeVideo(
+  opts: DatasetOptions,
+  index: number,
+  name: string,
+  split: string,
+): Promise<{ video: SynthVideo; encoded: Promise<void> }> {
   const params = sampleParams(Rng.derive(opts.seed, STREAM.params, index), opts);
   const { frames, fps } = params;
   const timeline = makeTimeline(Rng.derive(opts.seed, STREAM.motion, index), frames, fps, params.heartRate);
@@ -86,7 +95,10 @@ async function makeVideo(opts: DatasetOptions, index: number, name: string, spli
     );
     if (t === timeline.tracedEd || t === timeline.tracedEs) {
       // Volumes are computed from the coordinates as written, so the CSVs agree exactly.
-      traced.set(t, renderer.model.trace(st).map((row) => row.map((c) => Number(fixed(c, 4)))));
+      traced.set(
+        t,
+        renderer.model.trace(st).map((row) => row.map((c) => Number(fixed(c, 4)))),
+      );
     }
     // Let the previous video's encoder drain its stdin while this one renders.
     if (t % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
@@ -111,7 +123,12 @@ async function makeVideo(opts: DatasetOptions, index: number, name: string, spli
     esv,
     heartRate: params.heartRate,
   });
-  const encoded = encodeVideo(join(opts.out, 'Videos', `${name}.avi`), rgb, { width: SIZE, height: SIZE, fps, codec: 'mjpeg' });
+  const encoded = encodeVideo(join(opts.out, 'Videos', `${name}.avi`), rgb, {
+    width: SIZE,
+    height: SIZE,
+    fps,
+    codec: 'mjpeg',
+  });
   const video: SynthVideo = {
     name,
     split,
@@ -131,12 +148,17 @@ async function makeVideo(opts: DatasetOptions, index: number, name: string, spli
 }
 
 export async function generateDataset(opts: DatasetOptions): Promise<SynthVideo[]> {
-  if (!Number.isInteger(opts.videos) || opts.videos < 1) throw new Error(`--videos must be a positive integer, got ${opts.videos}`);
-  if (!Number.isInteger(opts.framesMin) || opts.framesMin < 30) throw new Error(`--frames-min must be an integer >= 30, got ${opts.framesMin}`);
+  if (!Number.isInteger(opts.videos) || opts.videos < 1)
+    throw new Error(`--videos must be a positive integer, got ${opts.videos}`);
+  if (!Number.isInteger(opts.framesMin) || opts.framesMin < 30)
+    throw new Error(`--frames-min must be an integer >= 30, got ${opts.framesMin}`);
   if (!Number.isInteger(opts.framesMax) || opts.framesMax < opts.framesMin) {
-    throw new Error(`--frames-max must be an integer >= --frames-min (${opts.framesMin}), got ${opts.framesMax}`);
+    throw new Error(
+      `--frames-max must be an integer >= --frames-min (${opts.framesMin}), got ${opts.framesMax}`,
+    );
   }
-  if (opts.fps !== undefined && !(opts.fps >= 1 && opts.fps <= 240)) throw new Error(`--fps must be in [1, 240], got ${opts.fps}`);
+  if (opts.fps !== undefined && !(opts.fps >= 1 && opts.fps <= 240))
+    throw new Error(`--fps must be in [1, 240], got ${opts.fps}`);
   const names = videoNames(opts.seed, opts.videos);
   const splits = assignSplits(opts.seed, opts.videos);
   const progress = opts.progress === false ? undefined : new Progress('synth', opts.videos);
@@ -164,7 +186,11 @@ function writeCsvs(out: string, videos: SynthVideo[]): void {
   const fileList = ['FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split'];
   const tracings = ['FileName,X1,Y1,X2,Y2,Frame'];
   for (const v of videos) {
-    fileList.push([v.name, fixed(v.ef, 2), fixed(v.esv, 2), fixed(v.edv, 2), SIZE, SIZE, v.fps, v.frames, v.split].join(','));
+    fileList.push(
+      [v.name, fixed(v.ef, 2), fixed(v.esv, 2), fixed(v.edv, 2), SIZE, SIZE, v.fps, v.frames, v.split].join(
+        ',',
+      ),
+    );
     for (const { frame, rows } of v.tracings) {
       for (const r of rows) tracings.push([`${v.name}.avi`, ...r.map((c) => fixed(c, 4)), frame].join(','));
     }

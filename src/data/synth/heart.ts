@@ -143,7 +143,10 @@ export class HeartModel {
 
   /** Heart frame (u, v) -> image point. */
   toImage(st: HeartState, u: number, v: number): [number, number] {
-    return [this.shape.apexX + st.ox + u * this.cos - v * this.sin, this.shape.apexY + st.oy + u * this.sin + v * this.cos];
+    return [
+      this.shape.apexX + st.ox + u * this.cos - v * this.sin,
+      this.shape.apexY + st.oy + u * this.sin + v * this.cos,
+    ];
   }
 
   /** Is heart-frame point (u, v) inside the LV cavity (endocardial border)? */

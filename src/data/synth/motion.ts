@@ -60,11 +60,13 @@ export function minHeartRate(frames: number, fps: number): number {
 export function makeTimeline(rng: Rng, frames: number, fps: number, heartRate: number): Timeline {
   const beatFrames = (60 * fps) / heartRate;
   const esSpan = Math.ceil(SYSTOLE * beatFrames * 1.1) + 1;
-  if (esSpan + 2 > frames) throw new Error(`${frames} frames cannot hold a systole at ${heartRate.toFixed(1)} bpm`);
+  if (esSpan + 2 > frames)
+    throw new Error(`${frames} frames cannot hold a systole at ${heartRate.toFixed(1)} bpm`);
   const ed0 = rng.int(1, frames - 2 - esSpan);
   const rsaPeriod = fps * rng.range(3.5, 5.5);
   const rsaPhase = rng.range(0, 2 * Math.PI);
-  const rate = (t: number) => heartRate * (1 + 0.04 * Math.sin((2 * Math.PI * t) / rsaPeriod + rsaPhase)) / 60 / fps;
+  const rate = (t: number) =>
+    (heartRate * (1 + 0.04 * Math.sin((2 * Math.PI * t) / rsaPeriod + rsaPhase))) / 60 / fps;
   const phase = new Float64Array(frames);
   for (let t = ed0 + 1; t < frames; t++) phase[t] = phase[t - 1] + rate(t - 0.5);
   for (let t = ed0 - 1; t >= 0; t--) phase[t] = phase[t + 1] - rate(t + 0.5);
@@ -82,7 +84,8 @@ export function makeTimeline(rng: Rng, frames: number, fps: number, heartRate: n
   const edFrames = extremeFrames(phase, k, 0, -1);
   const esFrames = extremeFrames(phase, k, SYSTOLE, +1);
   const tracedEs = esFrames.find((f) => f > ed0 && Math.floor(phase[f]) === 0);
-  if (tracedEs === undefined || !edFrames.includes(ed0)) throw new Error('traced beat is not inside the video');
+  if (tracedEs === undefined || !edFrames.includes(ed0))
+    throw new Error('traced beat is not inside the video');
   return { phase, k, breath, edFrames, esFrames, tracedEd: ed0, tracedEs };
 }
 

@@ -42,7 +42,11 @@ export class VideoRenderer {
         const i = y * SIZE + x;
         const depth = Math.hypot(x - sector.x, y - sector.y);
         const angle = Math.atan2(x - sector.x, y - sector.y);
-        const edge = Math.min(1, Math.max(0, (sector.halfAngle - Math.abs(angle)) * depth), sector.radius - depth);
+        const edge = Math.min(
+          1,
+          Math.max(0, (sector.halfAngle - Math.abs(angle)) * depth),
+          sector.radius - depth,
+        );
         this.fan[i] = Math.max(0, edge);
         // Beams at the sector edge are weaker; the deep field loses what the TGC does not restore.
         const lateral = 1 - 0.4 * (Math.abs(angle) / sector.halfAngle) ** 4;
@@ -74,7 +78,10 @@ export class VideoRenderer {
       for (let x = 0; x < SIZE; x++) {
         const a = Math.atan2(x - sector.x, y - sector.y) + sector.halfAngle;
         const ai = Math.min(angles - 1, Math.max(0, Math.round(a / angleStep)));
-        const di = Math.min(depths - 1, Math.max(0, Math.round(Math.hypot(x - sector.x, y - sector.y) / depthStep)));
+        const di = Math.min(
+          depths - 1,
+          Math.max(0, Math.round(Math.hypot(x - sector.x, y - sector.y) / depthStep)),
+        );
         index[y * SIZE + x] = di * angles + ai;
       }
     }
@@ -83,7 +90,10 @@ export class VideoRenderer {
     const sigmaDepth = imaging.speckleAxial / depthStep;
     return [0, 1, 2].map(() => {
       const polar = speckleField(rng, angles, depths, sigmaAngle, sigmaDepth);
-      return { re: Float32Array.from(index, (j) => polar.re[j]), im: Float32Array.from(index, (j) => polar.im[j]) };
+      return {
+        re: Float32Array.from(index, (j) => polar.re[j]),
+        im: Float32Array.from(index, (j) => polar.im[j]),
+      };
     });
   }
 
@@ -112,7 +122,9 @@ export class VideoRenderer {
       const im = w[0] * a.im[i] + w[1] * b.im[i] + w[2] * c.im[i];
       const echo = (refl[i] + this.haze[i]) * Math.sqrt(re * re + im * im) * this.gain[i] + 1e-6;
       const db = dbScale * Math.log(echo) + imaging.gainDb;
-      const grey = 255 * (1 + db / imaging.dynamicRange) + imaging.noise * this.normals[(n = (n + stride) & (NORMALS - 1))];
+      const grey =
+        255 * (1 + db / imaging.dynamicRange) +
+        imaging.noise * this.normals[(n = (n + stride) & (NORMALS - 1))];
       const v = Math.round(Math.min(255, Math.max(0, grey)) * this.fan[i]);
       rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = v;
     }
@@ -162,7 +174,9 @@ export class VideoRenderer {
           r = atrium(la, u, v, r, this.blood[i]);
           r = atrium(ra, u, v, r, this.blood[i]);
           // The open annuli join the ventricles to the atria.
-          const annulus = v <= L + 2.5 && ((u >= -WS * mitral && u <= WL * mitral) || (u >= tricuspidLeft && u <= tricuspidRight));
+          const annulus =
+            v <= L + 2.5 &&
+            ((u >= -WS * mitral && u <= WL * mitral) || (u >= tricuspidLeft && u <= tricuspidRight));
           if (annulus) r = this.blood[i];
         } else if (v < -tA && v > -tA - 2 && Math.abs(u) < (WL + WS) * 0.3) {
           r = PERICARDIUM * 0.5;
@@ -193,7 +207,10 @@ export class VideoRenderer {
       // Closed: towards the coaptation point just inside the ventricle; open: along the wall.
       const closed = [meet - hu, -1.5];
       const cl = Math.hypot(closed[0], closed[1]);
-      const dir = [(closed[0] / cl) * (1 - opening) + side * 0.2 * opening, (closed[1] / cl) * (1 - opening) - opening];
+      const dir = [
+        (closed[0] / cl) * (1 - opening) + side * 0.2 * opening,
+        (closed[1] / cl) * (1 - opening) - opening,
+      ];
       const dl = Math.hypot(dir[0], dir[1]);
       const reach = opening > 0 ? len * 0.9 : cl;
       const [x0, y0] = this.model.toImage(st, hu, st.L);
@@ -222,7 +239,13 @@ export class VideoRenderer {
 }
 
 /** Paint an atrium: its thin wall over what is there, its cavity inside. */
-function atrium(e: { cu: number; cv: number; ru: number; rv: number }, u: number, v: number, r: number, blood: number): number {
+function atrium(
+  e: { cu: number; cv: number; ru: number; rv: number },
+  u: number,
+  v: number,
+  r: number,
+  blood: number,
+): number {
   const du = u - e.cu;
   const dv = v - e.cv;
   if ((du / e.ru) ** 2 + (dv / e.rv) ** 2 <= 1) return blood;

@@ -14,7 +14,13 @@ function gaussianTaps(sigma: number): Float64Array {
 }
 
 /** Separable blur with clamped borders; sigmaX along rows, sigmaY along columns. */
-export function blur(src: Float32Array, width: number, height: number, sigmaX: number, sigmaY: number): Float32Array {
+export function blur(
+  src: Float32Array,
+  width: number,
+  height: number,
+  sigmaX: number,
+  sigmaY: number,
+): Float32Array {
   const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
   blurLines(src, tmp, gaussianTaps(sigmaX), width, height, 1, width);
@@ -26,7 +32,15 @@ export function blur(src: Float32Array, width: number, height: number, sigmaX: n
  * Convolve `lines` lines of `length` samples (sample stride `step`, line stride `lineStep`).
  * Borders repeat the edge sample; the interior runs without index clamping, as it is hot.
  */
-function blurLines(src: Float32Array, dst: Float32Array, taps: Float64Array, length: number, lines: number, step: number, lineStep: number): void {
+function blurLines(
+  src: Float32Array,
+  dst: Float32Array,
+  taps: Float64Array,
+  length: number,
+  lines: number,
+  step: number,
+  lineStep: number,
+): void {
   const r = (taps.length - 1) / 2;
   for (let l = 0; l < lines; l++) {
     const base = l * lineStep;
@@ -36,7 +50,8 @@ function blurLines(src: Float32Array, dst: Float32Array, taps: Float64Array, len
         let at = base + (i - r) * step;
         for (let j = 0; j < taps.length; j++, at += step) s += taps[j] * src[at];
       } else {
-        for (let j = -r; j <= r; j++) s += taps[j + r] * src[base + Math.min(length - 1, Math.max(0, i + j)) * step];
+        for (let j = -r; j <= r; j++)
+          s += taps[j + r] * src[base + Math.min(length - 1, Math.max(0, i + j)) * step];
       }
       dst[base + i * step] = s;
     }
@@ -49,7 +64,13 @@ export interface ComplexField {
   im: Float32Array;
 }
 
-export function speckleField(rng: Rng, width: number, height: number, grainX: number, grainY: number): ComplexField {
+export function speckleField(
+  rng: Rng,
+  width: number,
+  height: number,
+  grainX: number,
+  grainY: number,
+): ComplexField {
   const part = () => {
     const white = new Float32Array(width * height);
     for (let i = 0; i < white.length; i++) white[i] = rng.normal();

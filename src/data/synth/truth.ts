@@ -60,7 +60,8 @@ export function readGroundTruthMasks(dir: string, name: string): GroundTruth {
     throw new DataError(jsonPath, `cannot read ground-truth description (${(e as Error).message})`);
   }
   for (const key of ['frames', 'height', 'width'] as const) {
-    if (!Number.isInteger(info[key]) || info[key] <= 0) throw new DataError(jsonPath, `${key} must be a positive integer`);
+    if (!Number.isInteger(info[key]) || info[key] <= 0)
+      throw new DataError(jsonPath, `${key} must be a positive integer`);
   }
   let masks: Uint8Array;
   try {
@@ -70,7 +71,10 @@ export function readGroundTruthMasks(dir: string, name: string): GroundTruth {
   }
   const expected = info.frames * info.height * info.width;
   if (masks.length !== expected) {
-    throw new DataError(maskPath, `holds ${masks.length} bytes, expected ${info.frames}x${info.height}x${info.width} = ${expected}`);
+    throw new DataError(
+      maskPath,
+      `holds ${masks.length} bytes, expected ${info.frames}x${info.height}x${info.width} = ${expected}`,
+    );
   }
   return { ...info, masks };
 }

@@ -14,7 +14,8 @@ export const MM_PER_PIXEL = 1.6;
  * coordinates); with `mmPerPixel = 10` the result is in px^3.
  */
 export function volumeFromTracing(rows: number[][], mmPerPixel = MM_PER_PIXEL): number {
-  if (rows.length < 2) throw new Error(`a tracing needs a long axis and at least one chord, got ${rows.length} rows`);
+  if (rows.length < 2)
+    throw new Error(`a tracing needs a long axis and at least one chord, got ${rows.length} rows`);
   const [ax1, ay1, ax2, ay2] = rows[0];
   const axisLength = Math.hypot(ax2 - ax1, ay2 - ay1);
   const discHeight = axisLength / (rows.length - 1);

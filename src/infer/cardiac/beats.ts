@@ -15,7 +15,11 @@ export interface BeatOptions {
   smoothSeconds?: number;
 }
 
-export const BEAT_DEFAULTS: Required<BeatOptions> = { maxHeartRateBpm: 200, minProminence: 0.2, smoothSeconds: 0.1 };
+export const BEAT_DEFAULTS: Required<BeatOptions> = {
+  maxHeartRateBpm: 200,
+  minProminence: 0.2,
+  smoothSeconds: 0.1,
+};
 
 /**
  * Indices of the local maxima of `x` that stand out by at least `minProminence` and lie at
@@ -74,7 +78,11 @@ export function detectBeats(area: ArrayLike<number>, fps: number, opts: BeatOpti
   const minDistance = Math.max(1, Math.round((fps * 60) / o.maxHeartRateBpm));
   const minProm = o.minProminence * range;
   const eds = findPeaks(curve, minDistance, minProm);
-  const esCandidates = findPeaks(curve.map((v) => -v), minDistance, minProm);
+  const esCandidates = findPeaks(
+    curve.map((v) => -v),
+    minDistance,
+    minProm,
+  );
   const beats: Beat[] = [];
   for (let k = 0; k < eds.length; k++) {
     const next = k + 1 < eds.length ? eds[k + 1] : curve.length;

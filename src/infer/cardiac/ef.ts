@@ -42,7 +42,12 @@ export interface CardiacAnalysis {
  * per-beat EDV/ESV (method of discs on the ED and ES masks) and EF, plus their means.
  */
 export function analyzeCardiac(
-  masks: Uint8Array, count: number, height: number, width: number, fps: number, opts: AnalyzeOptions = {},
+  masks: Uint8Array,
+  count: number,
+  height: number,
+  width: number,
+  fps: number,
+  opts: AnalyzeOptions = {},
 ): CardiacAnalysis {
   const area = areaCurve(masks, count, height, width);
   const smoothSeconds = opts.smoothSeconds ?? BEAT_DEFAULTS.smoothSeconds;
@@ -52,10 +57,19 @@ export function analyzeCardiac(
   const beats = detectBeats(area, fps, opts).map(({ ed, es }) => {
     const edVolume = lvVolumeByDiscs(frame(ed), height, width, opts.convention);
     const esVolume = lvVolumeByDiscs(frame(es), height, width, opts.convention);
-    return { ed, es, edArea: area[ed], esArea: area[es], edVolume, esVolume, ef: ejectionFraction(edVolume, esVolume) };
+    return {
+      ed,
+      es,
+      edArea: area[ed],
+      esArea: area[es],
+      edVolume,
+      esVolume,
+      ef: ejectionFraction(edVolume, esVolume),
+    };
   });
   const efs = beats.map((b) => b.ef).filter((v) => Number.isFinite(v));
   const meanEf = efs.length ? efs.reduce((a, b) => a + b, 0) / efs.length : NaN;
-  const heartRateBpm = beats.length >= 2 ? (60 * fps * (beats.length - 1)) / (beats[beats.length - 1].ed - beats[0].ed) : NaN;
+  const heartRateBpm =
+    beats.length >= 2 ? (60 * fps * (beats.length - 1)) / (beats[beats.length - 1].ed - beats[0].ed) : NaN;
   return { fps, area, smoothedArea, beats, meanEf, heartRateBpm };
 }

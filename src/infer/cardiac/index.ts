@@ -3,4 +3,10 @@ export { areaCurve, movingAverage, smoothArea, smoothingWindow } from './area.js
 export { BEAT_DEFAULTS, detectBeats, findPeaks, type Beat, type BeatOptions } from './beats.js';
 export { largestComponent } from './mask-geometry.js';
 export { lvVolumeByDiscs, measureDiscs, type DiscMeasurement, type MaskConvention } from './volume.js';
-export { analyzeCardiac, ejectionFraction, type AnalyzeOptions, type BeatAnalysis, type CardiacAnalysis } from './ef.js';
+export {
+  analyzeCardiac,
+  ejectionFraction,
+  type AnalyzeOptions,
+  type BeatAnalysis,
+  type CardiacAnalysis,
+} from './ef.js';

@@ -11,7 +11,9 @@ export function onBoundary(inside: Uint8Array, height: number, width: number, x:
 export function largestComponent(mask: Uint8Array, height: number, width: number): Uint8Array {
   const label = new Int32Array(height * width);
   const stack: number[] = [];
-  let best = 0, bestSize = 0, next = 0;
+  let best = 0,
+    bestSize = 0,
+    next = 0;
   for (let start = 0; start < mask.length; start++) {
     if (!(mask[start] > 0) || label[start]) continue;
     next++;
@@ -21,21 +23,40 @@ export function largestComponent(mask: Uint8Array, height: number, width: number
     while (stack.length) {
       const i = stack.pop()!;
       size++;
-      const r = Math.floor(i / width), c = i % width;
-      const nbrs = [r > 0 ? i - width : -1, r < height - 1 ? i + width : -1, c > 0 ? i - 1 : -1, c < width - 1 ? i + 1 : -1];
+      const r = Math.floor(i / width),
+        c = i % width;
+      const nbrs = [
+        r > 0 ? i - width : -1,
+        r < height - 1 ? i + width : -1,
+        c > 0 ? i - 1 : -1,
+        c < width - 1 ? i + 1 : -1,
+      ];
       for (const j of nbrs) {
-        if (j >= 0 && mask[j] > 0 && !label[j]) { label[j] = next; stack.push(j); }
+        if (j >= 0 && mask[j] > 0 && !label[j]) {
+          label[j] = next;
+          stack.push(j);
+        }
       }
     }
-    if (size > bestSize) { bestSize = size; best = next; }
+    if (size > bestSize) {
+      bestSize = size;
+      best = next;
+    }
   }
   return Uint8Array.from(label, (l) => (l === best && best > 0 ? 1 : 0));
 }
 
 /** Centres of the pixels of `xs, ys` that have a 4-neighbour outside (or lie on the image edge). */
-export function boundaryPixels(xs: number[], ys: number[], inside: Uint8Array, width: number, height: number): [number, number][] {
+export function boundaryPixels(
+  xs: number[],
+  ys: number[],
+  inside: Uint8Array,
+  width: number,
+  height: number,
+): [number, number][] {
   const pts: [number, number][] = [];
-  for (let i = 0; i < xs.length; i++) if (onBoundary(inside, height, width, xs[i], ys[i])) pts.push([xs[i], ys[i]]);
+  for (let i = 0; i < xs.length; i++)
+    if (onBoundary(inside, height, width, xs[i], ys[i])) pts.push([xs[i], ys[i]]);
   return pts;
 }
 

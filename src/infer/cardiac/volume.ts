@@ -58,19 +58,32 @@ export interface DiscMeasurement {
 }
 
 /** V by the method of discs (px^3); 0 for an empty mask. */
-export function lvVolumeByDiscs(mask: Uint8Array, height: number, width: number, convention: MaskConvention = 'tracing'): number {
+export function lvVolumeByDiscs(
+  mask: Uint8Array,
+  height: number,
+  width: number,
+  convention: MaskConvention = 'tracing',
+): number {
   return measureDiscs(mask, height, width, convention)?.volume ?? 0;
 }
 
 /** The full method-of-discs measurement, or null for an empty mask. */
 export function measureDiscs(
-  mask: Uint8Array, height: number, width: number, convention: MaskConvention = 'tracing',
+  mask: Uint8Array,
+  height: number,
+  width: number,
+  convention: MaskConvention = 'tracing',
 ): DiscMeasurement | null {
-  if (mask.length !== height * width) throw new Error(`mask has ${mask.length} values, expected ${height}x${width}`);
+  if (mask.length !== height * width)
+    throw new Error(`mask has ${mask.length} values, expected ${height}x${width}`);
   const inside = largestComponent(mask, height, width);
   const xs: number[] = [];
   const ys: number[] = [];
-  for (let i = 0; i < inside.length; i++) if (inside[i]) { xs.push(i % width); ys.push(Math.floor(i / width)); }
+  for (let i = 0; i < inside.length; i++)
+    if (inside[i]) {
+      xs.push(i % width);
+      ys.push(Math.floor(i / width));
+    }
   if (xs.length === 0) return null;
   // How much a run of nearest-pixel lookups overstates the width (see the conventions above).
   const edge = convention === 'area' ? 0 : 0.75;
@@ -81,23 +94,34 @@ export function measureDiscs(
   const n = xs.length;
   const cx = xs.reduce((a, b) => a + b, 0) / n;
   const cy = ys.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0, syy = 0, sxy = 0;
+  let sxx = 0,
+    syy = 0,
+    sxy = 0;
   for (let i = 0; i < n; i++) {
-    const dx = xs[i] - cx, dy = ys[i] - cy;
-    sxx += dx * dx; syy += dy * dy; sxy += dx * dy;
+    const dx = xs[i] - cx,
+      dy = ys[i] - cy;
+    sxx += dx * dx;
+    syy += dy * dy;
+    sxy += dx * dy;
   }
   const theta = 0.5 * Math.atan2(2 * sxy, sxx - syy);
-  let ux = Math.cos(theta), uy = Math.sin(theta);
-  let pMin = Infinity, pMax = -Infinity;
+  let ux = Math.cos(theta),
+    uy = Math.sin(theta);
+  let pMin = Infinity,
+    pMax = -Infinity;
   for (let i = 0; i < n; i++) {
     const p = (xs[i] - cx) * ux + (ys[i] - cy) * uy;
-    pMin = Math.min(pMin, p); pMax = Math.max(pMax, p);
+    pMin = Math.min(pMin, p);
+    pMax = Math.max(pMax, p);
   }
   const span = pMax - pMin;
   const wHigh = section(cx + ux * (pMax - 0.15 * span), cy + uy * (pMax - 0.15 * span), -uy, ux);
   const wLow = section(cx + ux * (pMin + 0.15 * span), cy + uy * (pMin + 0.15 * span), -uy, ux);
   const baseIsHigh = Math.abs(wHigh - wLow) > 1 ? wHigh > wLow : uy >= 0;
-  if (!baseIsHigh) { ux = -ux; uy = -uy; }
+  if (!baseIsHigh) {
+    ux = -ux;
+    uy = -uy;
+  }
   const pBase = baseIsHigh ? pMax : -pMin;
 
   // 3. Annulus: the hull edge that best faces the base.
@@ -110,14 +134,20 @@ export function measureDiscs(
     const [x2, y2] = hull[(k + 1) % hull.length];
     const len = Math.hypot(x2 - x1, y2 - y1);
     if (len === 0) continue;
-    let nx = (y2 - y1) / len, ny = -(x2 - x1) / len;
-    const ex = (x1 + x2) / 2, ey = (y1 + y2) / 2;
-    if ((ex - cx) * nx + (ey - cy) * ny < 0) { nx = -nx; ny = -ny; }
+    let nx = (y2 - y1) / len,
+      ny = -(x2 - x1) / len;
+    const ex = (x1 + x2) / 2,
+      ey = (y1 + y2) / 2;
+    if ((ex - cx) * nx + (ey - cy) * ny < 0) {
+      nx = -nx;
+      ny = -ny;
+    }
     const facing = nx * ux + ny * uy;
     // Only edges in the basal quarter that face the base within 35 degrees, favouring square
     // ones: on a rounded base the pixel staircase makes long, oblique hull edges on the flanks
     // that would otherwise outscore the short edges at the tip.
-    if ((ex - cx) * ux + (ey - cy) * uy < pBase - 0.25 * span || facing < Math.cos((35 * Math.PI) / 180)) continue;
+    if ((ex - cx) * ux + (ey - cy) * uy < pBase - 0.25 * span || facing < Math.cos((35 * Math.PI) / 180))
+      continue;
     if (len * facing * facing > bestScore) {
       bestScore = len * facing * facing;
       best = { x: x1, y: y1, tx: (x2 - x1) / len, ty: (y2 - y1) / len, nx, ny };
@@ -125,16 +155,19 @@ export function measureDiscs(
   }
   // A pixelated straight cut splits into several hull edges of nearly equal slope, so the
   // annulus is the stretch of boundary within 1.5 px of the chosen edge's line; M its middle.
-  let mx = cx, my = cy;
+  let mx = cx,
+    my = cy;
   if (best) {
-    let tMin = Infinity, tMax = -Infinity;
+    let tMin = Infinity,
+      tMax = -Infinity;
     for (const [x, y] of boundaryPts) {
       if (Math.abs((x - best.x) * best.nx + (y - best.y) * best.ny) > 1.5) continue;
       const t = (x - best.x) * best.tx + (y - best.y) * best.ty;
-      tMin = Math.min(tMin, t); tMax = Math.max(tMax, t);
+      tMin = Math.min(tMin, t);
+      tMax = Math.max(tMax, t);
     }
-    mx = best.x + best.tx * (tMin + tMax) / 2;
-    my = best.y + best.ty * (tMin + tMax) / 2;
+    mx = best.x + (best.tx * (tMin + tMax)) / 2;
+    my = best.y + (best.ty * (tMin + tMax)) / 2;
   }
 
   // 4. Apex: the cap of pixels within 1.5 px of the farthest distance from M gives the axis
@@ -142,21 +175,36 @@ export function measureDiscs(
   // pixel may sit on one side); A is the axis point level with the cap's farthest pixel.
   let far = 0;
   for (let i = 0; i < n; i++) far = Math.max(far, Math.hypot(xs[i] - mx, ys[i] - my));
-  let capX = 0, capY = 0, capN = 0;
+  let capX = 0,
+    capY = 0,
+    capN = 0;
   for (let i = 0; i < n; i++) {
-    if (Math.hypot(xs[i] - mx, ys[i] - my) >= far - 1.5) { capX += xs[i]; capY += ys[i]; capN++; }
+    if (Math.hypot(xs[i] - mx, ys[i] - my) >= far - 1.5) {
+      capX += xs[i];
+      capY += ys[i];
+      capN++;
+    }
   }
-  capX /= capN; capY /= capN;
+  capX /= capN;
+  capY /= capN;
   const capDist = Math.hypot(mx - capX, my - capY);
   if (capDist === 0) {
     // A single pixel (or a ring around M): no axis to speak of.
     const d = 1 - edge;
-    return { volume: (Math.PI / 4) * d * d * d, length: d, apex: [mx, my], base: [mx, my], diameters: new Array(DISCS).fill(d) };
+    return {
+      volume: (Math.PI / 4) * d * d * d,
+      length: d,
+      apex: [mx, my],
+      base: [mx, my],
+      diameters: new Array(DISCS).fill(d),
+    };
   }
-  ux = (mx - capX) / capDist; uy = (my - capY) / capDist;
+  ux = (mx - capX) / capDist;
+  uy = (my - capY) / capDist;
   let dist = 0;
   for (let i = 0; i < n; i++) dist = Math.max(dist, (mx - xs[i]) * ux + (my - ys[i]) * uy);
-  const ax = mx - ux * dist, ay = my - uy * dist;
+  const ax = mx - ux * dist,
+    ay = my - uy * dist;
   const tracing = convention === 'tracing';
   const length = tracing ? (dist * DISCS) / (DISCS - 1) : dist + 1;
 
@@ -166,7 +214,9 @@ export function measureDiscs(
   const diameters: number[] = [];
   let volume = 0;
   for (let k = 0; k < DISCS; k++) {
-    const t = tracing ? Math.min(dist - 0.5, Math.max(0.5, (k * dist) / (DISCS - 1))) : -0.5 + ((k + 0.5) * length) / DISCS;
+    const t = tracing
+      ? Math.min(dist - 0.5, Math.max(0.5, (k * dist) / (DISCS - 1)))
+      : -0.5 + ((k + 0.5) * length) / DISCS;
     const d = section(ax + ux * t, ay + uy * t, -uy, ux);
     diameters.push(d);
     volume += (Math.PI / 4) * d * d * (length / DISCS);
@@ -180,11 +230,20 @@ export function measureDiscs(
  * length minus `edge`.
  */
 function crossSection(
-  inside: Uint8Array, height: number, width: number, xs: number[], ys: number[],
-  px: number, py: number, nx: number, ny: number, edge: number,
+  inside: Uint8Array,
+  height: number,
+  width: number,
+  xs: number[],
+  ys: number[],
+  px: number,
+  py: number,
+  nx: number,
+  ny: number,
+  edge: number,
 ): number {
   // Only the stretch of the line that can meet the mask is sampled.
-  let sMin = Infinity, sMax = -Infinity;
+  let sMin = Infinity,
+    sMax = -Infinity;
   for (let i = 0; i < xs.length; i++) {
     const s = (xs[i] - px) * nx + (ys[i] - py) * ny;
     if (s < sMin) sMin = s;
@@ -197,7 +256,8 @@ function crossSection(
     run = 0;
   };
   for (let s = sMin - 1 + STEP / 2; s < sMax + 1; s += STEP) {
-    const c = Math.round(px + s * nx), r = Math.round(py + s * ny);
+    const c = Math.round(px + s * nx),
+      r = Math.round(py + s * ny);
     if (r >= 0 && r < height && c >= 0 && c < width && inside[r * width + c]) run++;
     else close();
   }

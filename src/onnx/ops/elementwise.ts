@@ -14,8 +14,11 @@ function lift(a: Operand, b: Operand): [Value, Value] {
 
 function binary(op: string, a: Operand, b: Operand, outDtype?: DType): Value {
   const [x, y] = lift(a, b);
-  if (x.dtype !== y.dtype) throw new Error(`${op}: dtype mismatch ${x.name}:${x.dtype} vs ${y.name}:${y.dtype}`);
-  return x.b.node(op, [x, y], {}, [{ dtype: outDtype ?? x.dtype, shape: broadcastShapes(x.shape, y.shape) }])[0];
+  if (x.dtype !== y.dtype)
+    throw new Error(`${op}: dtype mismatch ${x.name}:${x.dtype} vs ${y.name}:${y.dtype}`);
+  return x.b.node(op, [x, y], {}, [
+    { dtype: outDtype ?? x.dtype, shape: broadcastShapes(x.shape, y.shape) },
+  ])[0];
 }
 
 export const add = (a: Operand, b: Operand) => binary('Add', a, b);
@@ -57,7 +60,9 @@ export function cast(x: Value, to: DType): Value {
 
 export function where(cond: Value, a: Value, b: Value): Value {
   if (a.dtype !== b.dtype) throw new Error(`Where: dtype mismatch ${a.dtype} vs ${b.dtype}`);
-  return a.b.node('Where', [cond, a, b], {}, [{ dtype: a.dtype, shape: broadcastShapes(cond.shape, a.shape, b.shape) }])[0];
+  return a.b.node('Where', [cond, a, b], {}, [
+    { dtype: a.dtype, shape: broadcastShapes(cond.shape, a.shape, b.shape) },
+  ])[0];
 }
 
 /** n-ary sum (one node, so gradients that meet are added once). */

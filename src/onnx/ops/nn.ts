@@ -14,7 +14,9 @@ function spatialOut(x: Value, k: number[], o: Required<ConvOpts>): Dim[] {
   const out: Dim[] = [];
   for (let i = 0; i < s; i++) {
     const n = x.dim(2 + i);
-    out.push(Math.floor((n + o.pads[i] + o.pads[i + s] - o.dilations[i] * (k[i] - 1) - 1) / o.strides[i]) + 1);
+    out.push(
+      Math.floor((n + o.pads[i] + o.pads[i + s] - o.dilations[i] * (k[i] - 1) - 1) / o.strides[i]) + 1,
+    );
   }
   return out;
 }
@@ -36,7 +38,9 @@ export function conv(x: Value, w: Value, bias: Value | null, opts: ConvOpts = {}
   if (x.dim(1) !== w.dim(1) * o.group)
     throw new Error(`conv ${w.name}: input has ${x.dim(1)} channels, weight expects ${w.dim(1) * o.group}`);
   const shape = [x.shape[0], w.shape[0], ...spatialOut(x, k, o)];
-  return x.b.node('Conv', bias ? [x, w, bias] : [x, w], { ...o, kernel_shape: k }, [{ dtype: x.dtype, shape }])[0];
+  return x.b.node('Conv', bias ? [x, w, bias] : [x, w], { ...o, kernel_shape: k }, [
+    { dtype: x.dtype, shape },
+  ])[0];
 }
 
 export interface PoolOpts {
@@ -48,17 +52,30 @@ export interface PoolOpts {
 export function maxPool(x: Value, opts: PoolOpts): Value {
   const o = fillConvOpts(x.rank, { strides: opts.strides ?? opts.kernel, pads: opts.pads });
   const shape = [x.shape[0], x.shape[1], ...spatialOut(x, opts.kernel, o)];
-  return x.b.node('MaxPool', [x], { kernel_shape: opts.kernel, strides: o.strides, pads: o.pads }, [{ dtype: x.dtype, shape }])[0];
+  return x.b.node('MaxPool', [x], { kernel_shape: opts.kernel, strides: o.strides, pads: o.pads }, [
+    { dtype: x.dtype, shape },
+  ])[0];
 }
 
 /** InstanceNormalization over the spatial axes of x [N, C, *S]; scale/bias [C]. */
 export function instanceNorm(x: Value, scale: Value, bias: Value, epsilon = 1e-5): Value {
-  return x.b.node('InstanceNormalization', [x, scale, bias], { epsilon: { float: epsilon } }, [{ dtype: x.dtype, shape: x.shape }])[0];
+  return x.b.node('InstanceNormalization', [x, scale, bias], { epsilon: { float: epsilon } }, [
+    { dtype: x.dtype, shape: x.shape },
+  ])[0];
 }
 
 /** BatchNormalization in inference mode (running statistics). */
-export function batchNormInference(x: Value, scale: Value, bias: Value, mean: Value, variance: Value, epsilon = 1e-5): Value {
-  return x.b.node('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: { float: epsilon } }, [{ dtype: x.dtype, shape: x.shape }])[0];
+export function batchNormInference(
+  x: Value,
+  scale: Value,
+  bias: Value,
+  mean: Value,
+  variance: Value,
+  epsilon = 1e-5,
+): Value {
+  return x.b.node('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: { float: epsilon } }, [
+    { dtype: x.dtype, shape: x.shape },
+  ])[0];
 }
 
 /**
@@ -66,14 +83,24 @@ export function batchNormInference(x: Value, scale: Value, bias: Value, mean: Va
  * updated running mean and variance (ONNX: running = momentum*running + (1-momentum)*batch).
  */
 export function batchNormTraining(
-  x: Value, scale: Value, bias: Value, mean: Value, variance: Value, momentum: number, epsilon = 1e-5,
+  x: Value,
+  scale: Value,
+  bias: Value,
+  mean: Value,
+  variance: Value,
+  momentum: number,
+  epsilon = 1e-5,
 ): { y: Value; runningMean: Value; runningVar: Value } {
   const c = [x.dim(1)];
   const [y, runningMean, runningVar] = x.b.node(
     'BatchNormalization',
     [x, scale, bias, mean, variance],
     { epsilon: { float: epsilon }, momentum: { float: momentum }, training_mode: 1 },
-    [{ dtype: x.dtype, shape: x.shape }, { dtype: x.dtype, shape: c }, { dtype: x.dtype, shape: c }],
+    [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: x.dtype, shape: c },
+      { dtype: x.dtype, shape: c },
+    ],
   );
   return { y, runningMean, runningVar };
 }

@@ -69,7 +69,9 @@ export function pad(x: Value, pads: number[], value = 0): Value {
   const shape = x.shape.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[i + r] : d));
   if (x.shape.some((d, i) => typeof d !== 'number' && (pads[i] !== 0 || pads[i + r] !== 0)))
     throw new Error(`pad of a symbolic axis of ${x.name}`);
-  return x.b.node('Pad', [x, x.b.vector(pads), x.b.scalar(value, x.dtype)], { mode: 'constant' }, [{ dtype: x.dtype, shape }])[0];
+  return x.b.node('Pad', [x, x.b.vector(pads), x.b.scalar(value, x.dtype)], { mode: 'constant' }, [
+    { dtype: x.dtype, shape },
+  ])[0];
 }
 
 function reduce(op: string, x: Value, axes: number[], keepdims: boolean): Value {
@@ -82,9 +84,12 @@ function reduce(op: string, x: Value, axes: number[], keepdims: boolean): Value 
   return x.b.node(op, [x, x.b.vector(ax)], { keepdims: keepdims ? 1 : 0 }, [{ dtype: x.dtype, shape }])[0];
 }
 
-export const reduceSum = (x: Value, axes: number[], keepdims = true) => reduce('ReduceSum', x, axes, keepdims);
-export const reduceMean = (x: Value, axes: number[], keepdims = true) => reduce('ReduceMean', x, axes, keepdims);
-export const reduceMax = (x: Value, axes: number[], keepdims = true) => reduce('ReduceMax', x, axes, keepdims);
+export const reduceSum = (x: Value, axes: number[], keepdims = true) =>
+  reduce('ReduceSum', x, axes, keepdims);
+export const reduceMean = (x: Value, axes: number[], keepdims = true) =>
+  reduce('ReduceMean', x, axes, keepdims);
+export const reduceMax = (x: Value, axes: number[], keepdims = true) =>
+  reduce('ReduceMax', x, axes, keepdims);
 
 export function unsqueeze(x: Value, axes: number[]): Value {
   const rank = x.rank + axes.length;
@@ -111,11 +116,15 @@ export function gather(x: Value, indices: Value, axis: number): Value {
 
 /** GatherElements: out has the indices' shape. */
 export function gatherElements(x: Value, indices: Value, axis: number): Value {
-  return x.b.node('GatherElements', [x, indices], { axis: normAxis(axis, x.rank) }, [{ dtype: x.dtype, shape: indices.shape }])[0];
+  return x.b.node('GatherElements', [x, indices], { axis: normAxis(axis, x.rank) }, [
+    { dtype: x.dtype, shape: indices.shape },
+  ])[0];
 }
 
 export function scatterElements(data: Value, indices: Value, updates: Value, axis: number): Value {
-  return data.b.node('ScatterElements', [data, indices, updates], { axis: normAxis(axis, data.rank) }, [{ dtype: data.dtype, shape: data.shape }])[0];
+  return data.b.node('ScatterElements', [data, indices, updates], { axis: normAxis(axis, data.rank) }, [
+    { dtype: data.dtype, shape: data.shape },
+  ])[0];
 }
 
 export function shapeOf(x: Value): Value {
@@ -156,23 +165,35 @@ export function matmul(a: Value, bv: Value): Value {
  * (i*b + j)*C + c lands at row h*b + i, column w*b + j. DCR, because SpaceToDepth is its inverse.
  */
 export function depthToSpace(x: Value, block: number): Value {
-  if (x.rank !== 4 || x.dim(1) % (block * block) !== 0) throw new Error(`depthToSpace ${x.name}: needs [N, C*${block * block}, H, W], got [${x.shape}]`);
+  if (x.rank !== 4 || x.dim(1) % (block * block) !== 0)
+    throw new Error(`depthToSpace ${x.name}: needs [N, C*${block * block}, H, W], got [${x.shape}]`);
   const [n, c, h, w] = x.shape;
-  const shape = [n, (c as number) / block ** 2, ...[h, w].map((d) => (typeof d === 'number' ? d * block : d))];
+  const shape = [
+    n,
+    (c as number) / block ** 2,
+    ...[h, w].map((d) => (typeof d === 'number' ? d * block : d)),
+  ];
   return x.b.node('DepthToSpace', [x], { blocksize: block, mode: 'DCR' }, [{ dtype: x.dtype, shape }])[0];
 }
 
 /** SpaceToDepth on [N, C, H*b, W*b] -> [N, C*b*b, H, W]: the inverse of depthToSpace. */
 export function spaceToDepth(x: Value, block: number): Value {
-  if (x.rank !== 4 || x.dim(2) % block !== 0 || x.dim(3) % block !== 0) throw new Error(`spaceToDepth ${x.name}: needs [N, C, H*${block}, W*${block}], got [${x.shape}]`);
+  if (x.rank !== 4 || x.dim(2) % block !== 0 || x.dim(3) % block !== 0)
+    throw new Error(`spaceToDepth ${x.name}: needs [N, C, H*${block}, W*${block}], got [${x.shape}]`);
   const [n, c, h, w] = x.shape;
-  return x.b.node('SpaceToDepth', [x], { blocksize: block }, [{ dtype: x.dtype, shape: [n, (c as number) * block * block, (h as number) / block, (w as number) / block] }])[0];
+  return x.b.node('SpaceToDepth', [x], { blocksize: block }, [
+    {
+      dtype: x.dtype,
+      shape: [n, (c as number) * block * block, (h as number) / block, (w as number) / block],
+    },
+  ])[0];
 }
 
 /** Split along `axis` into pieces of the given sizes (they must add up to the axis length). */
 export function split(x: Value, axis: number, sizes: number[]): Value[] {
   const a = normAxis(axis, x.rank);
-  if (sizes.reduce((s, v) => s + v, 0) !== x.dim(a)) throw new Error(`split ${x.name}: sizes ${sizes} do not add up to ${x.dim(a)}`);
+  if (sizes.reduce((s, v) => s + v, 0) !== x.dim(a))
+    throw new Error(`split ${x.name}: sizes ${sizes} do not add up to ${x.dim(a)}`);
   const outs = sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) }));
   return x.b.node('Split', [x, x.b.vector(sizes)], { axis: a }, outs);
 }

@@ -17,7 +17,8 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
     throw new Error(`shiftedTapsConv ${w.name}: stride 1, dilation 1 and group 1 only`);
   const s = x.rank - 2;
   const [cout, cin] = [w.dim(0), w.dim(1)];
-  if (x.dim(1) !== cin) throw new Error(`shiftedTapsConv ${w.name}: input has ${x.dim(1)} channels, weight expects ${cin}`);
+  if (x.dim(1) !== cin)
+    throw new Error(`shiftedTapsConv ${w.name}: input has ${x.dim(1)} channels, weight expects ${cin}`);
   const k = w.shape.slice(2).map(Number);
   const taps = numel(k);
   const padded = k.map((_, i) => x.dim(2 + i) + o.pads[i] + o.pads[i + s]);
@@ -28,11 +29,18 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
   const len = out.reduce((a, v, i) => a + (v - 1) * st[i], 0) + 1;
 
   // w [Cout, Cin, K..] -> [K*Cout, Cin, 1..]: channel tap*Cout + c of z is tap `tap` of output c.
-  const perTap = reshape(transpose(reshape(w, [cout, cin, taps]), [2, 0, 1]), [taps * cout, cin, ...k.map(() => 1)]);
+  const perTap = reshape(transpose(reshape(w, [cout, cin, taps]), [2, 0, 1]), [
+    taps * cout,
+    cin,
+    ...k.map(() => 1),
+  ]);
   // A 1x1 Conv with the conv's pads yields z on the padded grid (zeros on the border: no bias).
-  const z = x.b.node('Conv', [x, perTap], { kernel_shape: k.map(() => 1), pads: o.pads, strides: o.strides, dilations: o.dilations, group: 1 }, [
-    { dtype: x.dtype, shape: [n, taps * cout, ...padded] },
-  ])[0];
+  const z = x.b.node(
+    'Conv',
+    [x, perTap],
+    { kernel_shape: k.map(() => 1), pads: o.pads, strides: o.strides, dilations: o.dilations, group: 1 },
+    [{ dtype: x.dtype, shape: [n, taps * cout, ...padded] }],
+  )[0];
   const pieces = split(reshape(z, [n, taps * cout, numel(padded)]), 1, Array(taps).fill(cout));
   const shifted = pieces.map((piece, tap) => {
     const offset = k.reduce((a, kk, i) => a + (Math.floor(tap / numel(k.slice(i + 1))) % kk) * st[i], 0);
@@ -41,6 +49,11 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
   // Back from flat positions to [N, Cout, out..]: pad to whole rows of the padded grid, cut.
   const flat = pad(sum(shifted), [0, 0, 0, 0, 0, out[0] * st[0] - len]);
   const grid = reshape(flat, [n, cout, out[0], ...padded.slice(1)]);
-  const y = slice(grid, out.slice(1).map(() => 0), out.slice(1), out.slice(1).map((_, i) => i + 3));
+  const y = slice(
+    grid,
+    out.slice(1).map(() => 0),
+    out.slice(1),
+    out.slice(1).map((_, i) => i + 3),
+  );
   return bias ? add(y, reshape(bias, [1, cout, ...k.map(() => 1)])) : y;
 }

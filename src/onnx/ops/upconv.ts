@@ -64,7 +64,8 @@ export function upConvStride2(x: Value, w: Value, bias: Value | null): Value {
     throw new Error(`upConvStride2 ${w.name}: weight must be [Cin, Cout, ${Array(s).fill(3).join(', ')}]`);
   const cin = w.dim(0);
   const cout = w.dim(1);
-  if (x.dim(1) !== cin) throw new Error(`upConvStride2: input has ${x.dim(1)} channels, weight expects ${cin}`);
+  if (x.dim(1) !== cin)
+    throw new Error(`upConvStride2: input has ${x.dim(1)} channels, weight expects ${cin}`);
   const phases = 2 ** s;
   const spatial = Array.from({ length: s }, (_, i) => 2 + i);
   const b = x.b;
@@ -73,7 +74,11 @@ export function upConvStride2(x: Value, w: Value, bias: Value | null): Value {
     // w [Cin, Cout, 3..] -> [Cout*Cin, 3^s] · S -> [Cout, Cin, phase, tap] -> [phase, Cout, Cin, tap]
     const wt = reshape(transpose(reshape(w, [cin, cout, 3 ** s]), [1, 0, 2]), [cout * cin, 3 ** s]);
     const slots = matmul(wt, b.constant(phaseSelection(s), 'float32', [3 ** s, 4 ** s], 'phase_selection'));
-    const k = reshape(transpose(reshape(slots, [cout, cin, phases, phases]), [2, 0, 1, 3]), [phases * cout, cin, ...spatial.map(() => 2)]);
+    const k = reshape(transpose(reshape(slots, [cout, cin, phases, phases]), [2, 0, 1, 3]), [
+      phases * cout,
+      cin,
+      ...spatial.map(() => 2),
+    ]);
     // Output channel = phase * Cout + c: the bias of channel c serves all of its phases.
     const biasPhased = bias ? concat(Array(phases).fill(bias), 0) : null;
 
@@ -93,13 +98,29 @@ export function upConvStride2(x: Value, w: Value, bias: Value | null): Value {
  * axis (S-1)*stride - pads + dilation*(K-1) + 1 + output_padding. Slow on ORT's CPU provider
  * (prefer upConvStride2); here for models imported as-is, references in tests, and benchmarks.
  */
-export function convTranspose(x: Value, w: Value, bias: Value | null, opts: ConvOpts & { outputPadding?: number[] } = {}): Value {
+export function convTranspose(
+  x: Value,
+  w: Value,
+  bias: Value | null,
+  opts: ConvOpts & { outputPadding?: number[] } = {},
+): Value {
   const o = fillConvOpts(x.rank, opts);
   const s = x.rank - 2;
   const outputPadding = opts.outputPadding ?? Array(s).fill(0);
   const k = w.shape.slice(2).map(Number);
-  if (x.dim(1) !== w.dim(0)) throw new Error(`convTranspose ${w.name}: input has ${x.dim(1)} channels, weight expects ${w.dim(0)}`);
-  const spatial = k.map((kk, i) => (x.dim(2 + i) - 1) * o.strides[i] - o.pads[i] - o.pads[i + s] + o.dilations[i] * (kk - 1) + 1 + outputPadding[i]);
+  if (x.dim(1) !== w.dim(0))
+    throw new Error(`convTranspose ${w.name}: input has ${x.dim(1)} channels, weight expects ${w.dim(0)}`);
+  const spatial = k.map(
+    (kk, i) =>
+      (x.dim(2 + i) - 1) * o.strides[i] -
+      o.pads[i] -
+      o.pads[i + s] +
+      o.dilations[i] * (kk - 1) +
+      1 +
+      outputPadding[i],
+  );
   const attrs = { ...o, kernel_shape: k, output_padding: outputPadding };
-  return x.b.node('ConvTranspose', bias ? [x, w, bias] : [x, w], attrs, [{ dtype: x.dtype, shape: [x.shape[0], w.dim(1) * o.group, ...spatial] }])[0];
+  return x.b.node('ConvTranspose', bias ? [x, w, bias] : [x, w], attrs, [
+    { dtype: x.dtype, shape: [x.shape[0], w.dim(1) * o.group, ...spatial] },
+  ])[0];
 }
