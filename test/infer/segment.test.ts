@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { aggregateTruth, parseShard, runSegmentBatch, splitVideos } from '../../src/cli/segment-video.js';
+import { aggregateTruth } from '../../src/infer/batch/aggregate.js';
+import { runSegmentBatch } from '../../src/infer/batch/segment-split.js';
+import { parseShard } from '../../src/infer/batch/shard.js';
+import { splitVideos } from '../../src/infer/batch/split-videos.js';
 import { main } from '../../src/cli/main.js';
 import { inferenceWindows } from '../../src/data/clips.js';
 import { readGroundTruthMasks, type GroundTruth } from '../../src/data/synth/truth.js';

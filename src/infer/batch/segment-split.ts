@@ -1,0 +1,155 @@
+// Batch mode of `unilvseg segment-video`: every video of an EchoNet split (or one shard of it), each
+// into its own folder, bad videos reported and skipped, the aggregate written as CSV and JSON.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DataError } from '../../data/errors.js';
+import { VideoError } from '../../data/video.js';
+import type { SegmentationModel } from '../model.js';
+import { videoStem } from '../png-masks.js';
+import { segmentVideo, type SegmentSummary } from '../segment.js';
+import { atomicWriteFile } from '../../util/atomic.js';
+import { JsonlLog } from '../../util/jsonl.js';
+import { Progress } from '../../util/progress.js';
+import { aggregateTruth, scored, stats } from './aggregate.js';
+import type { Shard } from './shard.js';
+import { splitVideos } from './split-videos.js';
+
+export interface BatchOptions {
+  dataPath: string;
+  saveDir: string;
+  model: SegmentationModel;
+  split?: string;
+  /** 0-based shard `index` of `count`: videos k with k % count === index. */
+  shard?: Shard;
+  overlap?: boolean;
+  batchSize?: number;
+  truthDir?: string;
+  progress?: boolean;
+}
+
+function csvRow(s: SegmentSummary, name: string): string {
+  const t = scored(s);
+  const f = (x: number | null | undefined, d = 4) =>
+    typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '';
+  return [
+    name,
+    s.frames,
+    f(s.fps, 2),
+    s.resize ? 1 : 0,
+    s.windows.count,
+    s.beats.length,
+    f(s.meanEf, 2),
+    f(s.heartRateBpm, 1),
+    f(t?.dsc),
+    f(t?.efTrue, 2),
+    f(t?.efAbsError, 2),
+    f(t?.meanAbsEdError, 2),
+    f(t?.meanAbsEsError, 2),
+    f(s.framesPerSecond, 1),
+  ].join(',');
+}
+
+const CSV_HEADER =
+  'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second';
+
+/** Batch mode: each video into <saveDir>/<stem>/, bad ones in failures.jsonl, aggregate summary.csv + summary.json. */
+export async function runSegmentBatch(o: BatchOptions) {
+  const saveDir = resolve(o.saveDir);
+  const videos = splitVideos(o.dataPath, o.split ?? 'test', o.shard);
+  if (!videos.length)
+    throw new Error(
+      `no videos in split ${o.split ?? 'test'}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''} of ${o.dataPath}`,
+    );
+  const log = new JsonlLog(join(saveDir, 'segment.jsonl'));
+  const failures = new JsonlLog(join(saveDir, 'failures.jsonl'));
+  log.write({
+    event: 'start',
+    dataPath: resolve(o.dataPath),
+    split: o.split ?? 'test',
+    shard: o.shard ?? null,
+    videos: videos.length,
+    model: o.model.describe,
+    overlap: !!o.overlap,
+  });
+  const progress = o.progress === false ? undefined : new Progress('segment-video', videos.length);
+  const done: { name: string; summary: SegmentSummary }[] = [];
+  const failed: { video: string; problem: string }[] = [];
+  const notes: string[] = [];
+  try {
+    for (const v of videos) {
+      try {
+        if (!existsSync(v.path)) throw new VideoError(v.path, 'no such file (listed in FileList.csv)');
+        const summary = await segmentVideo(
+          {
+            videoPath: v.path,
+            outDir: join(saveDir, videoStem(v.name)),
+            model: o.model,
+            overlap: o.overlap,
+            batchSize: o.batchSize,
+            truthDir: o.truthDir,
+            truthName: v.name,
+          },
+          (m) => notes.push(m),
+        );
+        done.push({ name: v.name, summary });
+        log.write({
+          event: 'video',
+          video: v.name,
+          frames: summary.frames,
+          meanEf: summary.meanEf,
+          resize: summary.resize,
+          truth: scored(summary)
+            ? { dsc: scored(summary)!.dsc, efAbsError: scored(summary)!.efAbsError }
+            : undefined,
+          seconds: summary.seconds.total,
+        });
+      } catch (e) {
+        // A video that cannot be read (or whose listing is wrong) is skipped; anything else is a bug or a model problem and stops the run.
+        if (!(e instanceof VideoError || e instanceof DataError)) throw e;
+        failed.push({ video: v.path, problem: e.message });
+        failures.write({ video: v.path, problem: e.message });
+        process.stderr.write(`skipping ${v.path}: ${e.message}\n`);
+      }
+      progress?.tick(1, v.name);
+    }
+  } finally {
+    progress?.stop();
+  }
+  for (const n of notes) process.stderr.write(`${n}\n`);
+  const summaries = done.map((d) => d.summary);
+  const frames = summaries.reduce((a, s) => a + s.frames, 0);
+  const seconds = summaries.reduce((a, s) => a + s.seconds.total, 0);
+  const result = {
+    dataPath: resolve(o.dataPath),
+    split: o.split ?? 'test',
+    shard: o.shard ?? null,
+    model: o.model.describe,
+    overlap: !!o.overlap,
+    videos: videos.length,
+    processed: done.length,
+    failed: failed.length,
+    failures: failed,
+    resized: summaries.filter((s) => s.resize).length,
+    notes,
+    frames,
+    framesPerSecond: seconds > 0 ? frames / seconds : null,
+    efMean: stats(summaries.map((s) => s.meanEf)),
+    truth: aggregateTruth(summaries),
+    perVideo: done.map(({ name, summary: s }) => ({
+      video: name,
+      dir: videoStem(name),
+      frames: s.frames,
+      meanEf: s.meanEf,
+      beats: s.beats.length,
+      resize: s.resize,
+      truth: s.truth,
+    })),
+  };
+  atomicWriteFile(
+    join(saveDir, 'summary.csv'),
+    [CSV_HEADER, ...done.map((d) => csvRow(d.summary, d.name))].join('\n') + '\n',
+  );
+  atomicWriteFile(join(saveDir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
+  log.write({ event: 'done', processed: done.length, failed: failed.length, truth: result.truth });
+  return result;
+}
