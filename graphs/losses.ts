@@ -1,4 +1,5 @@
-// Losses and metrics of the upstream training modules, as graph ops (spec 2.1, 3.2, 3.3).
+// Losses and metrics of the upstream training modules, as graph ops
+// (docs/upstream.md#temporal-masking-ssl, docs/upstream.md#weak-supervision).
 import type { Value } from '../src/onnx/builder.js';
 import {
   add,
@@ -44,7 +45,10 @@ export function diceLossFromParts(own: DiceParts, others?: DiceParts): Value {
   return mul(sub(1, dice), cast(greater(positives, 0), dice.dtype));
 }
 
-/** The upstream Dice loss of one batch: pooled over the whole batch, not per sample (spec 3.2). */
+/**
+ * The upstream Dice loss of one batch: pooled over the whole batch, not per sample
+ * (docs/upstream.md#dice-loss).
+ */
 export function binaryDiceLoss(logits: Value, target: Value): Value {
   return diceLossFromParts(diceParts(logits, target));
 }

@@ -94,7 +94,7 @@ export function createModel(cfg: ModelConfig): SegModel {
   return {
     config: { ...cfg, tile },
     family: 'superimage',
-    // Pad with raw 0 before normalising, so pads hold -mean/std (spec 1.9 SI pipeline).
+    // Pad with raw 0 before normalising, so pads hold -mean/std (docs/upstream.md#normalisation).
     prepare: (raw) => tileSuperImage(normalise(padFrames(raw, tile), norm), tile),
     forward: (ctx, x) => resnetUnet(ctx, x, encoder, cfg.widthMult),
     toFrames: (out) => {

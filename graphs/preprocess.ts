@@ -1,4 +1,5 @@
-// What happens to decoded frames inside every graph (spec 1.9, 1.10): uint8 [N, T, H, W, 3] in,
+// What happens to decoded frames inside every graph (docs/upstream.md#normalisation,
+// docs/upstream.md#super-images): uint8 [N, T, H, W, 3] in,
 // albumentations Normalize, and the layout each model family wants.
 import type { Value } from '../src/onnx/builder.js';
 import { add, cast, mul, pad, reshape, transpose } from '../src/onnx/ops/index.js';
@@ -9,7 +10,7 @@ export interface Normalisation {
   std: number[];
 }
 
-/** The EchoNet statistics every upstream script passes (spec 1.9). */
+/** The EchoNet statistics every upstream script passes (docs/upstream.md#normalisation). */
 export const ECHONET_NORMALISATION: Normalisation = {
   mean: [0.12741163, 0.1279413, 0.12912785],
   std: [0.19557191, 0.19562256, 0.1965878],
@@ -47,7 +48,7 @@ export function channelsFirst(x: Value): Value {
 }
 
 /**
- * Super-image padding (spec 1.9 SI pipeline): each frame padded at the bottom/right to
+ * Super-image padding (docs/upstream.md#normalisation): each frame padded at the bottom/right to
  * tile x tile. Apply it to the raw frames, before normalising, so that pads hold the normalised
  * value of raw 0 (-mean/std) as upstream's PadIfNeeded + Normalize give.
  */
@@ -59,8 +60,8 @@ export function padFrames(raw: Value, tile: number): Value {
 }
 
 /**
- * Super-image (spec 1.10): frame k of [N, T, tile, tile, 3] goes to grid row k / n, column k % n
- * (n = sqrt(T)), giving [N, 3, n*tile, n*tile].
+ * Super-image (docs/upstream.md#super-images): frame k of [N, T, tile, tile, 3] goes to grid row k / n,
+ * column k % n (n = sqrt(T)), giving [N, 3, n*tile, n*tile].
  */
 export function tileSuperImage(x: Value, tile: number): Value {
   const n = gridSide(x.dim(1));

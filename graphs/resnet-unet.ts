@@ -1,7 +1,8 @@
-// segmentation_models_pytorch 0.3.2 Unet with a torchvision ResNet encoder (spec 4.4), under smp's
-// parameter names. Initialisation follows what those libraries do when built without pretrained
-// weights: torchvision's ResNet uses kaiming_normal(fan_out, relu) for convs, smp re-initialises the
-// decoder (kaiming_uniform(fan_in, relu), zero bias) and the head (xavier_uniform, zero bias).
+// segmentation_models_pytorch 0.3.2 Unet with a torchvision ResNet encoder
+// (docs/upstream.md#super-image-u-nets), under smp's parameter names. Initialisation follows what those
+// libraries do when built without pretrained weights: torchvision's ResNet uses kaiming_normal(fan_out, relu)
+// for convs, smp re-initialises the decoder (kaiming_uniform(fan_in, relu), zero bias) and the head
+// (xavier_uniform, zero bias).
 import type { Value } from '../src/onnx/builder.js';
 import { add, concat, maxPool, relu, resizeNearest } from '../src/onnx/ops/index.js';
 import {

@@ -1,7 +1,7 @@
 // The task graphs of an artifact set, written once for every model family: inference, temporal-
-// masking reconstruction (spec 2.1/2.2) and weak supervision on the traced frame (spec 3.1-3.3),
-// each as a training graph (loss + gradients + new BatchNorm running statistics) or an evaluation
-// graph (forward only, BatchNorm on running statistics, as PyTorch's eval mode).
+// masking reconstruction (docs/upstream.md#temporal-masking-ssl) and weak supervision on the traced frame
+// (docs/upstream.md#weak-supervision), each as a training graph (loss + gradients + new BatchNorm running
+// statistics) or an evaluation graph (forward only, BatchNorm on running statistics, as PyTorch's eval mode).
 import { gradients } from '../src/autodiff/grad.js';
 import { GraphBuilder, type Value } from '../src/onnx/builder.js';
 import type { Graph } from '../src/onnx/ir.js';
@@ -50,8 +50,8 @@ function finish(b: GraphBuilder, ctx: ModelContext, loss: Value, mode: TaskMode)
  * Temporal-masking reconstruction. Inputs: parameters, `frames` uint8 [N, T, H, W, 3], `keep`
  * float32 [N, T] (1 visible, 0 masked). Masked frames become raw black before normalisation; the
  * target is channel 0 of the clean normalised network input, and the loss is the MSE over all of
- * it: every frame and pixel for 3D (spec 2.1), the whole super-image including the pads for SI
- * (spec 2.2). Outputs `loss`, `mse` (the same value; upstream logs both).
+ * it: every frame and pixel for 3D, the whole super-image including the pads for SI
+ * (docs/upstream.md#temporal-masking-ssl). Outputs `loss`, `mse` (the same value; upstream logs both).
  */
 export function sslGraph(model: SegModel, mode: TaskMode): TaskGraph {
   const b = new GraphBuilder();
@@ -77,8 +77,8 @@ const OTHERS = ['others_intersection', 'others_cardinality', 'others_positives']
  * `others_intersection`, `others_cardinality`, `others_positives` (the Dice sums of the batch's
  * other micro-batches; 0 when the whole batch runs at once, so that a micro-batch's gradient is its
  * exact share of the whole-batch gradient). Only the traced frame's logits of each sample reach
- * the loss: smp binary Dice pooled over the batch (spec 3.2). Outputs `loss`,
- * the confusion counts `tp`, `fp`, `fn` at sigmoid > 0.5 (spec 3.3) and the soft sums
+ * the loss: smp binary Dice pooled over the batch (docs/upstream.md#dice-loss). Outputs `loss`,
+ * the confusion counts `tp`, `fp`, `fn` at sigmoid > 0.5 and the soft sums
  * `intersection`, `cardinality`, `positives` (a split's val_loss pools them); evaluation graphs
  * also output `logits_traced` [N, H, W].
  */

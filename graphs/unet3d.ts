@@ -1,4 +1,4 @@
-// UNet3D and UNet3DSmall (spec 4.1, 4.2): MONAI 1.1.0 ResidualUnits (conv -> InstanceNorm ->
+// UNet3D and UNet3DSmall (docs/upstream.md#unet3d): MONAI 1.1.0 ResidualUnits (conv -> InstanceNorm ->
 // PReLU, twice, plus a 1x1x1 residual conv where the channel count changes), max-pool down-sampling
 // on every axis, up-convs = ConvTranspose3d(k3, s2, p1, op1) -> InstanceNorm -> PReLU computed in
 // the sub-pixel form. Layout [N, C, T, H, W]; upstream's is [N, C, H, W, T] (kernels are permuted

@@ -3,8 +3,8 @@
  * seconds per clip of model.onnx for 3d_unet, 3d_unet_small (1x32x112x112) and si_resnet34_unet
  * (T=16, 512x512 super-image), 2 intra-op threads; and the full 3d_unet weak-supervision train
  * step (train_weak + optimizer_weak, batch 1, median of 3 after 2 warm-ups) in a child process,
- * whose peak RSS (VmHWM) is the memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0 s and <= 5 GB.
- * `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
+ * whose peak RSS (VmHWM) is the memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0
+ * s and <= 5 GB. `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -134,7 +134,7 @@ async function trainStep(setDir: string) {
   };
 }
 
-/** UNet3D forward FLOPs per 1x3x32x112x112 clip (spec 4.1: 35.82 GMACs). */
+/** UNet3D forward FLOPs per 1x3x32x112x112 clip (docs/upstream.md#unet3d: 35.82 GMACs). */
 const UNET3D_FORWARD_GFLOP = 71.6;
 
 /**

@@ -45,7 +45,10 @@ export interface BuildOptions {
   size?: number;
   /** super-image tile side (SI models); default 128 for 112-px frames */
   tile?: number;
-  /** the command line recorded in the manifest; default: the equivalent build-graph command with every option spelled out */
+  /**
+   * the command line recorded in the manifest; default: the equivalent build-graph command with every option
+   * spelled out
+   */
   command?: string;
 }
 
@@ -72,8 +75,8 @@ const DESCRIPTIONS: Record<GraphKey, string> = {
   train_weak:
     'weak supervision on the traced frame, training mode: Dice loss, tp/fp/fn, gradients (+ BatchNorm running statistics)',
   eval_weak: 'weak supervision on the traced frame, evaluation mode: Dice loss, tp/fp/fn, logits_traced',
-  optimizer_ssl: 'one AdamW/AMSGrad step with the SSL settings (spec 2.1)',
-  optimizer_weak: 'one AdamW/AMSGrad step with the weak-supervision settings (spec 3.4)',
+  optimizer_ssl: 'one AdamW/AMSGrad step with the SSL settings',
+  optimizer_weak: 'one AdamW/AMSGrad step with the weak-supervision settings',
 };
 
 function resolveOptions(o: BuildOptions) {
@@ -97,7 +100,10 @@ function resolveOptions(o: BuildOptions) {
   return r;
 }
 
-/** Builds, checks and writes model.onnx, the train/eval/optimizer graphs, checkpoint.safetensors and manifest.json. */
+/**
+ * Builds, checks and writes model.onnx, the train/eval/optimizer graphs, checkpoint.safetensors and
+ * manifest.json.
+ */
 export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet> {
   const o = resolveOptions(opts);
   const cfg: ModelConfig = {

@@ -1,7 +1,7 @@
 import type { Rng } from '../util/rng.js';
 
 /**
- * Temporal clip selection (spec 1.6, 1.7, 5.2). A clip is the T indices s, s+p, ..., s+(T-1)p
+ * Temporal clip selection (docs/upstream.md#clip-sampling). A clip is the T indices s, s+p, ..., s+(T-1)p
  * into a video of f frames that was padded at the end with black frames up to T*p if shorter.
  */
 
@@ -43,7 +43,10 @@ export function randomClipStart(rng: Rng, ti: number, f: number, T: number, p: n
   return lo + p * rng.int(0, count - 1);
 }
 
-/** Evaluation clip: traced frame at position T//2, shifted to fit, aligned mod p (spec 1.7). */
+/**
+ * Evaluation clip: traced frame at position T//2, shifted to fit, aligned mod p
+ * (docs/upstream.md#clip-sampling).
+ */
 export function centredClipStart(ti: number, f: number, T: number, p: number): number {
   checkArgs(f, T, p);
   checkTrace(ti, f);
@@ -64,7 +67,10 @@ export function clipIndices(start: number, T: number, p: number): number[] {
   return Array.from({ length: T }, (_, k) => start + k * p);
 }
 
-/** Start of every whole-video inference window (spec 5.2), in order; f is the padded length. */
+/**
+ * Start of every whole-video inference window (docs/upstream.md#whole-video-inference), in order; f is the
+ * padded length.
+ */
 export function inferenceWindowStarts(f: number, T: number, p: number): number[] {
   checkArgs(f, T, p);
   const span = T * p;

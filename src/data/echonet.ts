@@ -5,7 +5,7 @@ import { DataError, type BadItemHandler } from './errors.js';
 import { readFileList, type FileListRow } from './filelist.js';
 import { readVolumeTracings, edFrame, esFrame } from './tracings.js';
 
-/** One usable EchoNet video: its FileList row and its two traced frames (spec 1.2-1.3). */
+/** One usable EchoNet video: its FileList row and its two traced frames (docs/upstream.md#video-list). */
 export interface EchoVideo {
   /** With `.avi`, as in VolumeTracings.csv. */
   fileName: string;

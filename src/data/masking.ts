@@ -1,14 +1,15 @@
 import type { Rng } from '../util/rng.js';
 
 /**
- * Temporal masking for self-supervised pre-training (spec 2.1). The masked frames themselves are
- * blacked out inside the ONNX train graph; the data side only says which frames stay visible.
+ * Temporal masking for self-supervised pre-training (docs/upstream.md#3d-masking). The masked frames
+ * themselves are blacked out inside the ONNX train graph; the data side only says which frames stay visible.
  */
 
 /**
  * Number of masked frames: round_half_up(T * ratio), for the 3D and the super-image pipeline
  * alike. Upstream's super-image SSL dataset masks T - round(T*ratio) frames instead (the ratio
- * silently becomes the KEPT fraction, spec 2.2 / 9.4); we deliberately do not copy that bug.
+ * silently becomes the KEPT fraction, see
+ * docs/upstream.md#our-deliberate-differences); we deliberately do not copy that bug.
  */
 export function maskedFrameCount(T: number, ratio: number): number {
   if (!(ratio > 0 && ratio < 1)) throw new Error(`mask_ratio must be in (0, 1) exclusive, got ${ratio}`);

@@ -1,6 +1,6 @@
 /**
- * Trace -> binary mask, exactly as upstream (spec 1.4): the polygon runs down one wall (X1,Y1 of
- * rows 1..n-1), back up the other (X2,Y2 of rows n-1..1), vertices rounded half-to-even like
+ * Trace -> binary mask, exactly as upstream (docs/upstream.md#trace-to-mask): the polygon runs down one wall
+ * (X1,Y1 of rows 1..n-1), back up the other (X2,Y2 of rows n-1..1), vertices rounded half-to-even like
  * `np.rint`, filled with scikit-image 0.19.3 `draw.polygon` semantics (boundary included).
  */
 

@@ -12,7 +12,9 @@ export const FRAME_SIZE = 112;
 
 export type Which = 'ed' | 'es';
 
-/** A weakly supervised sample: a clip and the mask of its one traced frame (spec 1.7, 1.9). */
+/**
+ * A weakly supervised sample: a clip and the mask of its one traced frame (docs/upstream.md#clip-sampling).
+ */
 export interface WeakSample {
   /** uint8 RGB [T, 112, 112, 3]. */
   frames: Uint8Array;
@@ -26,7 +28,7 @@ export interface WeakSample {
   which: Which;
 }
 
-/** A self-supervised sample: a clean clip and which frames stay visible (spec 2.1). */
+/** A self-supervised sample: a clean clip and which frames stay visible (docs/upstream.md#3d-masking). */
 export interface SslSample {
   frames: Uint8Array;
   /** [T]: 1 visible, 0 masked (blacked out inside the train graph). */
@@ -47,8 +49,8 @@ export function checkFrames(video: { path: string }, frames: DecodedVideo): void
 
 /**
  * Copy the frames at `indices` into one clip [T, H, W, 3]. Indices past the end read the raw black
- * (uint8 0) frames upstream appends to videos shorter than T*p (spec 1.6); the padded video is
- * never materialised.
+ * (uint8 0) frames upstream appends to videos shorter than T*p (docs/upstream.md#short-videos); the padded
+ * video is never materialised.
  */
 export function gatherClip(v: DecodedVideo, indices: number[]): Uint8Array {
   const fb = v.height * v.width * 3;
@@ -124,8 +126,8 @@ export interface SampleRef {
 }
 
 /**
- * The sample list (spec 1.2 step 6): weak supervision has two per video, ED ("large_trace")
- * then ES ("small_trace"); SSL has one per video.
+ * The sample list (docs/upstream.md#video-list step 6): weak supervision has two per video, ED
+ * ("large_trace") then ES ("small_trace"); SSL has one per video.
  */
 export function sampleList(videoCount: number, phase: 'weak' | 'ssl'): SampleRef[] {
   const out: SampleRef[] = [];

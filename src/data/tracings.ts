@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DataError, csvLines, intField, numberField } from './errors.js';
 
-/** The traces of one video in VolumeTracings.csv (spec 1.3). */
+/** The traces of one video in VolumeTracings.csv (docs/upstream.md#tracings). */
 export interface TracedVideo {
   /** File name as written in the CSV (EchoNet includes `.avi`). */
   fileName: string;

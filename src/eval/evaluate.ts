@@ -7,7 +7,7 @@ import { Rng } from '../util/rng.js';
 import { bootstrapPooledDice, type BootstrapResult } from './bootstrap.js';
 import { frameDice, overlap, pooledDice, type Overlap } from './dice.js';
 
-/** Upstream's evaluator builds every ground-truth mask at this size (spec 6.1). */
+/** Upstream's evaluator builds every ground-truth mask at this size (docs/upstream.md#evaluation). */
 export const MASK_HEIGHT = 112;
 export const MASK_WIDTH = 112;
 
@@ -20,7 +20,9 @@ export interface EvaluateSettings {
   resamples: number;
   /** Worst frames shown in report.html. */
   gallery: number;
-  /** Leave out (and list) videos whose prediction PNG is missing, unreadable or mis-sized, instead of failing. */
+  /**
+   * Leave out (and list) videos whose prediction PNG is missing, unreadable or mis-sized, instead of failing.
+   */
   skipMissing: boolean;
 }
 

@@ -1,4 +1,5 @@
-// Test-set predictions for `unilvseg evaluate` (upstream seg_3d_test_get_predictions.py, spec 5.1):
+// Test-set predictions for `unilvseg evaluate` (upstream seg_3d_test_get_predictions.py,
+// docs/upstream.md#test-set-predictions):
 // one centred clip per traced frame, the traced frame's logits thresholded at sigmoid >= 0.5,
 // written as a 0/255 PNG under upstream's (tag-swapped) file name.
 import { join, resolve } from 'node:path';

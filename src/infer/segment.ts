@@ -1,4 +1,5 @@
-// Whole-video segmentation (upstream seg_3d_inference.py, spec 5.2, and beyond it): masks for every
+// Whole-video segmentation (upstream seg_3d_inference.py and beyond it,
+// docs/upstream.md#whole-video-inference): masks for every
 // frame, then the cardiac analysis of the area curve, written as videos, CSV, JSON and SVG.
 import { basename, extname, join, resolve } from 'node:path';
 import { gatherClip } from '../data/samples.js';
@@ -112,7 +113,10 @@ export function masksToRgb(masks: Uint8Array): Uint8Array {
 
 /** Scores of a segmented video against its synthetic per-frame ground truth. */
 export interface TruthScore {
-  /** Pooled over every frame: 2 sum(I) / (sum(U) + sum(I)), I = |pred AND truth|, U = |pred OR truth| (spec 6.1). */
+  /**
+   * Pooled over every frame: 2 sum(I) / (sum(U) + sum(I)), I = |pred AND truth|, U = |pred OR truth|
+   * (docs/upstream.md#evaluation).
+   */
   dsc: number | null;
   intersectionPx: number;
   unionPx: number;
@@ -201,7 +205,9 @@ function loadTruth(
   }
 }
 
-/** Segments one video and writes mask.avi, overlay.mp4, frames.csv, area.svg and summary.json into `outDir`. */
+/**
+ * Segments one video and writes mask.avi, overlay.mp4, frames.csv, area.svg and summary.json into `outDir`.
+ */
 export async function segmentVideo(
   o: SegmentOptions,
   warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`),

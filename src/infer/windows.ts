@@ -1,12 +1,12 @@
-// Whole-video inference windows (spec 5.2) and how their predictions are merged into one mask
-// per frame: upstream's "later window wins" on thresholded logits, or probability averaging.
+// Whole-video inference windows (docs/upstream.md#whole-video-inference) and how their predictions are merged
+// into one mask per frame: upstream's "later window wins" on thresholded logits, or probability averaging.
 import { clipIndices, inferenceWindows, padLength } from '../data/clips.js';
 
 export type WindowMode = 'upstream' | 'overlap';
 
 /**
  * Index lists of the windows over a video of `count` real frames, padded to T*p with black as
- * upstream (spec 1.6). 'upstream': non-overlapping, the last one aligned to the end.
+ * upstream (docs/upstream.md#short-videos). 'upstream': non-overlapping, the last one aligned to the end.
  * 'overlap': the same layout at half the stride (floor(T/2)*p), so away from the ends every
  * frame is seen by two windows, in different clip positions.
  */

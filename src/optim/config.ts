@@ -3,7 +3,10 @@ export type OptimizerConfig =
   | { kind: 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean }
   | { kind: 'sgd'; momentum: number; weightDecay: number; dampening?: number; nesterov?: boolean };
 
-/** Temporal-masking pre-training (spec 2.1): AdamW(3e-4, betas (0.9, 0.95), wd 1e-3, amsgrad). */
+/**
+ * Temporal-masking pre-training (docs/upstream.md#3d-masking): AdamW(3e-4, betas (0.9, 0.95), wd 1e-3,
+ * amsgrad).
+ */
 export const SSL_OPTIMIZER: OptimizerConfig = {
   kind: 'adamw',
   beta1: 0.9,
@@ -12,7 +15,10 @@ export const SSL_OPTIMIZER: OptimizerConfig = {
   weightDecay: 1e-3,
   amsgrad: true,
 };
-/** Weak supervision (spec 3.4): AdamW(3e-4, betas (0.9, 0.999), wd 1e-5, amsgrad). */
+/**
+ * Weak supervision (docs/upstream.md#optimiser-and-schedule): AdamW(3e-4, betas (0.9, 0.999), wd 1e-5,
+ * amsgrad).
+ */
 export const WEAK_OPTIMIZER: OptimizerConfig = {
   kind: 'adamw',
   beta1: 0.9,

@@ -1,5 +1,6 @@
 // The training loop of `unilvseg ort-train`: data -> train/optimizer graphs -> validation ->
-// checkpoints, with the upstream semantics of the SSL and weak-supervision scripts (spec 2, 3).
+// checkpoints, with the upstream semantics of the SSL and weak-supervision scripts
+// (docs/upstream.md#temporal-masking-ssl, docs/upstream.md#weak-supervision).
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -268,7 +269,8 @@ function initialState(
   if (o.checkpoint) {
     const from = readCheckpoint(o.checkpoint, set.manifest);
     // SSL: upstream's --checkpoint resumes (optimizer state, step, epoch); weak: it only
-    // initialises every weight (spec 2.3), training starts at step 0 with fresh optimizer state.
+    // initialises every weight (docs/upstream.md#from-ssl-to-weak-supervision), training starts at step 0
+    // with fresh optimizer state.
     if (o.phase === 'ssl') return { state: from, progress: initialProgress() };
     return {
       state: { params: from.params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} },

@@ -1,7 +1,7 @@
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import type { Phase } from './runner.js';
 
-/** `unilvseg ort-train` settings; defaults are the upstream scripts' (spec 8). */
+/** `unilvseg ort-train` settings; defaults are the upstream scripts' (docs/upstream.md#defaults). */
 export interface TrainOptions {
   phase: Phase;
   dataPath: string;

@@ -1,4 +1,5 @@
-// Learning-rate schedule and validation timing, as Lightning applies them upstream (spec 3.4).
+// Learning-rate schedule and validation timing, as Lightning applies them upstream
+// (docs/upstream.md#optimiser-and-schedule).
 
 /** MultiStepLR stepped once per epoch: lr = base * gamma^(number of milestones <= epoch). */
 export function multiStepLr(base: number, epoch: number, milestones: number[] = [], gamma = 0.1): number {
@@ -21,12 +22,15 @@ export function validationPoints(batchesPerEpoch: number, valCheckInterval: numb
   return points;
 }
 
-/** F1 / Dice from pooled counts, with smp's 1e-7 smoothing (spec 3.3). */
+/** F1 / Dice from pooled counts, with smp's 1e-7 smoothing (docs/upstream.md#metrics-and-model-selection). */
 export function dscFromCounts(tp: number, fp: number, fn: number): number {
   return (2 * tp + 1e-7) / (2 * tp + fn + fp + 1e-7);
 }
 
-/** The pooled Dice loss from soft sums over a whole split (spec 3.2, pooled like the metric). */
+/**
+ * The pooled Dice loss from soft sums over a whole split (pooled like the metric,
+ * docs/upstream.md#dice-loss).
+ */
 export function diceLossFromSums(intersection: number, cardinality: number, positives: number): number {
   if (positives <= 0) return 0;
   return 1 - (2 * intersection) / Math.max(cardinality, 1e-7);

@@ -24,7 +24,7 @@ function pattern(T: number): Uint8Array {
 }
 const px = (f: Uint8Array, t: number, y: number, x: number, c = 0) => f[((t * S + y) * S + x) * 3 + c];
 
-describe('data/augment: clip augmentation (spec 1.8)', () => {
+describe('data/augment: clip augmentation (docs/upstream.md#augmentation)', () => {
   it('draws each parameter in its range, the optional steps half of the time, reproducibly', () => {
     let jitter = 0,
       clahe = 0;

@@ -11,14 +11,14 @@ import {
 } from '../../src/data/clips.js';
 import { maskedFrameCount, sampleKeep } from '../../src/data/masking.js';
 
-describe('data/clips: clip sampling (spec 1.6, 1.7, 5.2, test vectors of spec 10)', () => {
+describe('data/clips: clip sampling and its reference values (docs/upstream.md)', () => {
   it('pads short videos to T*p frames and leaves long ones alone', () => {
     expect(padLength(28, 32, 1)).to.equal(32);
     expect(padLength(50, 32, 2)).to.equal(64);
     expect(padLength(100, 32, 1)).to.equal(100);
   });
 
-  // (T, p, ti, f) -> (start, end, rel), spec 10.
+  // (T, p, ti, f) -> (start, end, rel), docs/upstream.md#reference-values.
   const centred: [number, number, number, number, number, number, number][] = [
     [32, 1, 10, 100, 0, 31, 10],
     [32, 1, 95, 100, 68, 99, 27],
@@ -124,7 +124,7 @@ describe('data/clips: clip sampling (spec 1.6, 1.7, 5.2, test vectors of spec 10
   }
 });
 
-describe('data/masking: SSL temporal masking (spec 2.1, test vectors of spec 10)', () => {
+describe('data/masking: SSL temporal masking and its reference values (docs/upstream.md)', () => {
   // (T, ratio) -> masked frames. Upstream's super-image pipeline would mask T minus these
   // (19/13, 10/6, ...); we mask round_half_up(T*ratio) for both pipelines on purpose.
   const counts: [number, number, number][] = [

@@ -7,7 +7,7 @@ import { makeEchoNetMini } from '../fixtures/echonet-mini/make.js';
 
 const V = (n: number) => `0X1A0000000000000${n}.avi`;
 
-describe('data/echonet: video list of a split (spec 1.2, 1.3)', function () {
+describe('data/echonet: video list of a split (docs/upstream.md#video-list)', function () {
   let root: string;
   let cleanup: () => void;
   before(async () => ({ root, cleanup } = await makeEchoNetMini()));

@@ -23,7 +23,7 @@ function expected(x0: number, x1: number, ys: (x: number) => [number, number]): 
 
 // During development tracingToMask was also compared with scikit-image 0.19.3's draw.polygon
 // (Debian python3-skimage) on 300 random traces, self-intersecting ones included: identical.
-describe('data/polygon: tracing -> mask (spec 1.4)', () => {
+describe('data/polygon: tracing -> mask (docs/upstream.md#trace-to-mask)', () => {
   it('rounds half to even like np.rint', () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, 2.5001, 3].map(rint)).to.deep.equal([
       0, 2, 2, -0, -2, 2, 3, 3,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readFileList } from '../../src/data/filelist.js';
 import { edFrame, esFrame, readVolumeTracings } from '../../src/data/tracings.js';
 
-describe('data/tracings + filelist: CSV parsing (spec 1.1, 1.3)', () => {
+describe('data/tracings + filelist: CSV parsing (docs/upstream.md#tracings)', () => {
   let dir: string;
   before(() => (dir = mkdtempSync(join(tmpdir(), 'csv-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));

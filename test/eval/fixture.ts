@@ -48,7 +48,7 @@ export async function makeEchoNet(videos: FixtureVideo[]): Promise<string> {
   const traces = ['FileName,X1,Y1,X2,Y2,Frame'];
   for (const v of videos) {
     list.push(`${v.name},55.0,30.0,66.7,112,112,50,${FRAMES},${v.split}`);
-    // ES first, ED last: the order decides which trace is which (spec 1.3).
+    // ES first, ED last: the order decides which trace is which (docs/upstream.md#tracings).
     for (const t of [v.es, v.ed])
       for (const r of rectTracing(t.rect)) traces.push(`${v.name}.avi,${r.join(',')},${t.frame}`);
     const path = join(root, 'Videos', `${v.name}.avi`);

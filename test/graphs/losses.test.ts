@@ -25,7 +25,7 @@ async function evalLosses(logits: number[], target: number[]) {
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
-describe('losses and metrics (spec 3.2, 3.3)', () => {
+describe('losses and metrics (docs/upstream.md#dice-loss)', () => {
   it('Dice loss is 1 - 2 sum(p t) / sum(p + t), pooled', async () => {
     const logits = [2, -1, 0.5, -3];
     const target = [1, 0, 1, 0];

@@ -25,7 +25,10 @@ import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-segment');
 
-/** logits = R - 128 + offsets[clip position]: known per frame, and dependent on the window layout when offsets differ. */
+/**
+ * logits = R - 128 + offsets[clip position]: known per frame, and dependent on the window layout when offsets
+ * differ.
+ */
 async function knownModel(
   frames: number,
   size: number,
@@ -57,7 +60,7 @@ const perFrame = (masks: Uint8Array, plane: number) =>
 const quiet = () => undefined;
 
 describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () {
-  it('windows: upstream layout (spec 10 vectors); overlap at half stride, last aligned to the end; padding for short videos', function () {
+  it('windows: upstream layout (reference values); overlap at half stride, last aligned to the end; padding for short videos', function () {
     const starts = (count: number, T: number, p: number, mode: 'upstream' | 'overlap') =>
       videoWindows(count, T, p, mode).map((w) => w[0]);
     expect(starts(100, 32, 1, 'upstream')).to.deep.equal([0, 32, 64, 68]);
@@ -79,7 +82,8 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
       f.add([1, 2, 5], Float32Array.of(1, -2, 9)); // frame 5 is padding: dropped
       return Array.from(f.result());
     };
-    // frame 1: -3 then 1 -> last wins 1; mean(σ(-3), σ(1)) = 0.39 -> 0. frame 2: -0.2 then -2 -> 0 either way.
+    // frame 1: -3 then 1 -> last wins 1; mean(σ(-3), σ(1)) = 0.39 -> 0. frame 2: -0.2 then -2 -> 0 either
+    // way.
     expect(run('upstream')).to.deep.equal([1, 1, 0]);
     expect(run('overlap')).to.deep.equal([1, 0, 0]);
     const gap = new WindowFusion(2, 1, 'upstream');
@@ -94,7 +98,8 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const upstream = await segmentFrames(video, model, 'upstream', 1);
     const overlap = await segmentFrames(video, model, 'overlap', 2);
     expect(upstream.windows.map((w) => w[0])).to.deep.equal([0, 2]);
-    // frame 2: b[2]=3 then b[0]=-0.5 -> last wins 0, mean σ = 0.67 -> 1; frame 3: b[3]=-1 then b[1]=2 -> 1 both.
+    // frame 2: b[2]=3 then b[0]=-0.5 -> last wins 0, mean σ = 0.67 -> 1; frame 3: b[3]=-1 then b[1]=2 -> 1
+    // both.
     expect(perFrame(upstream.masks, 64)).to.deep.equal([0, 1, 0, 1, 1, 0]);
     expect(perFrame(overlap.masks, 64)).to.deep.equal([0, 1, 1, 1, 1, 0]);
     // A 3-frame video is padded with black to T = 4; only the 3 real frames come back.

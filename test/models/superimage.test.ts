@@ -30,7 +30,7 @@ const si = (
   tile?: number,
 ) => createModel({ encoder, frames, size, widthMult, tile, ...norm });
 
-describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder; spec 4.4)', () => {
+describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () => {
   it('resnet34: 24,436,369 parameters under smp names; resnet18: 14,328,209', () => {
     const specs = modelParamSpecs(si('si_resnet34_unet'));
     const params = specs.filter((s) => s.kind === 'param');

@@ -14,7 +14,7 @@ import { Rng } from '../../src/util/rng.js';
 const TSV = { '3d_unet': 'unet3d-state-dict.tsv', '3d_unet_small': 'unet3d-small-state-dict.tsv' } as const;
 
 function upstreamStateDict(file: string): string[] {
-  // Copies of shared/docs/*.tsv (the upstream parameter lists); tests run from dist/test/models.
+  // The upstream parameter lists (docs/upstream.md#unet3d); tests run from dist/test/models.
   return readFileSync(
     fileURLToPath(new URL(`../../../test/models/fixtures/${file}`, import.meta.url)),
     'utf8',
@@ -29,7 +29,7 @@ const count = (specs: ParamSpec[]) =>
 const model3d = (encoder: EncoderName, frames: number, size: number, widthMult = 1) =>
   createModel({ encoder, frames, size, widthMult, ...ECHONET_NORMALISATION });
 
-describe('UNet3D / UNet3DSmall (spec 4.1, 4.2)', () => {
+describe('UNet3D / UNet3DSmall (docs/upstream.md#unet3d)', () => {
   for (const [encoder, params] of [
     ['3d_unet', 18_832_525],
     ['3d_unet_small', 11_255_101],

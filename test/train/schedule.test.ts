@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { diceLossFromSums, dscFromCounts, multiStepLr, validationPoints } from '../../src/train/schedule.js';
 
 describe('train/schedule', () => {
-  it('MultiStepLR [45, 60] x0.1, stepped per epoch (spec 3.4)', () => {
+  it('MultiStepLR [45, 60] x0.1, stepped per epoch (docs/upstream.md#optimiser-and-schedule)', () => {
     expect(multiStepLr(3e-4, 0, [45, 60], 0.1)).to.equal(3e-4);
     expect(multiStepLr(3e-4, 44, [45, 60], 0.1)).to.equal(3e-4);
     expect(multiStepLr(3e-4, 45, [45, 60], 0.1)).to.be.closeTo(3e-5, 1e-12);

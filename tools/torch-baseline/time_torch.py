@@ -1,7 +1,8 @@
 """Developer tool (needs Debian's python3-torch): PyTorch's own CPU time for the upstream UNet3D on
 this machine, 2 threads, batch 1, 3x112x112x32: inference seconds per clip and one weak-supervision
 train step (forward, binary Dice loss on one traced frame, backward, AdamW amsgrad) seconds.
-The same-day baseline for `npm run bench`'s model section (design.md measured 1.6 s and 6.5 s).
+The same-day baseline for `npm run bench`'s model section (docs/performance.md#starting-facts:
+1.6 s and 6.5 s before our graph forms).
 Usage: /usr/bin/python3 tools/torch-baseline/time_torch.py [3d_unet|3d_unet_small] [runs]
 """
 import json

@@ -1,7 +1,7 @@
 // Conv: the input gradient is itself a convolution of the output gradient with the flipped,
-// in/out-swapped kernel (no ConvTranspose for stride 1: ORT's is ~15x slower, design.md).
-// Strided convs (2D ResNet encoders only) fall back to ConvTranspose for dX.
-// The weight gradient has two exact forms (tools/bench-conv.ts measures them):
+// in/out-swapped kernel (no ConvTranspose for stride 1: ORT's is ~15x slower,
+// docs/performance.md#conv-input-gradient). Strided convs (2D ResNet encoders only) fall back to
+// ConvTranspose for dX. The weight gradient has two exact forms (tools/bench-conv.ts measures them):
 //  - 'stacked-matmul' (stride 1 only): one MatMul of shifted copies of x and g (below); about
 //    1.3-1.7x the forward conv on 1x16x32x112x112 (2 threads), never clearly slower than
 //    batch-conv on any UNet3D level (a tie at 2x7x7, where both are a few ms); for a 1x1 kernel

@@ -1,10 +1,10 @@
 /**
- * The geometric part of the augmentation (spec 1.8 steps 3-5) as ONE precomputed map per clip:
- * Rotate(angle) about ((W-1)/2, (H-1)/2) with zero border, PadIfNeeded to padded x padded
- * (centred, zeros), RandomCrop back to H x W at (cropY, cropX). Output pixel (y, x) reads the
- * rotated image at (y + cropY - padTop, x + cropX - padLeft), zero where that lies in the padding,
- * and the rotated image reads the source through the inverse rotation. Building the map once and
- * applying it to all T frames (and the mask) keeps the per-frame cost at 4 multiply-adds a sample.
+ * The geometric part of the augmentation (docs/upstream.md#augmentation steps 3-5) as ONE precomputed map per
+ * clip: Rotate(angle) about ((W-1)/2, (H-1)/2) with zero border, PadIfNeeded to padded x padded (centred,
+ * zeros), RandomCrop back to H x W at (cropY, cropX). Output pixel (y, x) reads the rotated image at (y +
+ * cropY - padTop, x + cropX - padLeft), zero where that lies in the padding, and the rotated image reads the
+ * source through the inverse rotation. Building the map once and applying it to all T frames (and the mask)
+ * keeps the per-frame cost at 4 multiply-adds a sample.
  */
 export interface WarpMap {
   height: number;

@@ -4,11 +4,11 @@ import { buildWarpMap, warpFrames, warpMask } from './geometry.js';
 import { colorJitterFrame, type JitterParams } from './jitter.js';
 
 /**
- * Training augmentation (spec 1.8): ColorJitter(0.2 x4, p 0.5) -> CLAHE(clip U[1,4], 8x8,
- * p 0.5) -> Rotate(U[-20,20] deg, p 1) -> PadIfNeeded(124) -> RandomCrop(112). One set of random
- * parameters per clip, shared by all its frames and its mask, like albumentations with every
- * frame registered as an extra image target. The random draws are ours (seeded Rng), not
- * Python's `random`, so parameters are not upstream's; the operations given parameters are.
+ * Training augmentation (docs/upstream.md#augmentation): ColorJitter(0.2 x4, p 0.5) -> CLAHE(clip U[1,4],
+ * 8x8, p 0.5) -> Rotate(U[-20,20] deg, p 1) -> PadIfNeeded(124) -> RandomCrop(112). One set of random
+ * parameters per clip, shared by all its frames and its mask, like albumentations with every frame registered
+ * as an extra image target. The random draws are ours (seeded Rng), not Python's `random`, so parameters are
+ * not upstream's; the operations given parameters are.
  *
  * Compared during development with OpenCV 4.6 (Debian python3-opencv) on random images:
  * RGB->GRAY, RGB->HSV, CLAHE of a plane and the rotate/pad/crop warp (frames bilinear, mask

@@ -1,5 +1,5 @@
 /**
- * Writes a synthetic dataset in EchoNet-Dynamic's layout (spec 1.1-1.3):
+ * Writes a synthetic dataset in EchoNet-Dynamic's layout (docs/upstream.md#echonet-layout):
  *   FileList.csv, VolumeTracings.csv, Videos/<name>.avi
  * plus per-frame ground truth in Masks/ (see truth.ts). Deterministic from the seed.
  */

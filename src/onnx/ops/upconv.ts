@@ -1,8 +1,8 @@
 // The decoder's stride-2 up-convolution without ConvTranspose: ORT's CPU ConvTranspose runs at
 // ~9 GFLOP/s while one Conv to 2^s * Cout channels plus a depth-to-space rearrangement does the
-// same work in a third of the time (design.md). Everything here is MatMul/Concat/Reshape/
-// Transpose/DepthToSpace/Conv, so the existing VJP rules differentiate it (w stays a trainable
-// graph input).
+// same work in a third of the time (docs/performance.md#sub-pixel-up-convolution). Everything here is
+// MatMul/Concat/Reshape/ Transpose/DepthToSpace/Conv, so the existing VJP rules differentiate it (w stays a
+// trainable graph input).
 import { Value } from '../builder.js';
 import { conv, fillConvOpts, type ConvOpts } from './nn.js';
 import { concat, depthToSpace, matmul, reshape, transpose } from './shape.js';
