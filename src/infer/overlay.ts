@@ -1,4 +1,5 @@
-import { encodeVideo } from '../data/video.js';
+// Contours of LV masks drawn on RGB frames; pure array code, shared by segment-video, the
+// evaluation gallery and the browser viewer (the video writer is in overlay-video.ts).
 
 export type Rgb = readonly [number, number, number];
 
@@ -138,16 +139,4 @@ export interface RgbVideo {
   height: number;
   width: number;
   fps: number;
-}
-
-/** Draw the mask contours on every frame and write an H.264 MP4 at the video's frame rate. */
-export async function writeOverlayVideo(
-  path: string,
-  video: RgbVideo,
-  masks: Uint8Array,
-  opts: OverlayOptions = {},
-): Promise<void> {
-  const drawn = overlayFrames(video.frames, masks, video.count, video.height, video.width, opts);
-  // encodeVideo writes a temporary file and renames it, so the MP4 appears atomically.
-  await encodeVideo(path, drawn, { width: video.width, height: video.height, fps: video.fps, codec: 'h264' });
 }

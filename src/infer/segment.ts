@@ -2,16 +2,28 @@
 // docs/upstream.md#whole-video-inference): masks for every
 // frame, then the cardiac analysis of the area curve, written as videos, CSV, JSON and SVG.
 import { basename, extname, join, resolve } from 'node:path';
-import { gatherClip } from '../data/samples.js';
 import { readGroundTruthMasks, type GroundTruth } from '../data/synth/truth.js';
-import { decodeVideo, encodeVideo, probeVideo, type DecodedVideo } from '../data/video.js';
+import { decodeVideo, encodeVideo, probeVideo } from '../data/video.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { areaPlotSvg } from './area-plot.js';
 import { analyzeCardiac, type CardiacAnalysis } from './cardiac/index.js';
 import type { SegmentationModel } from './model.js';
-import { writeOverlayVideo } from './overlay.js';
-import { videoWindows, WindowFusion, type WindowMode } from './windows.js';
+import { writeOverlayVideo } from './overlay-video.js';
+import {
+  buildSummary,
+  finiteOrNull,
+  framesCsv,
+  OUTPUT_FILES,
+  resizeNote,
+  segmentFrames,
+  type OutputKind,
+  type SegmentSummary,
+  type TruthScore,
+} from './segment-core.js';
+import type { WindowMode } from './windows.js';
+
+export { segmentFrames, type SegmentSummary, type TruthScore };
 
 export interface SegmentOptions {
   videoPath: string;
@@ -29,108 +41,11 @@ export interface SegmentOptions {
   progress?: boolean;
 }
 
-export interface SegmentSummary {
-  video: string;
-  fps: number;
-  frames: number;
-  source: { width: number; height: number; frames: number; fps: number };
-  size: number;
-  resize: string | null;
-  model: string;
-  windows: {
-    mode: WindowMode;
-    count: number;
-    T: number;
-    period: number;
-    paddedFrames: number;
-    starts: number[];
-  };
-  beats: CardiacAnalysis['beats'];
-  meanEf: number | null;
-  heartRateBpm: number | null;
-  truth?: TruthScore | { error: string };
-  outputs: Record<'masks' | 'overlay' | 'frames' | 'plot' | 'summary', string>;
-  seconds: { decode: number; inference: number; write: number; total: number };
-  framesPerSecond: number;
-}
-
-export const OUTPUT_FILES = {
-  masks: 'mask.avi',
-  overlay: 'overlay.mp4',
-  frames: 'frames.csv',
-  plot: 'area.svg',
-  summary: 'summary.json',
-} as const;
-
-/**
- * Binary masks [count, size, size] for every real frame of `video` (already at the model's size):
- * windows over the black-padded video, batched through the model, fused per frame.
- */
-export async function segmentFrames(
-  video: DecodedVideo,
-  model: SegmentationModel,
-  mode: WindowMode,
-  batchSize = 4,
-  onWindows?: (done: number, total: number) => void,
-): Promise<{ masks: Uint8Array; windows: number[][] }> {
-  const { frames: T, period, size } = model;
-  if (video.width !== size || video.height !== size)
-    throw new Error(`frames are ${video.width}x${video.height}, the model takes ${size}x${size}`);
-  const windows = videoWindows(video.count, T, period, mode);
-  const plane = size * size;
-  const fusion = new WindowFusion(video.count, plane, mode);
-  for (let k = 0; k < windows.length; k += batchSize) {
-    const group = windows.slice(k, k + batchSize);
-    const clipBytes = T * plane * 3;
-    const clips = new Uint8Array(group.length * clipBytes);
-    group.forEach((w, i) => clips.set(gatherClip(video, w), i * clipBytes));
-    const logits = await model.run(clips, group.length);
-    group.forEach((w, i) => fusion.add(w, logits.subarray(i * T * plane, (i + 1) * T * plane)));
-    onWindows?.(group.length, windows.length);
-  }
-  return { masks: fusion.result(), windows };
-}
-
-/** frames.csv: one row per frame with its time, area, smoothed area and whether it is an ED/ES frame. */
-export function framesCsv(a: Pick<CardiacAnalysis, 'area' | 'smoothedArea' | 'beats' | 'fps'>): string {
-  const ed = new Set(a.beats.map((b) => b.ed));
-  const es = new Set(a.beats.map((b) => b.es));
-  const rows = ['frame,time_s,area_px,smoothed_area_px,is_ed,is_es'];
-  for (let f = 0; f < a.area.length; f++) {
-    rows.push(
-      `${f},${(f / a.fps).toFixed(4)},${a.area[f]},${a.smoothedArea[f].toFixed(2)},${ed.has(f) ? 1 : 0},${es.has(f) ? 1 : 0}`,
-    );
-  }
-  return rows.join('\n') + '\n';
-}
-
 /** 0/1 masks [F, H, W] as 3-channel 0/255 frames, the form upstream's mask AVI has. */
 export function masksToRgb(masks: Uint8Array): Uint8Array {
   const rgb = new Uint8Array(masks.length * 3);
   for (let i = 0; i < masks.length; i++) if (masks[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = 255;
   return rgb;
-}
-
-/** Scores of a segmented video against its synthetic per-frame ground truth. */
-export interface TruthScore {
-  /**
-   * Pooled over every frame: 2 sum(I) / (sum(U) + sum(I)), I = |pred AND truth|, U = |pred OR truth|
-   * (docs/upstream.md#evaluation).
-   */
-  dsc: number | null;
-  intersectionPx: number;
-  unionPx: number;
-  trueEd: number[];
-  trueEs: number[];
-  /** Per detected ED (ES): detected frame minus the nearest true ED (ES) frame. */
-  edErrors: number[];
-  esErrors: number[];
-  meanAbsEdError: number | null;
-  meanAbsEsError: number | null;
-  /** The dataset's EF (method of discs on its tracings) against the mean predicted EF. */
-  efTrue: number;
-  efPredicted: number | null;
-  efAbsError: number | null;
 }
 
 function nearestErrors(detected: number[], truth: number[]): number[] {
@@ -189,7 +104,6 @@ export function scoreAgainstTruth(
 }
 
 const seconds = (since: number): number => (Date.now() - since) / 1000;
-const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 function loadTruth(
   o: SegmentOptions,
@@ -217,10 +131,7 @@ export async function segmentVideo(
   const S = model.size;
   const videoPath = resolve(o.videoPath);
   const info = await probeVideo(videoPath);
-  const resize =
-    info.width === S && info.height === S
-      ? null
-      : `frames resized from ${info.width}x${info.height} to the model's ${S}x${S}${info.width === info.height ? '' : ' (aspect ratio not kept)'}; masks and overlay are at ${S}x${S}`;
+  const resize = resizeNote(info, S);
   if (resize) warn(`${basename(videoPath)}: ${resize}`);
   const video = await decodeVideo(videoPath, { width: S, height: S });
   const tDecode = seconds(t0);
@@ -256,7 +167,7 @@ export async function segmentVideo(
   const outDir = resolve(o.outDir);
   const outputs = Object.fromEntries(
     Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)]),
-  ) as SegmentSummary['outputs'];
+  ) as Record<OutputKind, string>;
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.
     encodeVideo(outputs.masks, masksToRgb(masks), { width: S, height: S, fps: video.fps, codec: 'ffv1' }),
@@ -272,30 +183,18 @@ export async function segmentVideo(
   );
   const tWrite = seconds(t2);
   const total = seconds(t0);
-  const summary: SegmentSummary = {
+  const summary = buildSummary({
     video: videoPath,
-    fps: video.fps,
-    frames: video.count,
     source: info,
-    size: S,
-    resize,
-    model: model.describe,
-    windows: {
-      mode,
-      count: windows.length,
-      T: model.frames,
-      period: model.period,
-      paddedFrames: Math.max(video.count, model.frames * model.period),
-      starts: windows.map((w) => w[0]),
-    },
-    beats: analysis.beats,
-    meanEf: finiteOrNull(analysis.meanEf),
-    heartRateBpm: finiteOrNull(analysis.heartRateBpm),
-    ...(truthScore ? { truth: truthScore } : {}),
+    model,
+    mode,
+    windows,
+    analysis,
+    count: video.count,
+    truth: truthScore,
     outputs,
     seconds: { decode: tDecode, inference: tInfer, write: tWrite, total },
-    framesPerSecond: video.count / total,
-  };
+  });
   atomicWriteFile(outputs.summary, JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

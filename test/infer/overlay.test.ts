@@ -10,8 +10,8 @@ import {
   drawContour,
   overlayFrames,
   upscaleNearest,
-  writeOverlayVideo,
 } from '../../src/infer/overlay.js';
+import { writeOverlayVideo } from '../../src/infer/overlay-video.js';
 
 const H = 40;
 const W = 50;

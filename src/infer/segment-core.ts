@@ -1,0 +1,171 @@
+// The part of whole-video segmentation that needs no file system, no ffmpeg and no native ONNX
+// Runtime: windows -> masks, and the frames.csv / summary.json contents. segment.ts (Node) and the
+// browser viewer (web/) both run this module, so their outputs have one format and one meaning.
+// Keep it free of Node-only imports (the web bundle is built for the browser and fails on them).
+import { gatherClip } from '../data/samples.js';
+import type { CardiacAnalysis } from './cardiac/index.js';
+import type { RgbVideo } from './overlay.js';
+import { videoWindows, WindowFusion, type WindowMode } from './windows.js';
+
+/** What segmentation needs of a model: its clip settings and a forward pass (onnxruntime-node or -web). */
+export interface ClipModel {
+  /** T, p and the square frame side the model was built for. */
+  frames: number;
+  period: number;
+  size: number;
+  /** logits float32 [n, T, size, size] for clips uint8 [n, T, size, size, 3]. */
+  run(clips: Uint8Array, n: number): Promise<Float32Array>;
+}
+
+/** Scores of a segmented video against its synthetic per-frame ground truth. */
+export interface TruthScore {
+  /**
+   * Pooled over every frame: 2 sum(I) / (sum(U) + sum(I)), I = |pred AND truth|, U = |pred OR truth|
+   * (docs/upstream.md#evaluation).
+   */
+  dsc: number | null;
+  intersectionPx: number;
+  unionPx: number;
+  trueEd: number[];
+  trueEs: number[];
+  /** Per detected ED (ES): detected frame minus the nearest true ED (ES) frame. */
+  edErrors: number[];
+  esErrors: number[];
+  meanAbsEdError: number | null;
+  meanAbsEsError: number | null;
+  /** The dataset's EF (method of discs on its tracings) against the mean predicted EF. */
+  efTrue: number;
+  efPredicted: number | null;
+  efAbsError: number | null;
+}
+
+export const OUTPUT_FILES = {
+  masks: 'mask.avi',
+  overlay: 'overlay.mp4',
+  frames: 'frames.csv',
+  plot: 'area.svg',
+  summary: 'summary.json',
+} as const;
+
+export type OutputKind = keyof typeof OUTPUT_FILES;
+
+export interface SegmentSummary {
+  video: string;
+  fps: number;
+  frames: number;
+  source: { width: number; height: number; frames: number; fps: number };
+  size: number;
+  resize: string | null;
+  model: string;
+  windows: {
+    mode: WindowMode;
+    count: number;
+    T: number;
+    period: number;
+    paddedFrames: number;
+    starts: number[];
+  };
+  beats: CardiacAnalysis['beats'];
+  meanEf: number | null;
+  heartRateBpm: number | null;
+  truth?: TruthScore | { error: string };
+  /** Where each output went: segment-video writes all five, the browser viewer offers some as downloads. */
+  outputs: Partial<Record<OutputKind, string>>;
+  seconds: { decode: number; inference: number; write: number; total: number };
+  framesPerSecond: number;
+}
+
+/**
+ * Binary masks [count, size, size] for every real frame of `video` (already at the model's size):
+ * windows over the black-padded video, batched through the model, fused per frame.
+ */
+export async function segmentFrames(
+  video: RgbVideo,
+  model: ClipModel,
+  mode: WindowMode,
+  batchSize = 4,
+  onWindows?: (done: number, total: number) => void,
+): Promise<{ masks: Uint8Array; windows: number[][] }> {
+  const { frames: T, period, size } = model;
+  if (video.width !== size || video.height !== size)
+    throw new Error(`frames are ${video.width}x${video.height}, the model takes ${size}x${size}`);
+  const windows = videoWindows(video.count, T, period, mode);
+  const plane = size * size;
+  const fusion = new WindowFusion(video.count, plane, mode);
+  for (let k = 0; k < windows.length; k += batchSize) {
+    const group = windows.slice(k, k + batchSize);
+    const clipBytes = T * plane * 3;
+    const clips = new Uint8Array(group.length * clipBytes);
+    group.forEach((w, i) => clips.set(gatherClip(video, w), i * clipBytes));
+    const logits = await model.run(clips, group.length);
+    group.forEach((w, i) => fusion.add(w, logits.subarray(i * T * plane, (i + 1) * T * plane)));
+    onWindows?.(group.length, windows.length);
+  }
+  return { masks: fusion.result(), windows };
+}
+
+/** frames.csv: one row per frame with its time, area, smoothed area and whether it is an ED/ES frame. */
+export function framesCsv(a: Pick<CardiacAnalysis, 'area' | 'smoothedArea' | 'beats' | 'fps'>): string {
+  const ed = new Set(a.beats.map((b) => b.ed));
+  const es = new Set(a.beats.map((b) => b.es));
+  const rows = ['frame,time_s,area_px,smoothed_area_px,is_ed,is_es'];
+  for (let f = 0; f < a.area.length; f++) {
+    rows.push(
+      `${f},${(f / a.fps).toFixed(4)},${a.area[f]},${a.smoothedArea[f].toFixed(2)},${ed.has(f) ? 1 : 0},${es.has(f) ? 1 : 0}`,
+    );
+  }
+  return rows.join('\n') + '\n';
+}
+
+/** The note recorded (and printed) when a video's frames are resized to the model's input, or null. */
+export function resizeNote(source: { width: number; height: number }, size: number): string | null {
+  const { width, height } = source;
+  if (width === size && height === size) return null;
+  const aspect = width === height ? '' : ' (aspect ratio not kept)';
+  return `frames resized from ${width}x${height} to the model's ${size}x${size}${aspect}; masks and overlay are at ${size}x${size}`;
+}
+
+export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export interface SummaryInput {
+  video: string;
+  source: SegmentSummary['source'];
+  model: ClipModel & { describe: string };
+  mode: WindowMode;
+  windows: number[][];
+  analysis: CardiacAnalysis;
+  /** Frames segmented (the decoded count, which may differ from the container's). */
+  count: number;
+  truth?: SegmentSummary['truth'];
+  outputs: SegmentSummary['outputs'];
+  seconds: SegmentSummary['seconds'];
+}
+
+/** summary.json's object, the same for segment-video and the browser viewer. */
+export function buildSummary(s: SummaryInput): SegmentSummary {
+  const { model, analysis } = s;
+  return {
+    video: s.video,
+    fps: analysis.fps,
+    frames: s.count,
+    source: s.source,
+    size: model.size,
+    resize: resizeNote(s.source, model.size),
+    model: model.describe,
+    windows: {
+      mode: s.mode,
+      count: s.windows.length,
+      T: model.frames,
+      period: model.period,
+      paddedFrames: Math.max(s.count, model.frames * model.period),
+      starts: s.windows.map((w) => w[0]),
+    },
+    beats: analysis.beats,
+    meanEf: finiteOrNull(analysis.meanEf),
+    heartRateBpm: finiteOrNull(analysis.heartRateBpm),
+    ...(s.truth ? { truth: s.truth } : {}),
+    outputs: s.outputs,
+    seconds: s.seconds,
+    framesPerSecond: s.count / s.seconds.total,
+  };
+}
