@@ -1,6 +1,6 @@
 import { Rng } from '../util/rng.js';
 import { roundHalfEven } from './pyformat.js';
-import type { Overlap } from './dice.js';
+import { diceFromOverlap, pooledDice, type Overlap } from './metrics.js';
 
 /** A point estimate with its bootstrap percentile intervals. */
 export interface BootstrapResult {
@@ -26,13 +26,7 @@ export function bootstrapPooledDice(items: readonly Overlap[], resamples: number
   const n = items.length;
   const inter = Float64Array.from(items, (o) => o.inter);
   const union = Float64Array.from(items, (o) => o.union);
-  let si = 0;
-  let su = 0;
-  for (let k = 0; k < n; k++) {
-    si += inter[k];
-    su += union[k];
-  }
-  const estimate = (2 * si) / (su + si);
+  const estimate = pooledDice(items);
   const stats = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let ri = 0;
@@ -42,7 +36,7 @@ export function bootstrapPooledDice(items: readonly Overlap[], resamples: number
       ri += inter[j];
       ru += union[j];
     }
-    stats[r] = (2 * ri) / (ru + ri);
+    stats[r] = diceFromOverlap(ri, ru);
   }
   // Float64Array.sort orders numerically and puts NaN last.
   stats.sort();

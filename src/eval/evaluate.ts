@@ -5,7 +5,7 @@ import { tracingToMask } from '../data/polygon.js';
 import { maskPngName, readMaskPng, videoStem } from '../infer/png-masks.js';
 import { Rng } from '../util/rng.js';
 import { bootstrapPooledDice, type BootstrapResult } from './bootstrap.js';
-import { frameDice, overlap, pooledDice, type Overlap } from './dice.js';
+import { frameDice, overlap, pooledDice, type Overlap } from './metrics.js';
 
 /** Upstream's evaluator builds every ground-truth mask at this size (docs/upstream.md#evaluation). */
 export const MASK_HEIGHT = 112;

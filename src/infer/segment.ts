@@ -2,6 +2,7 @@
 // docs/upstream.md#whole-video-inference): masks for every
 // frame, then the cardiac analysis of the area curve, written as videos, CSV, JSON and SVG.
 import { basename, extname, join, resolve } from 'node:path';
+import { diceFromOverlap, overlap } from '../eval/metrics.js';
 import { readGroundTruthMasks, type GroundTruth } from '../data/synth/truth.js';
 import { decodeVideo, encodeVideo, probeVideo } from '../data/video.js';
 import { atomicWriteFile } from '../util/atomic.js';
@@ -70,14 +71,7 @@ export function scoreAgainstTruth(
   if (truth.height !== height || truth.width !== width)
     throw new Error(`ground truth is ${truth.width}x${truth.height}, the masks ${width}x${height}`);
   if (truth.frames !== count) throw new Error(`ground truth has ${truth.frames} frames, the video ${count}`);
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < masks.length; i++) {
-    const p = masks[i] > 0;
-    const g = truth.masks[i] > 0;
-    if (p && g) inter++;
-    if (p || g) union++;
-  }
+  const { inter, union } = overlap(masks, truth.masks);
   const edErrors = nearestErrors(
     analysis.beats.map((b) => b.ed),
     truth.edFrames,
@@ -88,7 +82,7 @@ export function scoreAgainstTruth(
   );
   const efPredicted = finiteOrNull(analysis.meanEf);
   return {
-    dsc: union + inter > 0 ? (2 * inter) / (union + inter) : null,
+    dsc: finiteOrNull(diceFromOverlap(inter, union)),
     intersectionPx: inter,
     unionPx: union,
     trueEd: truth.edFrames,

@@ -20,7 +20,8 @@ import { Progress } from '../util/progress.js';
 import { writeCurves } from './curves.js';
 import type { TrainOptions } from './options.js';
 import { addSums, NonFiniteLossError, PhaseRunner, type WeakSums } from './runner.js';
-import { dscFromCounts, diceLossFromSums, multiStepLr, validationPoints } from './schedule.js';
+import { diceLossFromSums, dscFromCounts } from '../eval/metrics.js';
+import { multiStepLr, validationPoints } from './schedule.js';
 import { initialProgress, loadState, saveState, type RunProgress } from './state.js';
 
 export interface TrainSummary {

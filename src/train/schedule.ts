@@ -21,17 +21,3 @@ export function validationPoints(batchesPerEpoch: number, valCheckInterval: numb
   for (let k = every; k <= batchesPerEpoch; k += every) points.push(k - 1);
   return points;
 }
-
-/** F1 / Dice from pooled counts, with smp's 1e-7 smoothing (docs/upstream.md#metrics-and-model-selection). */
-export function dscFromCounts(tp: number, fp: number, fn: number): number {
-  return (2 * tp + 1e-7) / (2 * tp + fn + fp + 1e-7);
-}
-
-/**
- * The pooled Dice loss from soft sums over a whole split (pooled like the metric,
- * docs/upstream.md#dice-loss).
- */
-export function diceLossFromSums(intersection: number, cardinality: number, positives: number): number {
-  if (positives <= 0) return 0;
-  return 1 - (2 * intersection) / Math.max(cardinality, 1e-7);
-}

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bootstrapPooledDice, percentileInterval } from '../../src/eval/bootstrap.js';
-import { frameDice, overlap, pooledDice } from '../../src/eval/dice.js';
+import { diceLossFromSums, dscFromCounts, frameDice, overlap, pooledDice } from '../../src/eval/metrics.js';
 import { pyFixed, pyRepr, roundHalfEven } from '../../src/eval/pyformat.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -39,7 +39,7 @@ describe('eval/pyformat (Python number formatting)', function () {
   });
 });
 
-describe('eval/dice', function () {
+describe('eval/metrics: overlap and pooled Dice', function () {
   it('counts intersection and union of masks binarised > 0', function () {
     const pred = Uint8Array.from([0, 255, 1, 0, 7, 0]);
     const gt = Uint8Array.from([0, 1, 0, 1, 1, 0]);
@@ -56,6 +56,12 @@ describe('eval/dice', function () {
     // mean of per-frame dice would be 0.5; pooled is 2*10/(100+10)
     expect(pooledDice(items)).to.equal(20 / 110);
     expect(pooledDice([{ inter: 0, union: 0 }])).to.be.NaN;
+  });
+  it('DSC from pooled counts with smp smoothing, the pooled Dice loss from soft sums', () => {
+    expect(dscFromCounts(10, 2, 3)).to.be.closeTo(20 / 25, 1e-9);
+    expect(dscFromCounts(0, 0, 0)).to.equal(1);
+    expect(diceLossFromSums(5, 12, 6)).to.be.closeTo(1 - 10 / 12, 1e-12);
+    expect(diceLossFromSums(5, 12, 0)).to.equal(0);
   });
 });
 
@@ -94,6 +100,30 @@ describe('eval/bootstrap', function () {
     // Lowest quarter is 0, top quarter 1: both intervals span [0, 1].
     expect(r.ci90).to.deep.equal([0, 1]);
     expect(r.ci95).to.deep.equal([0, 1]);
+  });
+
+  it('each resample scores the pooled DSC of its draw: intervals worked out for seed 7', function () {
+    // Eight frames alternate between a miss (I 0, U 100) and a small perfect frame (I = U = 10),
+    // so a resample's pooled DSC depends only on how many misses b it drew:
+    // 2 * 10 (8 - b) / (100 b + 2 * 10 (8 - b)); the mean of per-frame Dice would be (8 - b) / 8.
+    const frames = Array.from({ length: 8 }, (_, k) =>
+      k % 2 ? { inter: 10, union: 10 } : { inter: 0, union: 100 },
+    );
+    const pooledWithMisses = (b: number) => (20 * (8 - b)) / (100 * b + 20 * (8 - b));
+    // Replay the draws: each resample takes 8 indices floor(u * 8) from the seeded stream.
+    const rng = new Rng(7);
+    const expected = Array.from({ length: 10000 }, () => {
+      let misses = 0;
+      for (let k = 0; k < 8; k++) if (Math.floor(rng.uniform() * 8) % 2 === 0) misses++;
+      return pooledWithMisses(misses);
+    }).sort((a, b) => a - b);
+    const r = bootstrapPooledDice(frames, 10000, new Rng(7));
+    expect(r.estimate).to.equal(pooledWithMisses(4)); // 80 / 480
+    expect(r.ci90).to.deep.equal([expected[500], expected[9500]]);
+    expect(r.ci95).to.deep.equal([expected[250], expected[9750]]);
+    // The values themselves: b = 6 misses at the 5th percentile, 2 at the 95th (binomial(8, 1/2)).
+    expect(r.ci90).to.deep.equal([pooledWithMisses(6), pooledWithMisses(2)]);
+    expect(r.ci90[1]).to.be.closeTo(120 / 320, 1e-15);
   });
 
   it('is reproducible with a seed and differs with another seed', function () {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { diceLossFromSums, dscFromCounts, multiStepLr, validationPoints } from '../../src/train/schedule.js';
+import { multiStepLr, validationPoints } from '../../src/train/schedule.js';
 
 describe('train/schedule', () => {
   it('MultiStepLR [45, 60] x0.1, stepped per epoch (docs/upstream.md#optimiser-and-schedule)', () => {
@@ -16,11 +16,5 @@ describe('train/schedule', () => {
     expect(validationPoints(3, 0.25)).to.deep.equal([0, 1, 2]);
     expect(validationPoints(10, 1)).to.deep.equal([9]);
     expect(validationPoints(10, 4)).to.deep.equal([3, 7]);
-  });
-  it('pooled DSC with smp smoothing and the pooled Dice loss', () => {
-    expect(dscFromCounts(10, 2, 3)).to.be.closeTo(20 / 25, 1e-9);
-    expect(dscFromCounts(0, 0, 0)).to.equal(1);
-    expect(diceLossFromSums(5, 12, 6)).to.be.closeTo(1 - 10 / 12, 1e-12);
-    expect(diceLossFromSums(5, 12, 0)).to.equal(0);
   });
 });

@@ -1,4 +1,5 @@
 // Scores of a batch of segmented videos against synthetic ground truth, aggregated over videos.
+import { diceFromOverlap } from '../../eval/metrics.js';
 import type { SegmentSummary } from '../segment.js';
 
 /** Count, mean and median of the finite numbers among `xs` (null when there are none). */
@@ -27,7 +28,7 @@ export function aggregateTruth(summaries: SegmentSummary[]) {
   return {
     videos: t.length,
     // Headline numbers: DSC pooled over every frame of every video; means over videos of the rest.
-    dscAllFrames: union + inter > 0 ? (2 * inter) / (union + inter) : null,
+    dscAllFrames: union + inter > 0 ? diceFromOverlap(inter, union) : null,
     efMae: ef.mean,
     edErrorFrames: ed.mean,
     esErrorFrames: es.mean,
