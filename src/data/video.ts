@@ -8,6 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import ffprobeInstaller from '@ffprobe-installer/ffprobe';
+import { isDicomFile } from './dicom/detect.js';
 
 ffmpeg.setFfmpegPath(ffmpegInstaller.path);
 ffmpeg.setFfprobePath(ffprobeInstaller.path);
@@ -64,6 +65,13 @@ function requireFile(path: string): void {
   if (!existsSync(path)) throw new VideoError(path, 'no such file');
   if (!statSync(path).isFile()) throw new VideoError(path, 'not a regular file');
   if (statSync(path).size === 0) throw new VideoError(path, 'empty file, not a video');
+  // ffmpeg guesses at DICOM files (a JPEG-baseline cine loop becomes an MJPEG stream with a
+  // made-up frame count and rate), so they never reach it: openVideo reads them.
+  if (isDicomFile(path))
+    throw new VideoError(
+      path,
+      'a DICOM file, which ffmpeg would misread; open it with openVideo (src/data/open-video.ts)',
+    );
 }
 
 function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeData> {
