@@ -1,3 +1,5 @@
+import { EXIT_SKIPPED } from '../util/failures.js';
+
 /**
  * The upstream scripts spell flags in snake_case (`--data_path`); ours are kebab-case
  * (`--data-path`). Rewriting the flag names before commander parses them makes both spellings
@@ -30,3 +32,13 @@ export const parse = {
     return [...(prev ?? []), parse.float(v)];
   },
 };
+
+/** --strict, the same in every batch command. */
+export const STRICT_HELP =
+  "stop at the first bad item (missing or corrupt video, malformed CSV number), upstream's behaviour";
+
+/** How every batch command treats bad items, for --help. */
+export const SKIP_HELP =
+  'A bad item (a video listed but missing, corrupt, truncated or empty, a malformed number in a CSV row, tracings with ' +
+  'one distinct frame) is named with the reason in failures.csv and skipped, the rest is processed, and the exit status ' +
+  `is ${EXIT_SKIPPED} instead of 0; --strict stops at the first one instead.`;

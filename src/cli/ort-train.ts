@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { runTraining } from '../train/loop.js';
 import { defaultTrainOptions, type TrainOptions } from '../train/options.js';
 import type { Phase } from '../train/runner.js';
-import { parse } from './flags.js';
+import { EXIT_SKIPPED } from '../util/failures.js';
+import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 
 /** Upstream writes lightning_logs/version_N; we default to runs/<phase>/version_N likewise. */
 function nextVersionDir(phase: string): string {
@@ -71,9 +72,12 @@ export function register(program: Command): void {
     .option('--limit-val-batches <n>', 'validate on at most n batches', parse.int, 0)
     .option('--no-test', 'weak: skip scoring the test split with the best checkpoint')
     .option('--resume', 'continue the run in --out from its last.safetensors', false)
+    .option('--strict', STRICT_HELP)
     .addHelpText(
       'after',
       `
+${SKIP_HELP} (Listed in <out>/failures.csv and log.jsonl.)
+
 Examples (upstream commands work with "unilvseg ort-train --phase ..." in place of "python seg_3d_*.py"):
   unilvseg ort-train --phase ssl --data_path demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --batch_size 4 --epochs 2 --out runs/ssl
   unilvseg ort-train --phase weak --data_path demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --checkpoint runs/ssl/best.safetensors --out runs/weak
@@ -114,6 +118,7 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
         limitValBatches: a.limitValBatches as number,
         test: a.test as boolean,
         resume: a.resume as boolean,
+        strict: a.strict as boolean | undefined,
       };
       for (const [k, v] of [
         ['mean', o.mean],
@@ -123,5 +128,6 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
       process.stderr.write(`ort-train: ${phase} run in ${out}\n`);
       const s = await runTraining(o);
       console.log(JSON.stringify(s, null, 2));
+      if (s.skipped > 0) process.exitCode = EXIT_SKIPPED;
     });
 }

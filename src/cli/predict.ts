@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { checkClipSettings, loadSegmentationModel } from '../infer/model.js';
 import { runPredict } from '../infer/predict.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
-import { parse } from './flags.js';
+import { EXIT_SKIPPED } from '../util/failures.js';
+import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 
 interface PredictFlags {
   dataPath: string;
@@ -20,6 +21,7 @@ interface PredictFlags {
   seed: number;
   ep: ExecutionProvider;
   threads?: number;
+  strict?: boolean;
 }
 
 export function register(program: Command): void {
@@ -59,12 +61,13 @@ export function register(program: Command): void {
         .default('cpu'),
     )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
+    .option('--strict', STRICT_HELP)
     .addHelpText(
       'after',
       `
 File names are upstream's: <stem>_<frame>_esv.png holds the ED (large) frame and <stem>_<frame>_edv.png the ES (small)
 frame. The tags are swapped relative to their meaning exactly as upstream writes and reads them, so our predictions and
-upstream's are interchangeable in either evaluator. Bad videos are reported and skipped.
+upstream's are interchangeable in either evaluator. ${SKIP_HELP}
 
 Examples:
   unilvseg predict --data_path demo/data --model runs/weak --save_dir preds/weak
@@ -91,11 +94,15 @@ Examples:
           numWorkers: o.numWorkers,
           shuffleTemporalOrder: o.shuffleTemporalOrder ?? false,
           seed: o.seed,
+          strict: o.strict,
         });
         console.log(
           `wrote ${s.written} masks of ${s.videos} videos (${s.split}) to ${s.saveDir} in ${s.seconds.toFixed(1)} s; log ${s.log}`,
         );
-        if (s.skipped.length) console.log(`skipped ${s.skipped.length} bad item(s), listed in the log`);
+        if (s.skipped.length) {
+          console.log(`skipped ${s.skipped.length} bad item(s), listed in ${s.failures}`);
+          process.exitCode = EXIT_SKIPPED;
+        }
       } finally {
         await model.release();
       }

@@ -8,7 +8,8 @@ import { loadSegmentationModel } from '../infer/model.js';
 import { segmentVideo, type SegmentSummary } from '../infer/segment.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { JsonlLog } from '../util/jsonl.js';
-import { parse } from './flags.js';
+import { EXIT_SKIPPED } from '../util/failures.js';
+import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 
 interface SegmentFlags {
   videoPath?: string;
@@ -24,6 +25,7 @@ interface SegmentFlags {
   shard?: string;
   ep: ExecutionProvider;
   threads?: number;
+  strict?: boolean;
 }
 
 function printSummary(s: SegmentSummary): void {
@@ -55,7 +57,7 @@ export function register(program: Command): void {
     )
     .requiredOption(
       '--save-path <dir>',
-      'output folder (batch mode: one subfolder per video plus summary.csv/summary.json)',
+      'output folder (batch mode: one subfolder per video plus summary.csv, summary.json, failures.csv, segment.jsonl; with --shard named summary.shard-<i>-of-<n>.csv etc.)',
     )
     .option('--model <path>', 'model.onnx, an artifact-set folder, or a training run folder')
     .option(
@@ -86,6 +88,7 @@ export function register(program: Command): void {
         .default('cpu'),
     )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
+    .option('--strict', `batch mode: ${STRICT_HELP}`)
     .addHelpText(
       'after',
       `
@@ -96,6 +99,7 @@ per-beat EF, mean EF, heart rate, timings, truth scores), plus segment.jsonl.
 Videos shorter than T*p frames are padded with black frames as upstream does, but only real frames are written out.
 Frames not of the model's size are resized to it on decode (a note is printed and stored in summary.json); masks and
 the overlay are then at the model's size, and a changed aspect ratio distorts volumes (EF, a ratio of them, far less).
+Batch mode: ${SKIP_HELP} For thousands of videos, sharded and resumable, see segment-batch.
 
 Examples:
   unilvseg segment-video --video_path demo/data/Videos/0X1A2B.avi --save_path out/0X1A2B --model runs/weak
@@ -158,6 +162,7 @@ Examples:
             overlap: o.overlap,
             batchSize: o.batchSize,
             truthDir: o.truth,
+            strict: o.strict,
           });
           console.log(
             `${r.processed}/${r.videos} videos segmented (${r.failed} failed, ${r.resized} resized), ${r.framesPerSecond?.toFixed(1) ?? '?'} frames/s`,
@@ -169,7 +174,8 @@ Examples:
               `truth over ${t.videos} videos: pooled all-frame DSC ${f(t.dscAllFrames, 4)}, EF MAE ${f(t.efMae)}, mean |ED err| ${f(t.edErrorFrames)} frames, mean |ES err| ${f(t.esErrorFrames)} frames`,
             );
           }
-          console.log(`wrote ${join(o.savePath, 'summary.csv')}, ${join(o.savePath, 'summary.json')}`);
+          console.log(`wrote ${r.files.csv}, ${r.files.json}, ${r.files.failures}`);
+          if (r.failed > 0) process.exitCode = EXIT_SKIPPED;
         }
       } finally {
         await model.release();

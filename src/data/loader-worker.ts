@@ -6,7 +6,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FrameCache } from './cache.js';
 import type { EchoVideo } from './echonet.js';
-import { DataError } from './errors.js';
+import { badItem } from './bad-item.js';
 import {
   prepareSample,
   type SampleConfig,
@@ -14,7 +14,6 @@ import {
   type SslSample,
   type WeakSample,
 } from './samples.js';
-import { VideoError } from './video.js';
 
 export const WORKER_KIND = 'unilvseg-loader';
 
@@ -42,8 +41,8 @@ export type ResultMsg = Outcome & { id: number };
 
 /** Bad inputs are errors that name a file (missing, corrupt, truncated, wrong size, bad trace). */
 export function classify(e: unknown): Outcome {
-  if (e instanceof DataError) return { ok: false, bad: { file: e.file, problem: e.message } };
-  if (e instanceof VideoError) return { ok: false, bad: { file: e.file, problem: e.message } };
+  const bad = badItem(e);
+  if (bad) return { ok: false, bad };
   return { ok: false, fatal: e instanceof Error ? (e.stack ?? e.message) : String(e) };
 }
 

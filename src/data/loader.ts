@@ -65,6 +65,8 @@ export interface LoaderOptions<P extends Phase> {
   cacheDir?: string;
   /** A bad video is reported here once and skipped from then on (default: a line on stderr). */
   onBadItem?: BadItemHandler;
+  /** A bad video stops the epoch with its error instead (upstream's behaviour). */
+  strict?: boolean;
   /** Videos (paths) already known bad, e.g. saved with a checkpoint: skipped silently. */
   knownBad?: Iterable<string>;
 }
@@ -160,6 +162,8 @@ export class BatchLoader<P extends Phase> {
           if (!this.bad.has(path)) batch.push(o.sample);
         } else if ('fatal' in o) {
           throw new Error(`data loader failed on ${path}: ${o.fatal}`);
+        } else if (this.opts.strict) {
+          throw new Error(`${o.bad.file}: ${o.bad.problem}`);
         } else if (!this.bad.has(path)) {
           this.bad.add(path);
           this.onBad(o.bad.file, o.bad.problem);

@@ -18,9 +18,14 @@ const COLUMNS = ['X1', 'Y1', 'X2', 'Y2'];
 
 /**
  * Parse VolumeTracings.csv. The header must be exactly `FileName,X1,Y1,X2,Y2,Frame` (upstream
- * asserts it); every other line must have six fields, four numbers and an integer frame.
+ * asserts it); every other line must have six fields, four numbers and an integer frame. A
+ * malformed line is an error, or, with `onBadRow`, handed to it with the video it belongs to (the
+ * first field, when not empty) and left out, so the caller can drop that video and keep the rest.
  */
-export function readVolumeTracings(path: string): Map<string, TracedVideo> {
+export function readVolumeTracings(
+  path: string,
+  onBadRow?: (fileName: string, error: DataError) => void,
+): Map<string, TracedVideo> {
   const lines = csvLines(readFileSync(path, 'utf8'));
   const header = (lines[0] ?? '').replace(/^\uFEFF/, '').trim();
   if (header !== HEADER) {
@@ -30,14 +35,22 @@ export function readVolumeTracings(path: string): Map<string, TracedVideo> {
   for (let i = 1; i < lines.length; i++) {
     const line = i + 1;
     const fields = lines[i].split(',');
-    if (fields.length !== 6) {
-      throw new DataError(path, `expected 6 comma-separated fields, found ${fields.length}`, line);
-    }
     const fileName = fields[0].trim();
-    if (fileName === '') throw new DataError(path, 'column FileName is empty', line);
-    const coords = COLUMNS.map((c, k) => numberField(path, line, c, fields[k + 1]));
-    const frame = intField(path, line, 'Frame', fields[5]);
-    if (frame < 0) throw new DataError(path, `column Frame: ${frame} is negative`, line);
+    let coords: number[];
+    let frame: number;
+    try {
+      if (fields.length !== 6) {
+        throw new DataError(path, `expected 6 comma-separated fields, found ${fields.length}`, line);
+      }
+      if (fileName === '') throw new DataError(path, 'column FileName is empty', line);
+      coords = COLUMNS.map((c, k) => numberField(path, line, c, fields[k + 1]));
+      frame = intField(path, line, 'Frame', fields[5]);
+      if (frame < 0) throw new DataError(path, `column Frame: ${frame} is negative`, line);
+    } catch (e) {
+      if (!onBadRow || !(e instanceof DataError)) throw e;
+      onBadRow(fileName, e);
+      continue;
+    }
     let v = videos.get(fileName);
     if (!v) {
       v = { fileName, frames: [], rows: new Map(), firstLine: line };

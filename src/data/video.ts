@@ -17,7 +17,7 @@ ffmpeg.setFfprobePath(ffprobeInstaller.path);
 export class VideoError extends Error {
   constructor(
     readonly file: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${file}: ${problem}`);
     this.name = 'VideoError';

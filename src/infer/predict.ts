@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader, type WeakBatch } from '../data/loader.js';
 import { FRAME_SIZE } from '../data/samples.js';
+import { FailureLog, type Failure } from '../util/failures.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
@@ -26,6 +27,8 @@ export interface PredictOptions {
   cacheDir?: string;
   /** Show a progress bar / lines on stderr (default true). */
   progress?: boolean;
+  /** Stop at the first bad video or CSV row (upstream's behaviour) instead of reporting and skipping it. */
+  strict?: boolean;
 }
 
 export interface PredictSummary {
@@ -34,12 +37,14 @@ export interface PredictSummary {
   model: string;
   videos: number;
   written: number;
-  skipped: { file: string; problem: string }[];
+  skipped: Failure[];
   seconds: number;
   log: string;
+  failures: string;
 }
 
 export const PREDICTIONS_LOG = 'predictions.jsonl';
+export const FAILURES_CSV = 'failures.csv';
 
 /**
  * Permutes the T frames of each clip in place (a seeded Fisher-Yates per sample, like upstream's
@@ -79,15 +84,15 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
     throw new Error(
       `predict reads EchoNet's ${FRAME_SIZE}x${FRAME_SIZE} videos; this model takes ${model.size}x${model.size} frames`,
     );
-  const skipped: PredictSummary['skipped'] = [];
-  const onBadItem = (file: string, problem: string): void => {
-    skipped.push({ file, problem });
-    process.stderr.write(`skipping ${file}: ${problem}\n`);
-  };
-  const videos = openEchoNet(o.dataPath, split, { onBadItem });
-  if (videos.length === 0) throw new Error(`no usable videos in split ${split} of ${o.dataPath}`);
   const saveDir = resolve(o.saveDir);
   const log = new JsonlLog(join(saveDir, PREDICTIONS_LOG));
+  const failures = new FailureLog(join(saveDir, FAILURES_CSV), (f) => {
+    log.write({ event: 'skipped', ...f });
+    process.stderr.write(`skipping ${f.file}: ${f.problem}\n`);
+  });
+  const onBadItem = (file: string, problem: string) => failures.add(file, problem);
+  const videos = openEchoNet(o.dataPath, split, { onBadItem, strict: o.strict });
+  if (videos.length === 0) throw new Error(`no usable videos in split ${split} of ${o.dataPath}`);
   log.write({
     event: 'start',
     dataPath: resolve(o.dataPath),
@@ -107,6 +112,7 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
     numWorkers: o.numWorkers ?? 0,
     seed: o.seed ?? 42,
     onBadItem,
+    strict: o.strict,
     cacheDir: o.cacheDir,
   });
   const progress = o.progress === false ? undefined : new Progress('predict', 2 * videos.length);
@@ -148,10 +154,12 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
     model: model.describe,
     videos: videos.length - new Set(loader.badFiles()).size,
     written,
-    skipped,
+    skipped: failures.items,
     seconds: (Date.now() - started) / 1000,
     log: log.path,
+    failures: failures.csvPath,
   };
-  log.write({ event: 'done', ...summary, log: undefined });
+  failures.write();
+  log.write({ event: 'done', ...summary, log: undefined, failures: undefined });
   return summary;
 }

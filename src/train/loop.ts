@@ -15,6 +15,7 @@ import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader } from '../data/loader.js';
 import { resolveProvider } from '../onnx/runtime.js';
 import { atomicWriteFile } from '../util/atomic.js';
+import { FailureLog } from '../util/failures.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { Progress } from '../util/progress.js';
 import { writeCurves } from './curves.js';
@@ -30,6 +31,8 @@ export interface TrainSummary {
   best: { step: number; metric: string; value: number } | null;
   test?: Record<string, number>;
   stoppedEarly?: string;
+  /** Videos left out or skipped as bad (this run's and, on --resume, those found before), in failures.csv. */
+  skipped: number;
 }
 
 export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
@@ -53,11 +56,16 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     resumedAt: o.resume ? { epoch: state.epoch, step: state.step, batch: progress.batch } : null,
   });
 
-  const onBadItem = (file: string, problem: string) => {
-    log.write({ event: 'bad_video', file, problem });
-    process.stderr.write(`skipping bad video ${file}: ${problem}\n`);
-  };
-  const split = (name: string, pct?: number) => openEchoNet(o.dataPath, name, { pctTrain: pct, onBadItem });
+  const failures = new FailureLog(join(out, 'failures.csv'), (f) => {
+    log.write({ event: 'bad_video', ...f });
+    process.stderr.write(`skipping bad video ${f.file}: ${f.problem}\n`);
+  });
+  // Found bad before a --resume: skipped silently by the loaders, still listed.
+  for (const file of progress.badFiles)
+    failures.add(file, 'found bad earlier in this run (see log.jsonl)', false);
+  const onBadItem = (file: string, problem: string) => failures.add(file, problem);
+  const split = (name: string, pct?: number) =>
+    openEchoNet(o.dataPath, name, { pctTrain: pct, onBadItem, strict: o.strict });
   const common = {
     phase: o.phase,
     frames: o.frames,
@@ -67,6 +75,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     seed: o.seed,
     maskRatio: o.maskRatio,
     onBadItem,
+    strict: o.strict,
     knownBad: progress.badFiles,
   };
   const trainLoader = new BatchLoader({
@@ -176,6 +185,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       value: o.phase === 'weak' ? progress.best : -progress.best,
     },
     stoppedEarly: stopped,
+    skipped: 0,
   };
   if (o.phase === 'weak' && o.test) {
     const testLoader = new BatchLoader({
@@ -194,6 +204,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     log.write({ event: 'test', ...summary.test, checkpoint: paths.best });
   }
   await runner.release();
+  failures.write();
+  summary.skipped = failures.items.length;
   atomicWriteFile(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   writeCurves(join(out, 'curves.svg'), join(out, 'log.jsonl'));
   log.write({ event: 'end', ...summary });

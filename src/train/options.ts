@@ -38,6 +38,8 @@ export interface TrainOptions {
   limitValBatches: number;
   /** score the test split with the best weights after weak training (upstream does) */
   test: boolean;
+  /** stop at the first bad video or CSV row (upstream) instead of reporting and skipping it */
+  strict?: boolean;
 }
 
 export const MEAN = [0.12741163, 0.1279413, 0.12912785];

@@ -64,25 +64,82 @@ describe('data/echonet: video list of a split (docs/upstream.md#video-list)', fu
     }
   });
 
-  it('reports a tracing of a file FileList.csv does not list: error by default, onBadItem in a run', () => {
-    edit('VolumeTracings.csv', (t) => t + 'ghost.avi,1,2,3,4,5\nghost.avi,1,2,3,4,6\n');
-    const tracings = join(root, 'VolumeTracings.csv');
-    expect(() => openEchoNet(root, 'train')).to.throw(`${tracings}:191: tracing of "ghost.avi", which`);
+  /** The problems reported while opening `split`, as "file | problem". */
+  const reported = (split: string, strict = false) => {
     const bad: string[] = [];
-    const videos = openEchoNet(root, 'train', { onBadItem: (f, p) => bad.push(`${f} | ${p}`) });
-    expect(videos).to.have.length(2);
-    expect(bad).to.deep.equal([
-      `${tracings} | line 191: tracing of "ghost.avi", which ${join(root, 'FileList.csv')} does not list`,
+    const videos = openEchoNet(root, split, { onBadItem: (f, p) => bad.push(`${f} | ${p}`), strict });
+    return { names: videos.map((v) => v.fileName), bad };
+  };
+  const tracings = () => join(root, 'VolumeTracings.csv');
+  const list = () => join(root, 'FileList.csv');
+  const DROPPED_05_06 = () => [
+    `${tracings()} | line 170: ${V(5)} left out: its tracings have one distinct frame (8); ED and ES need two`,
+    `${tracings()} | ${V(6)} left out: it has no tracings`,
+  ];
+
+  it('names the videos left out for fewer than two traced frames (upstream drops them silently)', () => {
+    expect(reported('train')).to.deep.equal({ names: [V(1), V(2)], bad: DROPPED_05_06() });
+    expect(reported('train', true)).to.deep.equal({ names: [V(1), V(2)], bad: DROPPED_05_06() });
+  });
+
+  it('reports a tracing of a file FileList.csv does not list, never as an error (upstream ignores it)', () => {
+    edit('VolumeTracings.csv', (t) => t + 'ghost.avi,1,2,3,4,5\nghost.avi,1,2,3,4,6\n');
+    expect(openEchoNet(root, 'train')).to.have.length(2);
+    expect(reported('test').bad).to.deep.equal([
+      `${tracings()} | line 191: tracing of "ghost.avi", which ${list()} does not list`,
     ]);
+  });
+
+  it('a video listed but missing on disk is named and skipped; --strict stops with the list', () => {
+    const p = join(root, 'Videos', V(2));
+    const bytes = readFileSync(p);
+    rmSync(p);
+    try {
+      expect(reported('train')).to.deep.equal({
+        names: [V(1)],
+        bad: [`${p} | no such file (listed in ${list()} line 3)`, ...DROPPED_05_06()],
+      });
+      expect(() => reported('train', true)).to.throw(`1 video(s) listed in ${list()} are missing: ${V(2)}`);
+    } finally {
+      writeFileSync(p, bytes);
+    }
+  });
+
+  it('a malformed number in VolumeTracings.csv leaves out only its video, named with line and column', () => {
+    edit('VolumeTracings.csv', (t) =>
+      t.replace('0X1A00000000000002.avi,54.0000,36.0000', '0X1A00000000000002.avi,54.0000,36.00.00'),
+    );
+    const r = reported('train');
+    expect(r.names).to.deep.equal([V(1)]);
+    expect(r.bad).to.have.length(3);
+    expect(r.bad[0]).to.match(
+      new RegExp(
+        `^${tracings()} \\| line \\d+: ${V(2)} left out: column Y1: "36\\.00\\.00" is not a number$`,
+      ),
+    );
+    expect(reported('test')).to.deep.equal({ names: [V(4)], bad: [] }); // other splits are unaffected
+    expect(() => reported('train', true)).to.throw(
+      /VolumeTracings\.csv:\d+: column Y1: "36\.00\.00" is not a number/,
+    );
+  });
+
+  it('a malformed number in FileList.csv leaves out only its video, named with line and column', () => {
+    edit('FileList.csv', (t) => t.replace('0X1A00000000000002,68.25', '0X1A00000000000002,6B.25'));
+    const r = reported('train');
+    expect(r.names).to.deep.equal([V(1)]);
+    expect(r.bad[0]).to.equal(
+      `${list()} | line 3: 0X1A00000000000002 left out: column EF: "6B.25" is not a number`,
+    );
+    expect(reported('val').bad).to.deep.equal([]); // a TRAIN row is no problem of the val split
+    expect(() => reported('train', true)).to.throw(`${list()}:3: column EF: "6B.25" is not a number`);
   });
 
   it('drops FileList names that already have an extension (upstream) and says so', () => {
     edit('FileList.csv', (t) => t.replace('0X1A00000000000002,', '0X1A00000000000002.avi,'));
-    const bad: string[] = [];
-    const videos = openEchoNet(root, 'train', { onBadItem: (_f, p) => bad.push(p) });
-    expect(videos.map((v) => v.fileName)).to.deep.equal([V(1)]);
-    expect(bad).to.have.length(1);
-    expect(bad[0]).to.match(/^line 3: FileName "0X1A00000000000002.avi" has an extension/);
+    const { names, bad } = reported('train');
+    expect(names).to.deep.equal([V(1)]);
+    expect(bad).to.have.length(3);
+    expect(bad[0]).to.match(/ \| line 3: FileName "0X1A00000000000002.avi" has an extension/);
   });
 
   it('rejects a video whose FileList frame size is not 112x112, naming file and line', () => {
@@ -96,9 +153,11 @@ describe('data/echonet: video list of a split (docs/upstream.md#video-list)', fu
     expect(() => openEchoNet(root, 'train')).to.throw(
       `${list}:3: ${V(2)} is 112x128, the models need 112x112 frames`,
     );
-    const bad: string[] = [];
-    expect(openEchoNet(root, 'train', { onBadItem: (f) => bad.push(f) })).to.have.length(1);
-    expect(bad).to.deep.equal([list]);
+    const r = reported('train');
+    expect(r.names).to.have.length(1);
+    expect(r.bad.filter((b) => b.startsWith(list))).to.deep.equal([
+      `${list} | line 3: ${V(2)} is 112x128, the models need 112x112 frames`,
+    ]);
   });
 
   it('names file, line and column of a malformed number in FileList.csv', () => {

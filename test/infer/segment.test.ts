@@ -243,7 +243,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     );
   });
 
-  it('batch mode: each video in its folder, a bad video reported in failures.jsonl and skipped, aggregate truth scores', async function () {
+  it('batch mode: each video in its folder, a bad video reported in failures.csv and skipped, aggregate truth scores', async function () {
     const data = await synthDataset();
     const root = tmp('batch');
     mkdirSync(join(root, 'Videos'));
@@ -262,11 +262,10 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const r = await runSegmentBatch({ dataPath: root, saveDir: out, model, truthDir: data, progress: false });
     await model.release();
     expect([r.videos, r.processed, r.failed]).to.deep.equal([3, 2, 1]);
-    const failures = readFileSync(join(out, 'failures.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(failures.map((f) => f.video)).to.deep.equal([join(root, 'Videos', 'BROKEN.avi')]);
+    const failures = readFileSync(join(out, 'failures.csv'), 'utf8').trim().split('\n');
+    expect(failures).to.have.length(2);
+    expect(failures[0]).to.equal('file,problem');
+    expect(failures[1].startsWith(`${join(root, 'Videos', 'BROKEN.avi')},`)).to.equal(true);
     for (const n of names)
       expect(readdirSync(join(out, n)).sort()).to.deep.equal([
         'area.svg',

@@ -2,16 +2,17 @@
 // into its own folder, bad videos reported and skipped, the aggregate written as CSV and JSON.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DataError } from '../../data/errors.js';
+import { badItem } from '../../data/bad-item.js';
 import { VideoError } from '../../data/video.js';
 import type { SegmentationModel } from '../model.js';
 import { videoStem } from '../png-masks.js';
 import { segmentVideo, type SegmentSummary } from '../segment.js';
 import { atomicWriteFile } from '../../util/atomic.js';
+import { csvText, FailureLog } from '../../util/failures.js';
 import { JsonlLog } from '../../util/jsonl.js';
 import { Progress } from '../../util/progress.js';
 import { aggregateTruth, scored, stats } from './aggregate.js';
-import type { Shard } from './shard.js';
+import { shardFileName, type Shard } from './shard.js';
 import { splitVideos } from './split-videos.js';
 
 export interface BatchOptions {
@@ -25,9 +26,11 @@ export interface BatchOptions {
   batchSize?: number;
   truthDir?: string;
   progress?: boolean;
+  /** Stop at the first bad video instead of reporting and skipping it. */
+  strict?: boolean;
 }
 
-function csvRow(s: SegmentSummary, name: string): string {
+function csvRow(s: SegmentSummary, name: string): (string | number)[] {
   const t = scored(s);
   const f = (x: number | null | undefined, d = 4) =>
     typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '';
@@ -46,13 +49,19 @@ function csvRow(s: SegmentSummary, name: string): string {
     f(t?.meanAbsEdError, 2),
     f(t?.meanAbsEsError, 2),
     f(s.framesPerSecond, 1),
-  ].join(',');
+  ];
 }
 
 const CSV_HEADER =
-  'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second';
+  'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second'.split(
+    ',',
+  );
 
-/** Batch mode: each video into <saveDir>/<stem>/, bad ones in failures.jsonl, aggregate summary.csv + summary.json. */
+/**
+ * Batch mode: each video into <saveDir>/<stem>/, bad ones in failures.csv, aggregate summary.csv +
+ * summary.json; with a shard, these three and the log carry the shard's name, so shards writing
+ * into one folder never overwrite each other's.
+ */
 export async function runSegmentBatch(o: BatchOptions) {
   const saveDir = resolve(o.saveDir);
   const videos = splitVideos(o.dataPath, o.split ?? 'test', o.shard);
@@ -60,8 +69,12 @@ export async function runSegmentBatch(o: BatchOptions) {
     throw new Error(
       `no videos in split ${o.split ?? 'test'}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''} of ${o.dataPath}`,
     );
-  const log = new JsonlLog(join(saveDir, 'segment.jsonl'));
-  const failures = new JsonlLog(join(saveDir, 'failures.jsonl'));
+  const named = (base: string) => join(saveDir, shardFileName(base, o.shard));
+  const log = new JsonlLog(named('segment.jsonl'));
+  const failures = new FailureLog(named('failures.csv'), (f) => {
+    log.write({ event: 'failed', ...f });
+    process.stderr.write(`skipping ${f.file}: ${f.problem}\n`);
+  });
   log.write({
     event: 'start',
     dataPath: resolve(o.dataPath),
@@ -73,7 +86,6 @@ export async function runSegmentBatch(o: BatchOptions) {
   });
   const progress = o.progress === false ? undefined : new Progress('segment-video', videos.length);
   const done: { name: string; summary: SegmentSummary }[] = [];
-  const failed: { video: string; problem: string }[] = [];
   const notes: string[] = [];
   try {
     for (const v of videos) {
@@ -105,10 +117,9 @@ export async function runSegmentBatch(o: BatchOptions) {
         });
       } catch (e) {
         // A video that cannot be read (or whose listing is wrong) is skipped; anything else is a bug or a model problem and stops the run.
-        if (!(e instanceof VideoError || e instanceof DataError)) throw e;
-        failed.push({ video: v.path, problem: e.message });
-        failures.write({ video: v.path, problem: e.message });
-        process.stderr.write(`skipping ${v.path}: ${e.message}\n`);
+        const bad = badItem(e);
+        if (!bad || o.strict) throw e;
+        failures.add(bad.file, bad.problem);
       }
       progress?.tick(1, v.name);
     }
@@ -127,8 +138,8 @@ export async function runSegmentBatch(o: BatchOptions) {
     overlap: !!o.overlap,
     videos: videos.length,
     processed: done.length,
-    failed: failed.length,
-    failures: failed,
+    failed: failures.items.length,
+    failures: failures.items,
     resized: summaries.filter((s) => s.resize).length,
     notes,
     frames,
@@ -145,11 +156,16 @@ export async function runSegmentBatch(o: BatchOptions) {
       truth: s.truth,
     })),
   };
+  const files = { csv: named('summary.csv'), json: named('summary.json'), failures: failures.csvPath };
   atomicWriteFile(
-    join(saveDir, 'summary.csv'),
-    [CSV_HEADER, ...done.map((d) => csvRow(d.summary, d.name))].join('\n') + '\n',
+    files.csv,
+    csvText(
+      CSV_HEADER,
+      done.map((d) => csvRow(d.summary, d.name)),
+    ),
   );
-  atomicWriteFile(join(saveDir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
-  log.write({ event: 'done', processed: done.length, failed: failed.length, truth: result.truth });
-  return result;
+  atomicWriteFile(files.json, JSON.stringify(result, null, 2) + '\n');
+  failures.write();
+  log.write({ event: 'done', processed: done.length, failed: result.failed, truth: result.truth });
+  return { ...result, files };
 }

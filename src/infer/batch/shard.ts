@@ -19,3 +19,16 @@ export function parseShard(text: string): Shard {
 export function shardItems<T>(items: T[], shard?: Shard): T[] {
   return shard ? items.filter((_, k) => k % shard.count === shard.index) : items;
 }
+
+/** `shard-03-of-12` (indices zero-padded to the count's width, so names sort in shard order). */
+export function shardTag(shard: Shard): string {
+  const w = String(shard.count - 1).length;
+  return `shard-${String(shard.index).padStart(w, '0')}-of-${shard.count}`;
+}
+
+/** `summary.csv` for a whole run, `summary.shard-03-of-12.csv` for one shard of it. */
+export function shardFileName(base: string, shard?: Shard): string {
+  if (!shard) return base;
+  const dot = base.lastIndexOf('.');
+  return `${base.slice(0, dot)}.${shardTag(shard)}${base.slice(dot)}`;
+}
