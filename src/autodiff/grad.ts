@@ -9,7 +9,7 @@ import './rules/index.js';
  * compute d(loss)/d(w) for every w in `wrt`, and returns them by name.
  *
  * Only nodes on a path from some w to the loss are differentiated (unused branches emit
- * nothing); contributions that meet at a value are added by a single Sum node.
+ * nothing); contributions that meet at a value are added once, by `sum` (a tree of Adds).
  */
 export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<string, Value> {
   const nodes = [...b.nodes];

@@ -65,9 +65,18 @@ export function where(cond: Value, a: Value, b: Value): Value {
   ])[0];
 }
 
-/** n-ary sum (one node, so gradients that meet are added once). */
+/**
+ * n-ary sum as a balanced tree of Adds. Not ONNX's Sum: ORT's WebGPU EP has no Sum kernel and
+ * would run each one on the CPU with two device copies; on the CPU an Add tree costs the same.
+ */
 export function sum(xs: Value[]): Value {
-  if (xs.length === 1) return xs[0];
-  const shape = broadcastShapes(...xs.map((x) => x.shape));
-  return xs[0].b.node('Sum', xs, {}, [{ dtype: xs[0].dtype, shape }])[0];
+  if (!xs.length) throw new Error('sum of no values');
+  let level = xs;
+  while (level.length > 1) {
+    const next: Value[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? add(level[i], level[i + 1]) : level[i]);
+    level = next;
+  }
+  return level[0];
 }

@@ -176,17 +176,18 @@ export function depthToSpace(x: Value, block: number): Value {
   return x.b.node('DepthToSpace', [x], { blocksize: block, mode: 'DCR' }, [{ dtype: x.dtype, shape }])[0];
 }
 
-/** SpaceToDepth on [N, C, H*b, W*b] -> [N, C*b*b, H, W]: the inverse of depthToSpace. */
+/**
+ * SpaceToDepth on [N, C, H*b, W*b] -> [N, C*b*b, H, W]: the inverse of depthToSpace. Emitted as
+ * Reshape/Transpose/Reshape, not ONNX's SpaceToDepth, which ORT's WebGPU EP runs on the CPU.
+ */
 export function spaceToDepth(x: Value, block: number): Value {
   if (x.rank !== 4 || x.dim(2) % block !== 0 || x.dim(3) % block !== 0)
     throw new Error(`spaceToDepth ${x.name}: needs [N, C, H*${block}, W*${block}], got [${x.shape}]`);
-  const [n, c, h, w] = x.shape;
-  return x.b.node('SpaceToDepth', [x], { blocksize: block }, [
-    {
-      dtype: x.dtype,
-      shape: [n, (c as number) * block * block, (h as number) / block, (w as number) / block],
-    },
-  ])[0];
+  const [n, c, h, w] = x.shape.map((d, i) => (i === 0 ? d : Number(d)));
+  const [ho, wo] = [(h as number) / block, (w as number) / block];
+  const split6 = reshape(x, [n, c, ho, block, wo, block]);
+  // channel (i*b + j)*C + c, as DepthToSpace (DCR) reads it back
+  return reshape(transpose(split6, [0, 3, 5, 1, 2, 4]), [n, (c as number) * block * block, ho, wo]);
 }
 
 /** Split along `axis` into pieces of the given sizes (they must add up to the axis length). */
