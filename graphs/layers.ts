@@ -17,6 +17,7 @@ import {
   transpose,
   type ConvOpts,
 } from '../src/onnx/ops/index.js';
+import { formsFor, type GraphForms } from '../src/onnx/forms.js';
 import { Rng } from '../src/util/rng.js';
 
 /** 'param' is trained (has a gradient and optimizer state); 'buffer' is a BatchNorm running statistic. */
@@ -66,6 +67,8 @@ export class ModelContext {
     readonly b: GraphBuilder,
     private readonly source: ParamSource,
     readonly training: boolean,
+    /** the backend's graph forms (src/onnx/forms.ts) */
+    readonly forms: GraphForms = formsFor('cpu'),
   ) {}
 
   param(spec: ParamSpec): Value {
@@ -156,17 +159,20 @@ export function declareConv(ctx: ModelContext, name: string, d: ConvDecl): ConvW
   return { weight, bias };
 }
 
-export function applyConv(x: Value, w: ConvWeights, opts: ConvOpts = {}): Value {
+export function applyConv(ctx: ModelContext, x: Value, w: ConvWeights, opts: ConvOpts = {}): Value {
   const k = w.weight.shape.slice(2).map(Number);
   const plain =
     (opts.strides ?? []).every((v) => v === 1) &&
     (opts.dilations ?? []).every((v) => v === 1) &&
     (opts.group ?? 1) === 1;
-  // One output channel from many (the full UNet3D's decoder1 32 -> 1 conv): ORT's Conv is slowest
-  // there, see shiftedTapsConv. Its 27-channel intermediate costs more than it saves from fewer
-  // inputs: measured (batch 4, T=16) at width 0.25 (8 -> 1) plain Conv was 10-12% faster for
-  // inference and training, at 0.5 (16 -> 1) a tie; at 32 -> 1 the taps halve the forward conv.
-  if (w.weight.dim(0) === 1 && w.weight.dim(1) >= 32 && k.some((v) => v > 1) && plain)
+  // One output channel from many (the full UNet3D's decoder1 32 -> 1 conv): where the backend's
+  // Conv is slow there (ORT's CPU one), shiftedTapsConv; the threshold is the backend's.
+  if (
+    w.weight.dim(0) === 1 &&
+    w.weight.dim(1) >= ctx.forms.shiftedTapsMinChannels &&
+    k.some((v) => v > 1) &&
+    plain
+  )
     return shiftedTapsConv(x, w.weight, w.bias, opts);
   return conv(x, w.weight, w.bias, opts);
 }

@@ -1,6 +1,7 @@
 // The model registry: both families behind one interface, so every task graph (inference, SSL,
 // weak supervision) is written once. Frames come in as [N, T, H, W, 3] and per-frame logits go out
 // as [N, T, H, W] whichever family runs inside.
+import type { GraphForms } from '../src/onnx/forms.js';
 import { GraphBuilder, type Value } from '../src/onnx/builder.js';
 import { reshape, slice } from '../src/onnx/ops/index.js';
 import { ModelContext, inputSource, type ParamSpec } from './layers.js';
@@ -28,6 +29,8 @@ export interface ModelConfig extends Normalisation {
   widthMult: number;
   /** super-image tile side (frames are padded to it); default 128 like upstream's PadIfNeeded(128) */
   tile?: number;
+  /** the graph forms of the backend the graphs are emitted for (default: the CPU's) */
+  forms?: GraphForms;
 }
 
 export interface SegModel {

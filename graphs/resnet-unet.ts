@@ -92,10 +92,10 @@ function declareBasicBlock(
 
 function basicBlock(ctx: ModelContext, x: Value, w: BasicBlock): Value {
   const s = [w.stride, w.stride];
-  let y = relu(applyBatchNorm(ctx, w.bn1, applyConv(x, w.conv1, { strides: s, pads: samePads(2, 3) })));
-  y = applyBatchNorm(ctx, w.bn2, applyConv(y, w.conv2, { pads: samePads(2, 3) }));
+  let y = relu(applyBatchNorm(ctx, w.bn1, applyConv(ctx, x, w.conv1, { strides: s, pads: samePads(2, 3) })));
+  y = applyBatchNorm(ctx, w.bn2, applyConv(ctx, y, w.conv2, { pads: samePads(2, 3) }));
   const shortcut = w.downsample
-    ? applyBatchNorm(ctx, w.downsample.bn, applyConv(x, w.downsample.conv, { strides: s }))
+    ? applyBatchNorm(ctx, w.downsample.bn, applyConv(ctx, x, w.downsample.conv, { strides: s }))
     : x;
   return relu(add(y, shortcut));
 }
@@ -116,7 +116,7 @@ function declareDecoderConv(ctx: ModelContext, name: string, cin: number, cout: 
 }
 
 function convBnRelu(ctx: ModelContext, x: Value, w: ConvBn): Value {
-  return relu(applyBatchNorm(ctx, w.bn, applyConv(x, w.conv, { pads: samePads(2, 3) })));
+  return relu(applyBatchNorm(ctx, w.bn, applyConv(ctx, x, w.conv, { pads: samePads(2, 3) })));
 }
 
 /** Logits [N, 1, S, S] of an smp Unet(resnetXX) for a normalised image [N, 3, S, S]. */
@@ -159,7 +159,9 @@ export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, wid
 
   const features: Value[] = [];
   let h = b.scope('encoder.stem', () =>
-    relu(applyBatchNorm(ctx, stem.bn, applyConv(x, stem.conv, { strides: [2, 2], pads: samePads(2, 7) }))),
+    relu(
+      applyBatchNorm(ctx, stem.bn, applyConv(ctx, x, stem.conv, { strides: [2, 2], pads: samePads(2, 7) })),
+    ),
   );
   features.push(h);
   h = maxPool(h, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
@@ -175,5 +177,5 @@ export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, wid
       return convBnRelu(ctx, convBnRelu(ctx, joined, w.conv1), w.conv2);
     });
   });
-  return b.scope('segmentation_head', () => applyConv(h, head, { pads: samePads(2, 3) }));
+  return b.scope('segmentation_head', () => applyConv(ctx, h, head, { pads: samePads(2, 3) }));
 }

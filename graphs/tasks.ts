@@ -30,7 +30,7 @@ export function inferenceGraph(
   metadata: Record<string, string>,
 ): Graph {
   const b = new GraphBuilder();
-  const ctx = new ModelContext(b, initializerSource(weights), false);
+  const ctx = new ModelContext(b, initializerSource(weights), false, model.config.forms);
   const logits = model.toFrames(model.forward(ctx, model.prepare(rawFloat(framesInput(b, model)))));
   b.output(logits, 'logits');
   Object.assign(b.metadata, metadata);
@@ -41,7 +41,7 @@ export function inferenceGraph(
 function finish(b: GraphBuilder, ctx: ModelContext, loss: Value, mode: TaskMode): void {
   if (mode === 'eval') return;
   const params = ctx.specs.filter((s) => s.kind === 'param').map((s) => ctx.values.get(s.name)!);
-  const grads = gradients(b, loss, params);
+  const grads = gradients(b, loss, params, ctx.forms);
   for (const p of params) b.output(grads.get(p.name)!, `${p.name}.grad`);
   for (const r of ctx.runningStats) b.output(r.value, r.name);
 }
@@ -55,7 +55,7 @@ function finish(b: GraphBuilder, ctx: ModelContext, loss: Value, mode: TaskMode)
  */
 export function sslGraph(model: SegModel, mode: TaskMode): TaskGraph {
   const b = new GraphBuilder();
-  const ctx = new ModelContext(b, inputSource, mode === 'train');
+  const ctx = new ModelContext(b, inputSource, mode === 'train', model.config.forms);
   const frames = framesInput(b, model);
   const keep = b.input('keep', 'float32', ['N', model.config.frames]);
   const raw = rawFloat(frames);
@@ -84,7 +84,7 @@ const OTHERS = ['others_intersection', 'others_cardinality', 'others_positives']
  */
 export function weakGraph(model: SegModel, mode: TaskMode): TaskGraph {
   const b = new GraphBuilder();
-  const ctx = new ModelContext(b, inputSource, mode === 'train');
+  const ctx = new ModelContext(b, inputSource, mode === 'train', model.config.forms);
   const { size } = model.config;
   const frames = framesInput(b, model);
   const mask = b.input('trace_mask', 'float32', ['N', size, size]);

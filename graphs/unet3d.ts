@@ -75,14 +75,14 @@ function instanceNormPlain(x: Value): Value {
   );
 }
 
-function convUnit(x: Value, u: ConvUnit): Value {
-  const y = applyConv(x, u.conv, { pads: samePads(3, 3) });
+function convUnit(ctx: ModelContext, x: Value, u: ConvUnit): Value {
+  const y = applyConv(ctx, x, u.conv, { pads: samePads(3, 3) });
   return u.slope ? prelu(instanceNormPlain(y), u.slope) : y;
 }
 
-function residualUnit(x: Value, u: ResidualUnit): Value {
-  const y = convUnit(convUnit(x, u.unit0), u.unit1);
-  return add(y, u.residual ? applyConv(x, u.residual) : x);
+function residualUnit(ctx: ModelContext, x: Value, u: ResidualUnit): Value {
+  const y = convUnit(ctx, convUnit(ctx, x, u.unit0), u.unit1);
+  return add(y, u.residual ? applyConv(ctx, x, u.residual) : x);
 }
 
 interface UpConv {
@@ -122,7 +122,7 @@ export function unet3d(ctx: ModelContext, x: Value, name: UNet3DName, widthMult:
 
   const pool = (v: Value) => maxPool(v, { kernel: [2, 2, 2] });
   const runBlock = (v: Value, units: ResidualUnit[], scope: string) =>
-    b.scope(scope, () => units.reduce(residualUnit, v));
+    b.scope(scope, () => units.reduce((h, u) => residualUnit(ctx, h, u), v));
   const skips: Value[] = [];
   let h = x;
   encoders.forEach((units, i) => {
@@ -135,7 +135,9 @@ export function unet3d(ctx: ModelContext, x: Value, name: UNet3DName, widthMult:
     const level = 5 - k;
     const up = b.scope(`upconv${level}`, () => upConv(h, upconvs[k]));
     // Upstream concatenates [up-sampled, skip].
-    h = b.scope(`decoder${level - 1}`, () => residualUnit(concat([up, skips[level - 2]], 1), decoders[k]));
+    h = b.scope(`decoder${level - 1}`, () =>
+      residualUnit(ctx, concat([up, skips[level - 2]], 1), decoders[k]),
+    );
   }
   return h;
 }

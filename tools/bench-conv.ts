@@ -9,10 +9,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { convWeightGradient } from '../src/autodiff/rules/conv.js';
-import { getVjp, type VjpContext } from '../src/autodiff/registry.js';
+import { vjpContext } from '../src/autodiff/grad.js';
+import { getVjp } from '../src/autodiff/registry.js';
 import '../src/autodiff/rules/index.js';
 import { GraphBuilder, Value } from '../src/onnx/builder.js';
-import type { AttrValue, Node } from '../src/onnx/ir.js';
+import type { Node } from '../src/onnx/ir.js';
 import { numel } from '../src/onnx/ir.js';
 import * as op from '../src/onnx/ops/index.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
@@ -36,21 +37,10 @@ function ruleGradients(
   g: Value,
   wanted: { dx: boolean; dw: boolean },
 ): Value[] {
-  const y = op.conv(x, w, null, { pads: PADS });
+  op.conv(x, w, null, { pads: PADS });
   const node = b.nodes.pop() as Node; // only the node's attributes matter: the forward itself is not timed here
-  const ctx: VjpContext = {
-    b,
-    node,
-    inputs: [x, w, null],
-    outputs: [y],
-    gradOutputs: [g],
-    needs: [wanted.dx, wanted.dw, false],
-    attr: <T extends AttrValue>(name: string, fallback?: T) => (node.attrs[name] ?? fallback) as T,
-    constInput: () => {
-      throw new Error('Conv has no constant inputs');
-    },
-  };
-  return getVjp('Conv')!(ctx).filter((v): v is Value => v !== null);
+  const [dx, dw] = getVjp('Conv')!(vjpContext(b, node, [g]));
+  return [...(wanted.dx ? [dx!()] : []), ...(wanted.dw ? [dw!()] : [])];
 }
 
 type Build = (b: GraphBuilder, v: { x: Value; w: Value; g: Value }) => Value[];

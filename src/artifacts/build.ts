@@ -1,4 +1,5 @@
 // buildArtifactSet: every graph of a model, its initial checkpoint and the manifest, in one folder.
+import { formsFor, type Backend } from '../onnx/forms.js';
 import { join, resolve } from 'node:path';
 import { initialValues, type ParamSpec } from '../../graphs/layers.js';
 import { createModel, type EncoderName, type ModelConfig } from '../../graphs/models.js';
@@ -45,6 +46,8 @@ export interface BuildOptions {
   size?: number;
   /** super-image tile side (SI models); default 128 for 112-px frames */
   tile?: number;
+  /** the execution provider family whose graph forms to emit (src/onnx/forms.ts); default cpu */
+  backend?: Backend;
   /**
    * the command line recorded in the manifest; default: the equivalent build-graph command with every option
    * spelled out
@@ -91,6 +94,7 @@ function resolveOptions(o: BuildOptions) {
     widthMult: o.widthMult ?? 1,
     size: o.size ?? 112,
     tile: o.tile,
+    backend: o.backend ?? 'cpu',
   };
   if (!(r.maskRatio > 0 && r.maskRatio < 1))
     throw new Error(`mask_ratio must be in (0, 1) (got ${r.maskRatio})`);
@@ -114,6 +118,7 @@ export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet>
     mean: o.mean,
     std: o.std,
     tile: o.tile,
+    forms: formsFor(o.backend),
   };
   const model = createModel(cfg);
   const dir = resolve(opts.out);
@@ -185,12 +190,14 @@ function makeManifest(
       `--mean ${o.mean.join(' ')}`,
       `--std ${o.std.join(' ')}`,
       ...(o.tile ? [`--tile ${o.tile}`] : []),
+      `--backend ${o.backend}`,
     ].join(' ');
   return {
     format: 'unilvseg-artifact-set',
     formatVersion: 1,
     producer: { name: 'unilvseg-onnx', version },
     opset: OPSET,
+    backend: o.backend,
     model: {
       encoder: o.encoder,
       family,

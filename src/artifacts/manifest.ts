@@ -1,5 +1,6 @@
 // manifest.json of an artifact set: what each graph takes and returns, the parameter list with
 // both layouts, the hyper-parameters, and how the set was built.
+import type { Backend } from '../onnx/forms.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,8 @@ export interface Manifest {
   formatVersion: 1;
   producer: { name: string; version: string };
   opset: number;
+  /** whose graph forms the graphs use (src/onnx/forms.ts); sets written before it existed are 'cpu' */
+  backend?: Backend;
   model: ModelDescription;
   ssl: TrainingDescription & { maskRatio: number };
   weak: TrainingDescription;

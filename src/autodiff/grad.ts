@@ -1,4 +1,5 @@
 import { GraphBuilder, makeArray, Value } from '../onnx/builder.js';
+import { formsFor, type GraphForms } from '../onnx/forms.js';
 import type { AttrValue, Node } from '../onnx/ir.js';
 import { fullLike, sum } from '../onnx/ops/index.js';
 import { getVjp, NON_DIFFERENTIABLE, type VjpContext } from './registry.js';
@@ -11,7 +12,12 @@ import './rules/index.js';
  * Only nodes on a path from some w to the loss are differentiated (unused branches emit
  * nothing); contributions that meet at a value are added once, by `sum` (a tree of Adds).
  */
-export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<string, Value> {
+export function gradients(
+  b: GraphBuilder,
+  loss: Value,
+  wrt: Value[],
+  forms: GraphForms = formsFor('cpu'),
+): Map<string, Value> {
   const nodes = [...b.nodes];
   // Values that depend on some w (forward sweep).
   const active = new Set(wrt.map((w) => w.name));
@@ -49,20 +55,17 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<strin
     if (gradOutputs.every((g) => g === null)) continue;
     const rule = getVjp(n.op);
     if (!rule) throw new Error(`no VJP rule for op ${n.op} (node ${n.name})`);
-    const ctx = makeContext(
-      b,
-      n,
-      gradOutputs,
-      n.inputs.map((i) => i !== '' && wanted.has(i) && active.has(i)),
+    const ctx = vjpContext(b, n, gradOutputs, forms);
+    b.scope(`grad:${n.name}`, () =>
+      rule(ctx).forEach((make, i) => {
+        const x = ctx.inputs[i];
+        if (!make || !x || !wanted.has(x.name) || !active.has(x.name)) return;
+        const g = make();
+        if (g.dtype !== x.dtype)
+          throw new Error(`VJP of ${n.op}: gradient dtype ${g.dtype} for ${x.name}:${x.dtype}`);
+        add(x.name, g);
+      }),
     );
-    const grads = b.scope(`grad:${n.name}`, () => rule(ctx));
-    grads.forEach((g, i) => {
-      if (!g || !ctx.needs[i]) return;
-      const x = ctx.inputs[i]!;
-      if (g.dtype !== x.dtype)
-        throw new Error(`VJP of ${n.op}: gradient dtype ${g.dtype} for ${x.name}:${x.dtype}`);
-      add(x.name, g);
-    });
   }
 
   const out = new Map<string, Value>();
@@ -73,19 +76,25 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: Value[]): Map<strin
   return out;
 }
 
-function makeContext(
+/** The view of one forward node that its VJP rule gets. */
+export function vjpContext(
   b: GraphBuilder,
   node: Node,
   gradOutputs: (Value | null)[],
-  needs: boolean[],
+  forms: GraphForms = formsFor('cpu'),
 ): VjpContext {
   return {
     b,
     node,
-    inputs: node.inputs.map((i) => (i === '' ? null : b.value(i))),
+    // an omitted optional input ('') stays a hole: rules test it before use
+    inputs: node.inputs.map((i) => (i === '' ? undefined : b.value(i))) as Value[],
     outputs: node.outputs.map((o) => b.value(o)),
     gradOutputs,
-    needs,
+    get g(): Value {
+      if (!gradOutputs[0]) throw new Error(`${node.op} ${node.name}: no gradient reaches output 0`);
+      return gradOutputs[0];
+    },
+    forms,
     attr<T extends AttrValue>(name: string, fallback?: T): T {
       const v = node.attrs[name];
       if (v === undefined) {

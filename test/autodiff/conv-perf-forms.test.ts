@@ -3,8 +3,8 @@ import {
   chooseWeightGradForm,
   convWeightGradient,
   type ConvGeometry,
-  type ConvWeightGradForm,
 } from '../../src/autodiff/rules/conv.js';
+import type { ConvWeightGradForm } from '../../src/onnx/forms.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { numel } from '../../src/onnx/ir.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
@@ -103,21 +103,11 @@ describe('Conv weight gradient: every form gives exactly the same numbers (integ
     await compareForms([2, 3, 4, 5], 2, geo([1, 1], [1, 0, 2, 1]), true);
     await compareForms([2, 3, 9], 2, geo([3], [1, 1]));
   });
-  it('chooses stacked-matmul for stride 1 and batch-conv for strided convs; the env override applies', () => {
+  it('chooses stacked-matmul for stride 1 and batch-conv for strided convs; a forced form applies where it can', () => {
     const strided = { ...geo([3, 3], [1, 1, 1, 1]), strides: [2, 2] };
-    expect(chooseWeightGradForm(geo([3, 3, 3], [1, 1, 1, 1, 1, 1]))).to.equal(
-      process.env.UNILVSEG_CONV_DW_FORM ?? 'stacked-matmul',
-    );
+    expect(chooseWeightGradForm(geo([3, 3, 3], [1, 1, 1, 1, 1, 1]))).to.equal('stacked-matmul');
     expect(chooseWeightGradForm(strided)).to.equal('batch-conv');
-    const saved = process.env.UNILVSEG_CONV_DW_FORM;
-    try {
-      process.env.UNILVSEG_CONV_DW_FORM = 'batch-conv';
-      expect(chooseWeightGradForm(geo([3, 3], [1, 1, 1, 1]))).to.equal('batch-conv');
-      process.env.UNILVSEG_CONV_DW_FORM = 'stacked-matmul';
-      expect(chooseWeightGradForm(strided)).to.equal('batch-conv');
-    } finally {
-      if (saved === undefined) delete process.env.UNILVSEG_CONV_DW_FORM;
-      else process.env.UNILVSEG_CONV_DW_FORM = saved;
-    }
+    expect(chooseWeightGradForm(geo([3, 3], [1, 1, 1, 1]), 'batch-conv')).to.equal('batch-conv');
+    expect(chooseWeightGradForm(strided, 'stacked-matmul')).to.equal('batch-conv');
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { gradients } from '../../src/autodiff/grad.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
+import { formsFor, type GraphForms } from '../../src/onnx/forms.js';
 import { numel } from '../../src/onnx/ir.js';
 import * as op from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
@@ -43,6 +44,7 @@ function referenceGrad(
 }
 
 async function emittedGrad(
+  form: GraphForms['maxPoolGrad'],
   x: Float32Array,
   shape: number[],
   k: number[],
@@ -60,7 +62,7 @@ async function emittedGrad(
     false,
   );
   b.output(loss, 'loss');
-  b.output(gradients(b, loss, [xv]).get('x')!, 'dx');
+  b.output(gradients(b, loss, [xv], formsFor('cpu', { maxPoolGrad: form })).get('x')!, 'dx');
   const session = await createSession(b.toGraph('maxpool-ties'));
   const out = await session.run({
     x: tensor('float32', x, shape),
@@ -69,7 +71,7 @@ async function emittedGrad(
   return out.dx.data as Float32Array;
 }
 
-describe('MaxPool gradient with tied maxima (no Indices output)', () => {
+describe('MaxPool gradient with tied maxima, both forms (Indices + scatter; first-max mask)', () => {
   const cases = [
     {
       name: '3D kernel 2 stride 2',
@@ -81,23 +83,24 @@ describe('MaxPool gradient with tied maxima (no Indices output)', () => {
     { name: '2D kernel 3 stride 2 pad 1', shape: [2, 2, 7, 8], k: [3, 3], s: [2, 2], pads: [1, 1, 1, 1] },
     { name: '2D kernel 2 stride 2, odd size', shape: [1, 2, 5, 7], k: [2, 2], s: [2, 2], pads: [0, 0, 0, 0] },
   ];
-  for (const c of cases) {
-    it(`${c.name}: routes each output gradient to the first maximum of its window only`, async () => {
-      const rng = new Rng(3);
-      // Three levels only, so most windows hold several equal maxima.
-      const x = Float32Array.from({ length: numel(c.shape) }, () => Math.floor(rng.uniform() * 3));
-      const outLen =
-        numel(c.shape.slice(0, 2)) *
-        numel(
-          c.shape
-            .slice(2)
-            .map((v, i) => Math.floor((v + c.pads[i] + c.pads[i + c.k.length] - c.k[i]) / c.s[i]) + 1),
-        );
-      const r = Float32Array.from({ length: outLen }, () => rng.normal());
-      const want = referenceGrad(x, c.shape, c.k, c.s, c.pads, r);
-      const got = await emittedGrad(x, c.shape, c.k, c.s, c.pads, r);
-      // + 0 turns -0 (a zero share times a negative gradient) into 0: both mean "nothing routed here".
-      expect(Array.from(got, (v) => v + 0)).to.deep.equal(Array.from(want));
-    });
-  }
+  for (const c of cases)
+    for (const form of ['indices', 'first-max-mask'] as const) {
+      it(`${c.name}, ${form}: routes each output gradient to the first maximum of its window only`, async () => {
+        const rng = new Rng(3);
+        // Three levels only, so most windows hold several equal maxima.
+        const x = Float32Array.from({ length: numel(c.shape) }, () => Math.floor(rng.uniform() * 3));
+        const outLen =
+          numel(c.shape.slice(0, 2)) *
+          numel(
+            c.shape
+              .slice(2)
+              .map((v, i) => Math.floor((v + c.pads[i] + c.pads[i + c.k.length] - c.k[i]) / c.s[i]) + 1),
+          );
+        const r = Float32Array.from({ length: outLen }, () => rng.normal());
+        const want = referenceGrad(x, c.shape, c.k, c.s, c.pads, r);
+        const got = await emittedGrad(form, x, c.shape, c.k, c.s, c.pads, r);
+        // + 0 turns -0 (a zero share times a negative gradient) into 0: both mean "nothing routed here".
+        expect(Array.from(got, (v) => v + 0)).to.deep.equal(Array.from(want));
+      });
+    }
 });

@@ -1,3 +1,4 @@
+import { BACKENDS, formsFor } from '../../src/onnx/forms.js';
 import * as op from '../../src/onnx/ops/index.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
@@ -62,20 +63,23 @@ describe('VJP rules: convolution, pooling, normalisation (finite differences, fl
       f32,
     );
   });
-  it('MaxPool 3D kernel 2 stride 2 and 2D kernel 3 stride 2 pad 1 (overlapping windows)', async () => {
-    // Distinct values so the maximum of each window is unique and finite differences are valid.
-    const perm = (n: number) => Float32Array.from({ length: n }, (_, i) => (((i * 7919) % n) / n - 0.5) * 10);
-    await gradCheck(
-      [t('x', [1, 2, 4, 4, 6], { data: perm(192) })],
-      ([x]) => op.maxPool(x, { kernel: [2, 2, 2] }),
-      { ...f32, eps: 1e-3 },
-    );
-    await gradCheck(
-      [t('x', [2, 2, 6, 6], { data: perm(144) })],
-      ([x]) => op.maxPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
-      { ...f32, eps: 1e-3 },
-    );
-  });
+  for (const backend of BACKENDS)
+    it(`MaxPool 3D kernel 2 stride 2 and 2D kernel 3 stride 2 pad 1 (overlapping windows), ${backend} forms`, async () => {
+      // Distinct values so the maximum of each window is unique and finite differences are valid.
+      const perm = (n: number) =>
+        Float32Array.from({ length: n }, (_, i) => (((i * 7919) % n) / n - 0.5) * 10);
+      const forms = formsFor(backend);
+      await gradCheck(
+        [t('x', [1, 2, 4, 4, 6], { data: perm(192) })],
+        ([x]) => op.maxPool(x, { kernel: [2, 2, 2] }),
+        { ...f32, eps: 1e-3, forms },
+      );
+      await gradCheck(
+        [t('x', [2, 2, 6, 6], { data: perm(144) })],
+        ([x]) => op.maxPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+        { ...f32, eps: 1e-3, forms },
+      );
+    });
   it('InstanceNormalization (3D, with scale and bias)', async () => {
     await gradCheck(
       [t('x', [2, 3, 2, 3, 4]), t('s', [3]), t('b', [3])],

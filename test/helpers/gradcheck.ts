@@ -4,6 +4,7 @@ import { GraphBuilder, Value } from '../../src/onnx/builder.js';
 import { assertGraphOk } from '../../src/onnx/check.js';
 import type { AnyTypedArray, DType } from '../../src/onnx/dtype.js';
 import { numel } from '../../src/onnx/ir.js';
+import type { GraphForms } from '../../src/onnx/forms.js';
 import { cast, mul, reduceSum } from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { Rng } from '../../src/util/rng.js';
@@ -24,6 +25,8 @@ export interface GradCheckOptions {
   atol?: number;
   directions?: number;
   seed?: number;
+  /** graph forms to differentiate with (default: the CPU's) */
+  forms?: GraphForms;
 }
 
 /**
@@ -51,7 +54,7 @@ export async function gradCheck(
   );
   b.output(loss, 'loss');
   const wrt = vals.filter((v, i) => inputs[i].wrt ?? (v.dtype === 'float32' || v.dtype === 'float64'));
-  const grads = gradients(b, loss, wrt);
+  const grads = gradients(b, loss, wrt, opts.forms);
   for (const w of wrt) b.output(grads.get(w.name)!, `${w.name}.grad`);
   const graph = b.toGraph('gradcheck');
   assertGraphOk(graph);

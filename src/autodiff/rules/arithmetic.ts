@@ -3,27 +3,19 @@ import { div, mul, neg } from '../../onnx/ops/index.js';
 import { registerVjp } from '../registry.js';
 import { sumTo } from './util.js';
 
-registerVjp('Add', ({ inputs: [a, b], gradOutputs: [g], needs }) => [
-  needs[0] ? sumTo(g!, a!.shape) : null,
-  needs[1] ? sumTo(g!, b!.shape) : null,
-]);
+registerVjp('Add', ({ inputs: [a, b], g }) => [() => sumTo(g, a.shape), () => sumTo(g, b.shape)]);
 
-registerVjp('Sub', ({ inputs: [a, b], gradOutputs: [g], needs }) => [
-  needs[0] ? sumTo(g!, a!.shape) : null,
-  needs[1] ? sumTo(neg(g!), b!.shape) : null,
-]);
+registerVjp('Sub', ({ inputs: [a, b], g }) => [() => sumTo(g, a.shape), () => sumTo(neg(g), b.shape)]);
 
-registerVjp('Sum', ({ inputs, gradOutputs: [g], needs }) =>
-  inputs.map((x, i) => (needs[i] ? sumTo(g!, x!.shape) : null)),
-);
+registerVjp('Sum', ({ inputs, g }) => inputs.map((x) => () => sumTo(g, x.shape)));
 
-registerVjp('Mul', ({ inputs: [a, b], gradOutputs: [g], needs }) => [
-  needs[0] ? sumTo(mul(g!, b!), a!.shape) : null,
-  needs[1] ? sumTo(mul(g!, a!), b!.shape) : null,
+registerVjp('Mul', ({ inputs: [a, b], g }) => [
+  () => sumTo(mul(g, b), a.shape),
+  () => sumTo(mul(g, a), b.shape),
 ]);
 
 // d(a/b)/db = -a/b^2 = -out/b
-registerVjp('Div', ({ inputs: [a, b], outputs: [out], gradOutputs: [g], needs }) => [
-  needs[0] ? sumTo(div(g!, b!), a!.shape) : null,
-  needs[1] ? sumTo(neg(div(mul(g!, out), b!)), b!.shape) : null,
+registerVjp('Div', ({ inputs: [a, b], outputs: [out], g }) => [
+  () => sumTo(div(g, b), a.shape),
+  () => sumTo(neg(div(mul(g, out), b)), b.shape),
 ]);

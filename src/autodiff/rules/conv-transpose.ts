@@ -5,9 +5,9 @@
 //   dW = the weight gradient of that Conv with g as its input and x as its output gradient;
 //   dB = g summed over batch and space.
 import type { Value } from '../../onnx/builder.js';
-import { reduceSum } from '../../onnx/ops/index.js';
+import { conv, reduceSum } from '../../onnx/ops/index.js';
 import { registerVjp, type VjpContext } from '../registry.js';
-import { convWeightGradient } from './conv.js';
+import { chooseWeightGradForm, convAttrs, convWeightGradient } from './conv.js';
 import { spatialAxes } from './util.js';
 
 /** The begin/end pads that produced y's size (from `pads`, or as ONNX derives them from output_shape / auto_pad). */
@@ -36,30 +36,27 @@ function effectivePads(
 }
 
 registerVjp('ConvTranspose', (ctx) => {
-  const [x, w, bias] = ctx.inputs as Value[];
-  const y = ctx.outputs[0];
-  const g = ctx.gradOutputs[0]!;
+  const {
+    inputs: [x, w],
+    outputs: [y],
+    g,
+  } = ctx;
   const s = x.rank - 2;
   const k = w.shape.slice(2).map(Number);
-  const strides = ctx.attr<number[]>('strides', Array(s).fill(1));
-  const dilations = ctx.attr<number[]>('dilations', Array(s).fill(1));
-  const group = ctx.attr<number>('group', 1);
+  const { strides, dilations, group } = convAttrs(ctx);
   const outPad = ctx.attr<number[]>('output_padding', Array(s).fill(0));
   const pads = effectivePads(ctx, x, y, k, strides, dilations, outPad);
-
-  // ORT keeps output_padding < stride, so the Conv over g lands exactly on x's size.
-  const dx = ctx.needs[0]
-    ? ctx.b.node('Conv', [g, w], { kernel_shape: k, strides, pads, dilations, group }, [
-        { dtype: x.dtype, shape: x.shape },
-      ])[0]
-    : null;
-  let dw: Value | null = null;
-  if (ctx.needs[1]) {
-    if (group !== 1)
-      throw new Error(
-        `ConvTranspose ${ctx.node.name}: weight gradient for grouped convolution is not supported`,
-      );
-    dw = convWeightGradient(g, x, { kernel: k, strides, pads, dilations });
-  }
-  return [dx, dw, bias && ctx.needs[2] ? reduceSum(g, [0, ...spatialAxes(g.rank)], false) : null];
+  const geo = { kernel: k, strides, pads, dilations };
+  return [
+    // ORT keeps output_padding < stride, so the Conv over g lands exactly on x's size.
+    () => conv(g, w, null, { strides, pads, dilations, group }),
+    () => {
+      if (group !== 1)
+        throw new Error(
+          `ConvTranspose ${ctx.node.name}: weight gradient for grouped convolution is not supported`,
+        );
+      return convWeightGradient(g, x, geo, chooseWeightGradForm(geo, ctx.forms.convWeightGrad));
+    },
+    () => reduceSum(g, [0, ...spatialAxes(g.rank)], false),
+  ];
 });

@@ -8,12 +8,14 @@
 //    it needs no copies at all (weightGradPointwise);
 //  - 'batch-conv' (any stride): a Conv with batch and channel axes swapped and g as the kernel,
 //    about 3-4x the forward: ORT's N-d im2col for a 32x112x112 kernel is slow.
-// Rule: stacked-matmul for stride 1, batch-conv for strided convs. UNILVSEG_CONV_DW_FORM=batch-conv
-// or =stacked-matmul forces a form (tests, benchmarks; stacked-matmul still needs stride 1).
+// Rule: stacked-matmul for stride 1, batch-conv for strided convs; GraphForms.convWeightGrad
+// forces a form (tests, benchmarks; stacked-matmul still needs stride 1).
 import { numel, type Dim } from '../../onnx/ir.js';
 import type { Value } from '../../onnx/builder.js';
+import type { ConvWeightGradForm } from '../../onnx/forms.js';
 import {
   concat,
+  fillConvOpts,
   matmul,
   pad,
   reduceSum,
@@ -25,19 +27,15 @@ import {
 import { registerVjp, type VjpContext } from '../registry.js';
 import { spatialAxes } from './util.js';
 
-function attrs(ctx: VjpContext, s: number) {
-  return {
-    strides: ctx.attr<number[]>('strides', Array(s).fill(1)),
-    pads: ctx.attr<number[]>('pads', Array(2 * s).fill(0)),
-    dilations: ctx.attr<number[]>('dilations', Array(s).fill(1)),
-    group: ctx.attr<number>('group', 1),
-  };
+/** The node's strides, pads, dilations and group, with ONNX's defaults (one definition: nn.ts). */
+export function convAttrs(ctx: VjpContext) {
+  return fillConvOpts(ctx.inputs[0].rank, ctx.node.attrs);
 }
 
 /** dX for stride 1: Conv(g, flip(w) with in/out swapped per group), padding k-1-p. */
 function inputGradStride1(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
   const s = x.rank - 2;
-  const { pads, dilations, group } = attrs(ctx, s);
+  const { pads, dilations, group } = convAttrs(ctx);
   const k = w.shape.slice(2).map(Number);
   const m = w.dim(0);
   const cg = w.dim(1);
@@ -82,7 +80,7 @@ function inputGradStride1(ctx: VjpContext, x: Value, w: Value, g: Value): Value 
 /** dX for strided convs: the transposed convolution, with output padding to restore x's size. */
 function inputGradStrided(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
   const s = x.rank - 2;
-  const { strides, pads, dilations, group } = attrs(ctx, s);
+  const { strides, pads, dilations, group } = convAttrs(ctx);
   const k = w.shape.slice(2).map(Number);
   const outputPadding = k.map((kk, i) => {
     const full = (g.dim(2 + i) - 1) * strides[i] - pads[i] - pads[i + s] + dilations[i] * (kk - 1) + 1;
@@ -104,12 +102,12 @@ export interface ConvGeometry {
   dilations: number[];
 }
 
-export type ConvWeightGradForm = 'batch-conv' | 'stacked-matmul';
-
-/** The form the rule uses for a geometry (see the header); the env override wins where it applies. */
-export function chooseWeightGradForm(geo: ConvGeometry): ConvWeightGradForm {
+/** The form the rule uses for a geometry (see the header); a forced form wins where it applies. */
+export function chooseWeightGradForm(
+  geo: ConvGeometry,
+  forced: ConvWeightGradForm | null = null,
+): ConvWeightGradForm {
   const stride1 = geo.strides.every((v) => v === 1);
-  const forced = process.env.UNILVSEG_CONV_DW_FORM;
   if (forced === 'batch-conv' || (forced === 'stacked-matmul' && stride1)) return forced;
   return stride1 ? 'stacked-matmul' : 'batch-conv';
 }
@@ -123,7 +121,7 @@ export function convWeightGradient(
   x: Value,
   g: Value,
   geo: ConvGeometry,
-  form = chooseWeightGradForm(geo),
+  form: ConvWeightGradForm = chooseWeightGradForm(geo),
 ): Value {
   return form === 'stacked-matmul' ? weightGradStacked(x, g, geo) : weightGradBatchConv(x, g, geo);
 }
@@ -277,24 +275,31 @@ function weightGradPointwise(x: Value, g: Value, pads: number[]): Value {
 
 /** Grouped convs: group j's weights [M/g, C/g, K] see only its slabs of x and g, stacked along M. */
 function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
-  const { strides, pads, dilations, group } = attrs(ctx, x.rank - 2);
+  const { strides, pads, dilations, group } = convAttrs(ctx);
   const geo = { kernel: w.shape.slice(2).map(Number), strides, pads, dilations };
-  if (group === 1) return convWeightGradient(x, g, geo);
+  const form = chooseWeightGradForm(geo, ctx.forms.convWeightGrad);
+  if (group === 1) return convWeightGradient(x, g, geo, form);
   const [cg, mg] = [x.dim(1) / group, g.dim(1) / group];
   const perGroup = Array.from({ length: group }, (_, j) =>
-    convWeightGradient(slice(x, [j * cg], [(j + 1) * cg], [1]), slice(g, [j * mg], [(j + 1) * mg], [1]), geo),
+    convWeightGradient(
+      slice(x, [j * cg], [(j + 1) * cg], [1]),
+      slice(g, [j * mg], [(j + 1) * mg], [1]),
+      geo,
+      form,
+    ),
   );
   return concat(perGroup, 0);
 }
 
 registerVjp('Conv', (ctx) => {
-  const [x, w, bias] = ctx.inputs as Value[];
-  const g = ctx.gradOutputs[0]!;
-  const s = x.rank - 2;
-  const stride1 = attrs(ctx, s).strides.every((v) => v === 1);
+  const {
+    inputs: [x, w],
+    g,
+  } = ctx;
+  const stride1 = convAttrs(ctx).strides.every((v) => v === 1);
   return [
-    ctx.needs[0] ? (stride1 ? inputGradStride1(ctx, x, w, g) : inputGradStrided(ctx, x, w, g)) : null,
-    ctx.needs[1] ? weightGrad(ctx, x, w, g) : null,
-    bias && ctx.needs[2] ? reduceSum(g, [0, ...spatialAxes(g.rank)], false) : null,
+    () => (stride1 ? inputGradStride1(ctx, x, w, g) : inputGradStrided(ctx, x, w, g)),
+    () => weightGrad(ctx, x, w, g),
+    () => reduceSum(g, [0, ...spatialAxes(g.rank)], false),
   ];
 });

@@ -1,15 +1,15 @@
 // MaxPool: each output gradient goes to the first input element (in kernel scan order) that holds
-// the window's maximum, as PyTorch and ORT's Indices output route it.
-//
-// Written without MaxPool's `Indices` output and without ScatterElements: ORT's WebGPU EP has no
-// Indices output, and a scatter is a poor fit for a GPU. Instead, for every kernel offset o the
-// strided view x[o + s*w] is compared with the pooled y[w]; a running "taken" mask keeps only the
-// first match per window (ties are common: a constant black background pools to equal values).
-// The selected g[w] are then placed back at o + s*w: offsets sharing a phase (o mod s) land on one
-// coarse grid (shifted by o div s), and the s^d phase grids interleave into the fine grid by one
-// Reshape/Transpose/Reshape. Only Pad, Slice, Equal, Cast, arithmetic, Concat, Reshape and
-// Transpose: every op runs on the WebGPU EP, and on the CPU it is as fast as the scatter form
-// (docs/performance.md).
+// the window's maximum, as PyTorch and ORT's Indices output route it. Two exact forms
+// (src/onnx/forms.ts says which backend takes which):
+//  - 'indices': MaxPool's Indices output (flat positions into the whole input) and one
+//    ScatterElements add (overlapping windows may pick one element twice). Fastest on the CPU.
+//  - 'first-max-mask': no Indices output and no scatter (ORT's WebGPU EP has no Indices). For
+//    every kernel offset o the strided view x[o + s*w] is compared with the pooled y[w]; a
+//    running "taken" mask keeps only the first match per window (ties are common: a constant black
+//    background pools to equal values). The selected g[w] are placed back at o + s*w: offsets
+//    sharing a phase (o mod s) land on one coarse grid (shifted by o div s), and the s^d phase
+//    grids interleave into the fine grid by one Reshape/Transpose/Reshape. Only Pad, Slice, Equal,
+//    Cast, arithmetic, Concat, Reshape and Transpose, which all run on the WebGPU EP.
 import type { Value } from '../../onnx/builder.js';
 import { numel } from '../../onnx/ir.js';
 import {
@@ -18,28 +18,43 @@ import {
   concat,
   equal,
   fillConvOpts,
+  fullLike,
   mul,
   pad,
   reshape,
+  scatterElements,
   slice,
   sub,
   transpose,
   unsqueeze,
 } from '../../onnx/ops/index.js';
-import { registerVjp } from '../registry.js';
+import { registerVjp, type VjpContext } from '../registry.js';
 
-registerVjp('MaxPool', ({ node, inputs: [x], outputs: [y], gradOutputs: [g], attr }) => {
-  if (node.outputs.length > 1 && node.outputs[1])
-    throw new Error(`MaxPool ${node.name}: Indices output unused`);
-  const kernel = attr<number[]>('kernel_shape');
-  const o = fillConvOpts(x!.rank, {
-    strides: attr<number[]>('strides', kernel),
-    pads: attr<number[]>('pads', []),
-  });
+registerVjp('MaxPool', (ctx) => {
+  const { node, attr, forms } = ctx;
   if (attr<number>('ceil_mode', 0) !== 0)
     throw new Error(`MaxPool ${node.name}: gradient for ceil_mode 0 only`);
-  return [maxPoolGrad(x!, y, g!, kernel, o.strides, o.pads)];
+  return [() => (forms.maxPoolGrad === 'indices' ? viaIndices(ctx) : viaFirstMaxMask(ctx))];
 });
+
+function viaIndices({ b, node, inputs: [x], outputs: [y], g }: VjpContext): Value {
+  const indices = node.outputs[1]
+    ? b.value(node.outputs[1])
+    : b.addNodeOutput(node, 1, { dtype: 'int64', shape: y.shape });
+  const zeros = reshape(fullLike(x, 0), [-1]);
+  return reshape(scatterElements(zeros, reshape(indices, [-1]), reshape(g, [-1]), 0, 'add'), x.shape);
+}
+
+function viaFirstMaxMask({ node, inputs: [x], outputs: [y], g, attr }: VjpContext): Value {
+  if (node.outputs[1])
+    throw new Error(`MaxPool ${node.name}: the mask-form gradient needs no Indices output`);
+  const kernel = attr<number[]>('kernel_shape');
+  const o = fillConvOpts(x.rank, {
+    strides: attr<number[]>('strides', kernel),
+    pads: node.attrs.pads as number[],
+  });
+  return maxPoolGrad(x, y, g, kernel, o.strides, o.pads);
+}
 
 function maxPoolGrad(x: Value, y: Value, g: Value, k: number[], s: number[], pads: number[]): Value {
   const d = k.length;

@@ -2,10 +2,9 @@
 // R with x_hat = (x - mean_R) / sqrt(var_R + eps), y = scale * x_hat + bias, so both share
 //   dx = rstd * (gy - mean_R(gy) - x_hat * mean_R(gy * x_hat)),  gy = g * scale
 //   dscale = sum(g * x_hat),  dbias = sum(g)   (sums over every axis but the channel axis)
-import type { Value } from '../../onnx/builder.js';
 import { add, mul, reduceMean, reduceSum, reciprocal, sqrt, sub } from '../../onnx/ops/index.js';
-import { registerVjp, type VjpContext } from '../registry.js';
-import { channelView, spatialAxes } from './util.js';
+import { registerVjp, type InputGradient, type VjpContext } from '../registry.js';
+import { channelView, shared, spatialAxes } from './util.js';
 
 /** True where input i is a constant of all ones (an InstanceNorm without affine parameters). */
 function isConstantOnes(ctx: VjpContext, i: number): boolean {
@@ -13,57 +12,52 @@ function isConstantOnes(ctx: VjpContext, i: number): boolean {
   return t !== undefined && Array.from(t.data as ArrayLike<number>).every((v) => v === 1);
 }
 
-function normGrad(ctx: VjpContext, reduceAxes: number[]): (Value | null)[] {
-  const [x, scale] = ctx.inputs as Value[];
-  const g = ctx.gradOutputs[0]!;
+function normGrad(ctx: VjpContext, reduceAxes: number[]): InputGradient[] {
+  const {
+    inputs: [x, scale],
+    g,
+  } = ctx;
   const eps = ctx.attr<number>('epsilon', 1e-5);
-  const mean = reduceMean(x, reduceAxes);
-  const centred = sub(x, mean);
-  const rstd = reciprocal(sqrt(add(reduceMean(mul(centred, centred), reduceAxes), eps)));
+  const stats = shared(() => {
+    const centred = sub(x, reduceMean(x, reduceAxes));
+    const rstd = reciprocal(sqrt(add(reduceMean(mul(centred, centred), reduceAxes), eps)));
+    return { centred, rstd };
+  });
   const notChannel = [0, ...spatialAxes(x.rank)];
-  const gy = isConstantOnes(ctx, 1) ? g : mul(g, channelView(scale, x.rank));
-  // The formula above with x_hat = centred * rstd folded into per-channel factors, so only
-  // centred is a full-size temporary: dx = rstd * (gy - mean(gy) - centred * rstd^2 * mean(gy * centred)).
-  const dx = ctx.needs[0]
-    ? mul(
-        sub(
-          gy,
-          add(
-            mul(centred, mul(mul(rstd, rstd), reduceMean(mul(gy, centred), reduceAxes))),
-            reduceMean(gy, reduceAxes),
-          ),
-        ),
-        rstd,
-      )
-    : null;
+  const dx = () => {
+    const { centred, rstd } = stats();
+    const gy = isConstantOnes(ctx, 1) ? g : mul(g, channelView(scale, x.rank));
+    // The formula above with x_hat = centred * rstd folded into per-channel factors, so only
+    // centred is a full-size temporary: dx = rstd * (gy - mean(gy) - centred * rstd^2 * mean(gy * centred)).
+    const perChannel = mul(mul(rstd, rstd), reduceMean(mul(gy, centred), reduceAxes));
+    return mul(sub(gy, add(mul(centred, perChannel), reduceMean(gy, reduceAxes))), rstd);
+  };
   return [
     dx,
-    ctx.needs[1] ? reduceSum(mul(g, mul(centred, rstd)), notChannel, false) : null,
-    ctx.needs[2] ? reduceSum(g, notChannel, false) : null,
+    () => reduceSum(mul(g, mul(stats().centred, stats().rstd)), notChannel, false),
+    () => reduceSum(g, notChannel, false),
     null,
     null,
   ];
 }
 
-registerVjp('InstanceNormalization', (ctx) => normGrad(ctx, spatialAxes(ctx.inputs[0]!.rank)));
+registerVjp('InstanceNormalization', (ctx) => normGrad(ctx, spatialAxes(ctx.inputs[0].rank)));
 
 registerVjp('BatchNormalization', (ctx) => {
-  if (!ctx.attr<number>('training_mode', 0)) {
-    // Inference mode is an affine map with the running statistics.
-    const [x, scale, , mean, variance] = ctx.inputs as Value[];
-    const g = ctx.gradOutputs[0]!;
-    const eps = ctx.attr<number>('epsilon', 1e-5);
-    const rstd = reciprocal(sqrt(add(variance, eps)));
-    const r = x.rank;
-    const xHat = mul(sub(x, channelView(mean, r)), channelView(rstd, r));
-    const notChannel = [0, ...spatialAxes(r)];
-    return [
-      ctx.needs[0] ? mul(g, channelView(mul(scale, rstd), r)) : null,
-      ctx.needs[1] ? reduceSum(mul(g, xHat), notChannel, false) : null,
-      ctx.needs[2] ? reduceSum(g, notChannel, false) : null,
-      null,
-      null,
-    ];
-  }
-  return normGrad(ctx, [0, ...spatialAxes(ctx.inputs[0]!.rank)]);
+  if (ctx.attr<number>('training_mode', 0)) return normGrad(ctx, [0, ...spatialAxes(ctx.inputs[0].rank)]);
+  // Inference mode is an affine map with the running statistics.
+  const {
+    inputs: [x, scale, , mean, variance],
+    g,
+  } = ctx;
+  const rstd = shared(() => reciprocal(sqrt(add(variance, ctx.attr<number>('epsilon', 1e-5)))));
+  const r = x.rank;
+  const notChannel = [0, ...spatialAxes(r)];
+  return [
+    () => mul(g, channelView(mul(scale, rstd()), r)),
+    () => reduceSum(mul(g, mul(sub(x, channelView(mean, r)), channelView(rstd(), r))), notChannel, false),
+    () => reduceSum(g, notChannel, false),
+    null,
+    null,
+  ];
 });

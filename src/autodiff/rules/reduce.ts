@@ -7,20 +7,18 @@ import { registerVjp, type VjpContext } from '../registry.js';
 function spreadBack(ctx: VjpContext, mean: boolean) {
   const {
     inputs: [x],
-    gradOutputs: [g],
+    g,
     attr,
     constInput,
     node,
   } = ctx;
-  const r = x!.rank;
+  const r = x.rank;
   const axes = node.inputs[1]
     ? constInput(1).map((a) => (a < 0 ? a + r : a))
     : Array.from({ length: r }, (_, i) => i);
-  const keptShape: Dim[] = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const gk = attr<number>('keepdims', 1) ? g! : reshape(g!, keptShape);
-  let out = expandAs(gk, x!);
-  if (mean) out = div(out, elementsPerMean(x!, g!, axes));
-  return [out, null];
+  const keptShape: Dim[] = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const spread = () => expandAs(attr<number>('keepdims', 1) ? g : reshape(g, keptShape), x);
+  return [mean ? () => div(spread(), elementsPerMean(x, g, axes)) : spread, null];
 }
 
 /** How many elements each mean averaged: static when the reduced axes are, else size(x) / size(mean) at run time. */

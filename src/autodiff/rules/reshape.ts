@@ -2,7 +2,7 @@
 import { reshape } from '../../onnx/ops/index.js';
 import { registerVjp, type VjpRule } from '../registry.js';
 
-const backToInputShape: VjpRule = ({ inputs: [x], gradOutputs: [g] }) => [reshape(g!, x!.shape), null];
+const backToInputShape: VjpRule = ({ inputs: [x], g }) => [() => reshape(g, x.shape), null];
 registerVjp('Reshape', backToInputShape);
 registerVjp('Squeeze', backToInputShape);
 registerVjp('Unsqueeze', backToInputShape);

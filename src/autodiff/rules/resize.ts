@@ -4,7 +4,7 @@ import { registerVjp } from '../registry.js';
 
 // Nearest up-sampling by integer factors copies each input element into an s1 x s2 x ... block,
 // so the gradient sums each block: view [.., H, s1, W, s2] and reduce the factor axes.
-registerVjp('Resize', ({ inputs: [x], gradOutputs: [g], constInput, attr, node }) => {
+registerVjp('Resize', ({ inputs: [x], g, constInput, attr, node }) => {
   if (attr<string>('mode', 'nearest') !== 'nearest')
     throw new Error(`Resize ${node.name}: gradient only for nearest mode`);
   const scales = constInput(2);
@@ -12,12 +12,12 @@ registerVjp('Resize', ({ inputs: [x], gradOutputs: [g], constInput, attr, node }
     throw new Error(`Resize ${node.name}: gradient only for integer scales`);
   const blocked: Dim[] = [];
   const factorAxes: number[] = [];
-  x!.shape.forEach((d, i) => {
+  x.shape.forEach((d, i) => {
     blocked.push(d);
     if (scales[i] !== 1) {
       factorAxes.push(blocked.length);
       blocked.push(scales[i]);
     }
   });
-  return [reduceSum(reshape(g!, blocked), factorAxes, false), null, null, null];
+  return [() => reduceSum(reshape(g, blocked), factorAxes, false), null, null, null];
 });

@@ -29,3 +29,9 @@ export function spatialAxes(rank: number): number[] {
 export function channelView(v: Value, rank: number): Value {
   return reshape(v, [1, v.dim(0), ...Array(rank - 2).fill(1)]);
 }
+
+/** A value built on first use and shared after: intermediates that several input gradients need. */
+export function shared<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}

@@ -121,8 +121,16 @@ export function gatherElements(x: Value, indices: Value, axis: number): Value {
   ])[0];
 }
 
-export function scatterElements(data: Value, indices: Value, updates: Value, axis: number): Value {
-  return data.b.node('ScatterElements', [data, indices, updates], { axis: normAxis(axis, data.rank) }, [
+/** ScatterElements; reduction 'add' sums updates that meet at one index (gradients of gathers). */
+export function scatterElements(
+  data: Value,
+  indices: Value,
+  updates: Value,
+  axis: number,
+  reduction: 'none' | 'add' = 'none',
+): Value {
+  const attrs = { axis: normAxis(axis, data.rank), ...(reduction === 'none' ? {} : { reduction }) };
+  return data.b.node('ScatterElements', [data, indices, updates], attrs, [
     { dtype: data.dtype, shape: data.shape },
   ])[0];
 }

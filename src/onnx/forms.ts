@@ -1,0 +1,53 @@
+// Graph forms per backend. The same maths can be emitted in several exact forms whose speed
+// depends on the ONNX Runtime execution provider that runs them; every choice that was made for
+// speed (or because a provider lacks a kernel) lives here, with where it was measured. Model
+// definitions and VJP rules read these options instead of deciding for themselves.
+// Measurements: docs/performance.md.
+
+/** The execution provider family a set of graphs is emitted for. */
+export type Backend = 'cpu' | 'webgpu';
+
+export const BACKENDS: readonly Backend[] = ['cpu', 'webgpu'];
+
+export type ConvWeightGradForm = 'batch-conv' | 'stacked-matmul';
+
+export interface GraphForms {
+  backend: Backend;
+  /**
+   * MaxPool's gradient. 'indices': MaxPool's Indices output and a ScatterElements add (CPU: the
+   * scatter form took 179 ms vs 297 ms for the mask form at 1x16x32x112x112, 146 vs 406 ms for the
+   * ResNet stem's 3x3 stride-2 pool at 1x64x256x256; 2 threads, AVX2). 'first-max-mask': strided
+   * views compared with the pooled value, first maximum per window, phases interleaved back (the
+   * WebGPU EP has no Indices output; all its ops run there).
+   */
+  maxPoolGrad: 'indices' | 'first-max-mask';
+  /**
+   * A stride-1 conv's weight gradient; null = by geometry (stacked-matmul for stride 1, batch-conv
+   * otherwise: 1.3-1.7x vs 3-4x the forward conv on the CPU). A value forces that form where it
+   * applies (stacked-matmul needs stride 1), for tests and benchmarks.
+   */
+  convWeightGrad: ConvWeightGradForm | null;
+  /**
+   * Convs to one output channel from at least this many input channels use shiftedTapsConv
+   * (CPU: ORT's Conv runs 32 -> 1 at ~8 GFLOP/s, the taps halve it; at 8 -> 1 plain Conv was
+   * 10-12% faster, at 16 -> 1 a tie). Infinity: never.
+   */
+  shiftedTapsMinChannels: number;
+}
+
+const FORMS: Record<Backend, GraphForms> = {
+  cpu: { backend: 'cpu', maxPoolGrad: 'indices', convWeightGrad: null, shiftedTapsMinChannels: 32 },
+  // Not yet timed on a GPU: the WebGPU forms are the ones the provider can run at all (mask-form
+  // pooling gradient); a plain Conv for 32 -> 1 until the device bench says otherwise.
+  webgpu: {
+    backend: 'webgpu',
+    maxPoolGrad: 'first-max-mask',
+    convWeightGrad: null,
+    shiftedTapsMinChannels: Infinity,
+  },
+};
+
+export function formsFor(backend: Backend = 'cpu', overrides: Partial<GraphForms> = {}): GraphForms {
+  if (!FORMS[backend]) throw new Error(`unknown graph backend "${backend}" (one of ${BACKENDS.join(', ')})`);
+  return { ...FORMS[backend], ...overrides, backend };
+}
