@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parse } from './flags.js';
 import { generateDataset } from '../data/synth/dataset.js';
 import { writeContactSheet } from '../data/synth/contact.js';
+import { SYNTH_FRAMES } from '../data/synth/params.js';
 
 /** `unilvseg synth`: a synthetic EchoNet-format dataset (videos, tracings, per-frame masks). */
 export function register(program: Command): void {
@@ -11,8 +12,8 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output folder (FileList.csv, VolumeTracings.csv, Videos/, Masks/)')
     .option('--videos <n>', 'number of videos', parse.int, 40)
     .option('--seed <s>', 'random seed; the same seed gives the same dataset', parse.int, 0)
-    .option('--frames-min <n>', 'fewest frames per video (>= 30)', parse.int, 100)
-    .option('--frames-max <n>', 'most frames per video', parse.int, 200)
+    .option('--frames-min <n>', 'fewest frames per video (>= 30)', parse.int, SYNTH_FRAMES.min)
+    .option('--frames-max <n>', 'most frames per video', parse.int, SYNTH_FRAMES.max)
     .option('--fps <fps>', 'frame rate of every video (default: 45-55 per video)', parse.int)
     .option(
       '--contact-sheet <file.png>',

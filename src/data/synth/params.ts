@@ -46,6 +46,9 @@ export interface VideoParams {
   imaging: ImagingParams;
 }
 
+/** Default range of frames per synthetic video (`synth --frames-min/--frames-max`). */
+export const SYNTH_FRAMES = { min: 100, max: 200 };
+
 export interface SynthOptions {
   framesMin: number;
   framesMax: number;
