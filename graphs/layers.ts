@@ -19,6 +19,7 @@ import {
 } from '../src/onnx/ops/index.js';
 import { formsFor, type GraphForms } from '../src/onnx/forms.js';
 import { Rng } from '../src/util/rng.js';
+import { numel } from '../src/onnx/ir.js';
 
 /** 'param' is trained (has a gradient and optimizer state); 'buffer' is a BatchNorm running statistic. */
 export type ParamKind = 'param' | 'buffer';
@@ -49,7 +50,7 @@ export function initializerSource(values: ReadonlyMap<string, Float32Array>): Pa
   return (b, spec) => {
     const data = values.get(spec.name);
     if (!data) throw new Error(`no value for parameter ${spec.name}`);
-    const n = spec.shape.reduce((a, c) => a * c, 1);
+    const n = numel(spec.shape);
     if (data.length !== n)
       throw new Error(`parameter ${spec.name}: ${data.length} values, shape [${spec.shape}] needs ${n}`);
     return b.initializer(spec.name, { dtype: 'float32', dims: spec.shape, data });
@@ -80,12 +81,17 @@ export class ModelContext {
   }
 }
 
+/** Number of trained values (BatchNorm running statistics excluded), as PyTorch counts parameters. */
+export function trainedParamCount(specs: readonly ParamSpec[]): number {
+  return specs.filter((s) => s.kind === 'param').reduce((a, s) => a + numel(s.shape), 0);
+}
+
 /** Draws every parameter's initial value from one seeded stream, in declaration order. */
 export function initialValues(specs: readonly ParamSpec[], seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const s of specs) {
-    const n = s.shape.reduce((a, c) => a * c, 1);
+    const n = numel(s.shape);
     const data = new Float32Array(n);
     const init = s.init;
     if (init.kind === 'const') data.fill(init.value);
@@ -108,7 +114,7 @@ const identityPerm = (rank: number) => Array.from({ length: rank }, (_, i) => i)
  * Our 3D tensors are [N, C, T, H, W]; upstream's are [N, C, H, W, T], so their kernels are
  * [.., kH, kW, kT]. graph = upstream.transpose(0, 1, 4, 2, 3).
  */
-export const KERNEL_3D_PERM = [0, 1, 4, 2, 3];
+const KERNEL_3D_PERM = [0, 1, 4, 2, 3];
 
 export interface ConvDecl {
   /** 'conv' = Conv weight [Cout, Cin, k..]; 'transposed' = ConvTranspose weight [Cin, Cout, k..] */
@@ -129,7 +135,7 @@ export interface ConvWeights {
 
 /** Declares `<name>.weight` (and `.bias`); 3D kernels are stored upstream as (kH, kW, kT). */
 export function declareConv(ctx: ModelContext, name: string, d: ConvDecl): ConvWeights {
-  const receptive = d.kernel.reduce((a, c) => a * c, 1);
+  const receptive = numel(d.kernel);
   const shape = d.kind === 'conv' ? [d.cout, d.cin, ...d.kernel] : [d.cin, d.cout, ...d.kernel];
   // PyTorch's fan_in is dim 1 times the receptive field, for ConvTranspose too.
   const fanIn = shape[1] * receptive;

@@ -44,12 +44,12 @@ export interface SegModel {
   toFrames(out: Value): Value;
 }
 
-export function isEncoder(name: string): name is EncoderName {
+function isEncoder(name: string): name is EncoderName {
   return (ENCODERS as readonly string[]).includes(name);
 }
 
 /** The super-image tile side for a config (upstream pads 112 -> 128). */
-export function tileSide(cfg: ModelConfig): number {
+function tileSide(cfg: ModelConfig): number {
   return cfg.tile ?? Math.max(128, Math.ceil(cfg.size / RESNET_UNET_STRIDE) * RESNET_UNET_STRIDE);
 }
 

@@ -1,7 +1,7 @@
 // buildArtifactSet: every graph of a model, its initial checkpoint and the manifest, in one folder.
 import { formsFor, type Backend } from '../onnx/forms.js';
 import { join, resolve } from 'node:path';
-import { initialValues, type ParamSpec } from '../../graphs/layers.js';
+import { initialValues, trainedParamCount, type ParamSpec } from '../../graphs/layers.js';
 import { createModel, type EncoderName, type ModelConfig } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import { inferenceGraph, sslGraph, weakGraph } from '../../graphs/tasks.js';
@@ -28,6 +28,7 @@ import {
   type GraphKey,
   type Manifest,
 } from './manifest.js';
+import { DEFAULT_MASK_RATIO, DEFAULT_SEED, FRAME_SIZE } from '../defaults.js';
 
 export interface BuildOptions {
   encoder: EncoderName | string;
@@ -87,12 +88,12 @@ function resolveOptions(o: BuildOptions) {
     encoder: o.encoder as EncoderName,
     frames: o.frames,
     period: o.period,
-    maskRatio: o.maskRatio ?? 0.6,
+    maskRatio: o.maskRatio ?? DEFAULT_MASK_RATIO,
     mean: o.mean ?? ECHONET_NORMALISATION.mean,
     std: o.std ?? ECHONET_NORMALISATION.std,
-    seed: o.seed ?? 42,
+    seed: o.seed ?? DEFAULT_SEED,
     widthMult: o.widthMult ?? 1,
-    size: o.size ?? 112,
+    size: o.size ?? FRAME_SIZE,
     tile: o.tile,
     backend: o.backend ?? 'cpu',
   };
@@ -173,9 +174,7 @@ function makeManifest(
   command: string | undefined,
   version: string,
 ): Manifest {
-  const paramCount = specs
-    .filter((s) => s.kind === 'param')
-    .reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+  const paramCount = trainedParamCount(specs);
   const commandLine =
     command ??
     [

@@ -5,6 +5,7 @@
 // written again comes out byte for byte identical.
 import { readFileSync } from 'node:fs';
 import { atomicWriteFile } from '../util/atomic.js';
+import { numel } from '../onnx/ir.js';
 
 export type SafeDType = 'F32' | 'F64' | 'I64' | 'I32' | 'U8' | 'BOOL';
 export type SafeArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
@@ -54,7 +55,7 @@ export function encodeSafetensors(content: SafetensorsContent): Uint8Array {
   let offset = 0;
   for (const [name, t] of content.tensors) {
     if (name === '__metadata__') throw new Error('safetensors: "__metadata__" is not a tensor name');
-    const n = t.shape.reduce((a, c) => a * c, 1);
+    const n = numel(t.shape);
     if (t.data.length !== n)
       throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const bytes = n * BYTES[t.dtype];
@@ -102,7 +103,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   for (const e of entries) {
     if (!(e.dtype in BYTES)) throw new Error(`safetensors: ${e.name} has unsupported dtype ${e.dtype}`);
     const [begin, end] = e.data_offsets;
-    const n = e.shape.reduce((a, c) => a * c, 1);
+    const n = numel(e.shape);
     if (end - begin !== n * BYTES[e.dtype] || dataStart + end > bytes.length)
       throw new Error(
         `safetensors: ${e.name} offsets [${begin}, ${end}] do not fit shape [${e.shape}] ${e.dtype} or the file`,

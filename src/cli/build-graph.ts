@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { buildArtifactSet } from '../artifacts/build.js';
 import { ENCODERS } from '../../graphs/models.js';
 import { parse } from './flags.js';
+import { DEFAULT_MASK_RATIO, DEFAULT_SEED, FRAME_SIZE } from '../defaults.js';
 
 interface BuildGraphFlags {
   encoder: string;
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       '--mask-ratio <r>',
       'SSL masking ratio in (0, 1) (recorded for the training loop)',
       parse.float,
-      0.6,
+      DEFAULT_MASK_RATIO,
     )
     .option(
       '--mean <m...>',
@@ -40,14 +41,14 @@ export function register(program: Command): void {
       parse.floats,
     )
     .option('--std <s...>', 'per-channel normalisation std, 3 values (default: EchoNet)', parse.floats)
-    .option('--seed <s>', 'initialisation seed', parse.int, 42)
+    .option('--seed <s>', 'initialisation seed', parse.int, DEFAULT_SEED)
     .option(
       '--width-mult <w>',
       'multiply every channel count by w (0 < w <= 1; small models for tests)',
       parse.float,
       1,
     )
-    .option('--size <px>', 'frame side H = W', parse.int, 112)
+    .option('--size <px>', 'frame side H = W', parse.int, FRAME_SIZE)
     .option('--tile <px>', 'super-image tile side (SI models; default 128)', parse.int)
     .action(async (o: BuildGraphFlags) => {
       const started = Date.now();

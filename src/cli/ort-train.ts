@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTraining } from '../train/loop.js';
 import { defaultTrainOptions, type TrainOptions } from '../train/options.js';
-import type { Phase } from '../train/runner.js';
+import type { Phase } from '../defaults.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 

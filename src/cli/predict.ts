@@ -5,6 +5,7 @@ import { runPredict } from '../infer/predict.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { DEFAULT_SEED } from '../defaults.js';
 
 interface PredictFlags {
   dataPath: string;
@@ -54,7 +55,7 @@ export function register(program: Command): void {
       '--shuffle-temporal-order',
       "ablation as upstream: permute each clip's frames (seeded) before the forward pass",
     )
-    .option('--seed <n>', 'seed of --shuffle-temporal-order', parse.int, 42)
+    .option('--seed <n>', 'seed of --shuffle-temporal-order', parse.int, DEFAULT_SEED)
     .addOption(
       new Option('--ep <ep>', 'ONNX Runtime execution provider')
         .choices(['cpu', 'cuda', 'auto'])

@@ -4,6 +4,7 @@ import { Rng } from '../util/rng.js';
 import { DataError, type BadItemHandler } from './errors.js';
 import { readFileList, type FileListRow } from './filelist.js';
 import { readVolumeTracings, edFrame, esFrame } from './tracings.js';
+import { DEFAULT_SEED, FRAME_SIZE } from '../defaults.js';
 
 /** One usable EchoNet video: its FileList row and its two traced frames (docs/upstream.md#video-list). */
 export interface EchoVideo {
@@ -157,10 +158,10 @@ export function openEchoNet(root: string, split: string, opts: OpenOptions = {})
       );
       continue;
     }
-    if (row.frameHeight !== 112 || row.frameWidth !== 112) {
+    if (row.frameHeight !== FRAME_SIZE || row.frameWidth !== FRAME_SIZE) {
       fail(
         listPath,
-        `${name} is ${row.frameWidth}x${row.frameHeight}, the models need 112x112 frames`,
+        `${name} is ${row.frameWidth}x${row.frameHeight}, the models need ${FRAME_SIZE}x${FRAME_SIZE} frames`,
         row.line,
       );
       continue;
@@ -189,7 +190,7 @@ export function openEchoNet(root: string, split: string, opts: OpenOptions = {})
     });
   }
 
-  if (opts.pctTrain !== undefined) videos = subsample(videos, opts.pctTrain, opts.pctSeed ?? 42);
+  if (opts.pctTrain !== undefined) videos = subsample(videos, opts.pctTrain, opts.pctSeed ?? DEFAULT_SEED);
   return videos;
 }
 

@@ -14,13 +14,13 @@ import {
 } from './loader-worker.js';
 import {
   sampleList,
-  FRAME_SIZE,
   type SampleConfig,
   type SampleRef,
   type SslSample,
   type WeakSample,
   type Which,
 } from './samples.js';
+import { DEFAULT_MASK_RATIO, DEFAULT_SEED, FRAME_SIZE, type Phase } from '../defaults.js';
 
 /** Weak-supervision batch, shaped for train_weak.onnx. */
 export interface WeakBatch {
@@ -41,7 +41,6 @@ export interface SslBatch {
   items: { fileName: string }[];
 }
 
-export type Phase = 'weak' | 'ssl';
 export type BatchOf<P extends Phase> = P extends 'weak' ? WeakBatch : SslBatch;
 
 export interface LoaderOptions<P extends Phase> {
@@ -99,8 +98,8 @@ export class BatchLoader<P extends Phase> {
       frames: opts.frames,
       period: opts.period,
       train: opts.train,
-      seed: opts.seed ?? 42,
-      maskRatio: opts.maskRatio ?? 0.6,
+      seed: opts.seed ?? DEFAULT_SEED,
+      maskRatio: opts.maskRatio ?? DEFAULT_MASK_RATIO,
     };
     const first = opts.videos[0]?.path ?? '.';
     this.cacheDir = opts.cacheDir ?? cacheDirForVideo(first);
@@ -229,7 +228,7 @@ export class BatchLoader<P extends Phase> {
 }
 
 /** Stack samples into one batch. */
-export function collate(samples: (WeakSample | SslSample)[], phase: Phase): WeakBatch | SslBatch {
+function collate(samples: (WeakSample | SslSample)[], phase: Phase): WeakBatch | SslBatch {
   const n = samples.length;
   const clipBytes = samples[0].frames.length;
   const frames = new Uint8Array(n * clipBytes);

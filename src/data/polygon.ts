@@ -4,6 +4,8 @@
  * `np.rint`, filled with scikit-image 0.19.3 `draw.polygon` semantics (boundary included).
  */
 
+import { FRAME_SIZE } from '../defaults.js';
+
 /** Round half to even, as `np.rint`. */
 export function rint(v: number): number {
   const r = Math.round(v); // halves go up here
@@ -38,7 +40,7 @@ const EDGE = 3;
  * counts): 0 outside, 1 inside, 2 on a vertex, 3 on an edge. Same float operations in the same
  * order, so the classification matches bit for bit.
  */
-export function pointInPolygon(xp: ArrayLike<number>, yp: ArrayLike<number>, x: number, y: number): number {
+function pointInPolygon(xp: ArrayLike<number>, yp: ArrayLike<number>, x: number, y: number): number {
   const n = xp.length;
   const eps = 1e-12;
   let x1 = xp[n - 1] - x;
@@ -91,9 +93,7 @@ export function fillPolygon(
 }
 
 /** Mask of a traced frame (rows as in VolumeTracings.csv): 1 inside/edge/vertex, 0 outside. */
-export function tracingToMask(rows: number[][], height = 112, width = 112): Uint8Array {
+export function tracingToMask(rows: number[][], height = FRAME_SIZE, width = FRAME_SIZE): Uint8Array {
   const { x, y } = tracingPolygon(rows);
   return fillPolygon(x, y, height, width);
 }
-
-export { INSIDE, VERTEX, EDGE, OUTSIDE };

@@ -6,9 +6,7 @@ import { DataError } from './errors.js';
 import { sampleKeep } from './masking.js';
 import { tracingToMask } from './polygon.js';
 import type { DecodedVideo } from './video.js';
-
-/** Frame size the models are built for; EchoNet-Dynamic is 112x112 throughout. */
-export const FRAME_SIZE = 112;
+import { FRAME_SIZE } from '../defaults.js';
 
 export type Which = 'ed' | 'es';
 
@@ -37,7 +35,7 @@ export interface SslSample {
 }
 
 /** Reject decoded frames the models cannot take, naming the file. */
-export function checkFrames(video: { path: string }, frames: DecodedVideo): void {
+function checkFrames(video: { path: string }, frames: DecodedVideo): void {
   if (frames.height !== FRAME_SIZE || frames.width !== FRAME_SIZE) {
     throw new DataError(
       video.path,

@@ -6,10 +6,7 @@ import { maskPngName, readMaskPng, videoStem } from '../infer/png-masks.js';
 import { Rng } from '../util/rng.js';
 import { bootstrapPooledDice, type BootstrapResult } from './bootstrap.js';
 import { frameDice, overlap, pooledDice, type Overlap } from './metrics.js';
-
-/** Upstream's evaluator builds every ground-truth mask at this size (docs/upstream.md#evaluation). */
-export const MASK_HEIGHT = 112;
-export const MASK_WIDTH = 112;
+import { DEFAULT_SEED, FRAME_SIZE } from '../defaults.js';
 
 export interface EvaluateSettings {
   dataDir: string;
@@ -28,7 +25,7 @@ export interface EvaluateSettings {
 
 export const EVALUATE_DEFAULTS = {
   split: 'test',
-  seed: 42,
+  seed: DEFAULT_SEED,
   resamples: 10000,
   gallery: 12,
   skipMissing: false,
@@ -73,7 +70,7 @@ export interface Evaluation {
  * for a relative path, `<data_dir>/<path>`, which is where upstream always looks
  * (os.path.join(data_dir, prediction_dir)).
  */
-export function resolvePredictionDir(
+function resolvePredictionDir(
   dataDir: string,
   predictionDir: string,
 ): { dir: string; underDataDir: boolean } {
@@ -89,9 +86,9 @@ export function resolvePredictionDir(
 function readPrediction(path: string, what: string): Uint8Array {
   if (!existsSync(path)) throw new Error(`missing prediction for ${what}: ${path}`);
   const png = readMaskPng(path);
-  if (png.height !== MASK_HEIGHT || png.width !== MASK_WIDTH) {
+  if (png.height !== FRAME_SIZE || png.width !== FRAME_SIZE) {
     throw new Error(
-      `prediction for ${what} is ${png.width}x${png.height}, expected ${MASK_WIDTH}x${MASK_HEIGHT}: ${path}`,
+      `prediction for ${what} is ${png.width}x${png.height}, expected ${FRAME_SIZE}x${FRAME_SIZE}: ${path}`,
     );
   }
   return png.mask;
@@ -102,13 +99,13 @@ function readPrediction(path: string, what: string): Uint8Array {
  * "Small"), predictions from `<stem>_<frame>_esv.png` (ED) and `_edv.png` (ES), upstream's
  * swapped tags.
  */
-export function scoreVideo(video: EchoVideo, predictionDir: string): VideoScore {
+function scoreVideo(video: EchoVideo, predictionDir: string): VideoScore {
   const score = (which: 'ed' | 'es'): FrameScore => {
     const frame = which === 'ed' ? video.edFrame : video.esFrame;
     const rows = which === 'ed' ? video.edRows : video.esRows;
     const prediction = join(predictionDir, maskPngName(videoStem(video.fileName), frame, which));
     const pred = readPrediction(prediction, `${video.fileName} ${which.toUpperCase()} frame ${frame}`);
-    const o = overlap(pred, tracingToMask(rows, MASK_HEIGHT, MASK_WIDTH));
+    const o = overlap(pred, tracingToMask(rows, FRAME_SIZE, FRAME_SIZE));
     return { ...o, dice: frameDice(o), frame, prediction };
   };
   const large = score('ed');

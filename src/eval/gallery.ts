@@ -4,7 +4,8 @@ import { decodeVideo, type DecodedVideo } from '../data/video.js';
 import { readMaskPng } from '../infer/png-masks.js';
 import { GT_COLOR, PRED_COLOR, drawContour, upscaleNearest } from '../infer/overlay.js';
 import { openEchoNet } from '../data/echonet.js';
-import { MASK_HEIGHT, MASK_WIDTH, type Evaluation } from './evaluate.js';
+import { FRAME_SIZE } from '../defaults.js';
+import type { Evaluation } from './evaluate.js';
 
 /** One worst-case frame, ready for the HTML report. */
 export interface GalleryCase {
@@ -25,7 +26,7 @@ const SCALE = 3;
  * contour (green) traced on the enlarged masks so the lines stay one enlarged pixel apart.
  * Without an echo frame the masks are drawn on dark gray, the GT area lightly filled.
  */
-export function renderCasePng(
+function renderCasePng(
   rgb: Uint8Array | null,
   gt: Uint8Array,
   pred: Uint8Array,
@@ -70,7 +71,7 @@ export async function buildGallery(ev: Evaluation, count: number): Promise<Galle
   const out: GalleryCase[] = [];
   for (const { v, phase, s } of worst) {
     const echo = byName.get(v.fileName)!;
-    const gt = tracingToMask(phase === 'ED' ? echo.edRows : echo.esRows, MASK_HEIGHT, MASK_WIDTH);
+    const gt = tracingToMask(phase === 'ED' ? echo.edRows : echo.esRows, FRAME_SIZE, FRAME_SIZE);
     const pred = readMaskPng(s.prediction).mask;
     if (!decoded.has(v.videoPath)) {
       decoded.set(
@@ -82,15 +83,15 @@ export async function buildGallery(ev: Evaluation, count: number): Promise<Galle
     let rgb: Uint8Array | null = null;
     let note: string | undefined;
     if (video instanceof Error) note = `video not decodable (${video.message}); masks shown alone`;
-    else if (video.height !== MASK_HEIGHT || video.width !== MASK_WIDTH)
+    else if (video.height !== FRAME_SIZE || video.width !== FRAME_SIZE)
       note = `video is ${video.width}x${video.height}; masks shown alone`;
     else if (s.frame >= video.count)
       note = `frame ${s.frame} is past the video's ${video.count} frames; masks shown alone`;
     else {
-      const bytes = MASK_HEIGHT * MASK_WIDTH * 3;
+      const bytes = FRAME_SIZE * FRAME_SIZE * 3;
       rgb = video.frames.slice(s.frame * bytes, (s.frame + 1) * bytes);
     }
-    const image = `data:image/png;base64,${renderCasePng(rgb, gt, pred, MASK_HEIGHT, MASK_WIDTH).toString('base64')}`;
+    const image = `data:image/png;base64,${renderCasePng(rgb, gt, pred, FRAME_SIZE, FRAME_SIZE).toString('base64')}`;
     out.push({ fileName: v.fileName, phase, frame: s.frame, dice: s.dice, image, ...(note ? { note } : {}) });
   }
   return out;

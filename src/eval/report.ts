@@ -5,7 +5,7 @@ import type { Evaluation } from './evaluate.js';
 import { pyFixed, pyRepr } from './pyformat.js';
 
 /** test_dice.csv exactly as upstream writes it (Python str() of each float, `nan` for 0/0). */
-export function formatTestDiceCsv(ev: Evaluation): string {
+function formatTestDiceCsv(ev: Evaluation): string {
   const lines = ['Filename, Overall, Large, Small'];
   for (const v of ev.videos)
     lines.push(`${v.fileName},${pyRepr(v.overall)},${pyRepr(v.large.dice)},${pyRepr(v.small.dice)}`);
@@ -22,7 +22,7 @@ function logLine(split: string, label: string, r: BootstrapResult): string {
  * which is a 90 % interval (5th-95th percentile) although the paper calls it a 95 % CI;
  * report.json and report.html also give the true 95 % interval.
  */
-export function formatLogCsv(ev: Evaluation): string {
+function formatLogCsv(ev: Evaluation): string {
   const split = ev.settings.split.toLowerCase();
   const h = ev.headline;
   return (
@@ -35,7 +35,7 @@ export function formatLogCsv(ev: Evaluation): string {
 }
 
 /** Everything in machine-readable form (NaN is written as null, JSON having no NaN). */
-export function reportJson(ev: Evaluation): object {
+function reportJson(ev: Evaluation): object {
   const frame = (s: Evaluation['videos'][number]['large']): object => ({
     frame: s.frame,
     inter: s.inter,

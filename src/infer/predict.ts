@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader, type WeakBatch } from '../data/loader.js';
-import { FRAME_SIZE } from '../data/samples.js';
+import { DEFAULT_SEED, FRAME_SIZE } from '../defaults.js';
 import { FailureLog, type Failure } from '../util/failures.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { Progress } from '../util/progress.js';
@@ -71,7 +71,7 @@ export function shuffleClipFrames(
 }
 
 /** Threshold one frame's logits (logit >= 0, i.e. sigmoid >= 0.5) into a 0/1 mask. */
-export function thresholdLogits(logits: Float32Array): Uint8Array {
+function thresholdLogits(logits: Float32Array): Uint8Array {
   return Uint8Array.from(logits, (v) => (v >= 0 ? 1 : 0));
 }
 
@@ -100,7 +100,7 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
     model: model.describe,
     videos: videos.length,
     shuffleTemporalOrder: !!o.shuffleTemporalOrder,
-    seed: o.seed ?? 42,
+    seed: o.seed ?? DEFAULT_SEED,
   });
   const loader = new BatchLoader({
     videos,
@@ -110,14 +110,14 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
     batchSize: o.batchSize ?? 16,
     train: false,
     numWorkers: o.numWorkers ?? 0,
-    seed: o.seed ?? 42,
+    seed: o.seed ?? DEFAULT_SEED,
     onBadItem,
     strict: o.strict,
     cacheDir: o.cacheDir,
   });
   const progress = o.progress === false ? undefined : new Progress('predict', 2 * videos.length);
   const plane = model.size * model.size;
-  const shuffleRng = (item: number) => Rng.derive(o.seed ?? 42, item);
+  const shuffleRng = (item: number) => Rng.derive(o.seed ?? DEFAULT_SEED, item);
   let written = 0;
   try {
     for await (const batch of loader.epoch(0)) {

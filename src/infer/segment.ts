@@ -43,7 +43,7 @@ export interface SegmentOptions {
 }
 
 /** 0/1 masks [F, H, W] as 3-channel 0/255 frames, the form upstream's mask AVI has. */
-export function masksToRgb(masks: Uint8Array): Uint8Array {
+function masksToRgb(masks: Uint8Array): Uint8Array {
   const rgb = new Uint8Array(masks.length * 3);
   for (let i = 0; i < masks.length; i++) if (masks[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = 255;
   return rgb;

@@ -30,7 +30,3 @@ export type AnyTypedArray = Float32Array | Float64Array | BigInt64Array | Int32A
 export function isFloat(d: DType): boolean {
   return d === 'float32' || d === 'float64';
 }
-
-export function bytesPerElement(d: DType): number {
-  return { float32: 4, float64: 8, int64: 8, int32: 4, uint8: 1, bool: 1 }[d];
-}

@@ -41,7 +41,3 @@ export interface Graph {
 export function numel(dims: number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
-
-export function shapeToString(s: Shape): string {
-  return `[${s.join(', ')}]`;
-}

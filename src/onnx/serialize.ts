@@ -1,6 +1,14 @@
 import onnxProto from 'onnx-proto';
 import { dtypeFromOnnx, ONNX_DTYPE, type AnyTypedArray, type DType } from './dtype.js';
-import type { AttrValue, Graph, Node, Shape, Tensor, ValueInfo } from './ir.js';
+import {
+  numel,
+  type AttrValue,
+  type Graph,
+  type Node,
+  type Shape,
+  type Tensor,
+  type ValueInfo,
+} from './ir.js';
 
 const { onnx } = onnxProto;
 
@@ -9,7 +17,7 @@ export const OPSET = 18;
 const IR_VERSION = 8;
 const AT = onnx.AttributeProto.AttributeType;
 
-export function tensorToProto(name: string, t: Tensor): onnxProto.onnx.ITensorProto {
+function tensorToProto(name: string, t: Tensor): onnxProto.onnx.ITensorProto {
   const data = t.data;
   return {
     name,
@@ -19,10 +27,10 @@ export function tensorToProto(name: string, t: Tensor): onnxProto.onnx.ITensorPr
   };
 }
 
-export function tensorFromProto(p: onnxProto.onnx.ITensorProto): Tensor {
+function tensorFromProto(p: onnxProto.onnx.ITensorProto): Tensor {
   const dtype = dtypeFromOnnx(p.dataType ?? 0);
   const dims = (p.dims ?? []).map(Number);
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = numel(dims);
   let data: AnyTypedArray;
   if (p.rawData && p.rawData.length > 0) {
     // A fresh, aligned copy: protobufjs hands out Node Buffers, whose slice() is a view into a
@@ -101,7 +109,7 @@ function valueInfoFromProto(p: onnxProto.onnx.IValueInfoProto): ValueInfo {
   return { name: p.name ?? '', dtype: dtypeFromOnnx(tt?.elemType ?? 1), shape };
 }
 
-export function graphToModelProto(g: Graph, producerVersion = '0.1.0'): onnxProto.onnx.ModelProto {
+function graphToModelProto(g: Graph, producerVersion = '0.1.0'): onnxProto.onnx.ModelProto {
   const inner = new Set([...g.inputs, ...g.outputs].map((v) => v.name));
   const valueInfo = [...g.values.values()].filter((v) => !inner.has(v.name) && !g.initializers.has(v.name));
   return onnx.ModelProto.create({

@@ -60,7 +60,7 @@ function movingAverage(points: [number, number][], window: number): [number, num
   });
 }
 
-export function curvesSvg(records: Record<string, unknown>[]): string {
+function curvesSvg(records: Record<string, unknown>[]): string {
   const steps = records
     .filter((r) => r.event === 'step')
     .map((r) => [Number(r.step), Number(r.loss)] as [number, number]);

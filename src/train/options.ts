@@ -1,5 +1,6 @@
 import type { ExecutionProvider } from '../onnx/runtime.js';
-import type { Phase } from './runner.js';
+import { DEFAULT_MASK_RATIO, DEFAULT_SEED, FRAME_SIZE, type Phase } from '../defaults.js';
+import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 
 /** `unilvseg ort-train` settings; defaults are the upstream scripts' (docs/upstream.md#defaults). */
 export interface TrainOptions {
@@ -42,27 +43,24 @@ export interface TrainOptions {
   strict?: boolean;
 }
 
-export const MEAN = [0.12741163, 0.1279413, 0.12912785];
-export const STD = [0.19557191, 0.19562256, 0.1965878];
-
 export function defaultTrainOptions(phase: Phase): Omit<TrainOptions, 'dataPath' | 'out'> {
   return {
     phase,
     encoder: '3d_unet',
     frames: 32,
     period: 1,
-    maskRatio: 0.6,
+    maskRatio: DEFAULT_MASK_RATIO,
     batchSize: 16,
     epochs: phase === 'ssl' ? 100 : 70,
     valCheckInterval: 0.25,
     numWorkers: 8,
-    seed: 42,
+    seed: DEFAULT_SEED,
     ep: 'cpu',
     microBatch: 0,
     widthMult: 1,
-    size: 112,
-    mean: MEAN,
-    std: STD,
+    size: FRAME_SIZE,
+    mean: ECHONET_NORMALISATION.mean,
+    std: ECHONET_NORMALISATION.std,
     resume: false,
     saveEvery: 0,
     limitValBatches: 0,

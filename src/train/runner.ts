@@ -3,8 +3,8 @@
 import type { ArtifactSet, Manifest, TrainingState } from '../artifacts/index.js';
 import type { SslBatch, WeakBatch } from '../data/loader.js';
 import { createSession, tensor, type ExecutionProvider, type Feeds, type ort } from '../onnx/runtime.js';
+import type { Phase } from '../defaults.js';
 
-export type Phase = 'ssl' | 'weak';
 export type AnyBatch = WeakBatch | SslBatch;
 
 /** Soft and hard sums of a weak batch; pooled over a split they give val_loss and val_dsc. */
@@ -34,7 +34,7 @@ export class NonFiniteLossError extends Error {
 const batchSize = (b: AnyBatch) => b.items.length;
 
 /** Samples [from, to) of a batch, as views (no copies). */
-export function sliceBatch<B extends AnyBatch>(b: B, from: number, to: number): B {
+function sliceBatch<B extends AnyBatch>(b: B, from: number, to: number): B {
   const n = batchSize(b);
   const per = (a: { length: number }) => a.length / n;
   const cut = <A extends Uint8Array | Float32Array | BigInt64Array>(a: A): A =>

@@ -10,12 +10,13 @@ import {
   writeSafetensors,
   type SafeTensor,
 } from '../../src/artifacts/safetensors.js';
+import { numel } from '../../src/onnx/ir.js';
 
 /** Reference transpose by explicit index arithmetic. */
 function naiveTranspose(x: Float32Array, shape: number[], perm: number[]): Float32Array {
   const outShape = perm.map((p) => shape[p]);
   const out = new Float32Array(x.length);
-  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, c) => a * c, 1));
+  const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
   for (let o = 0; o < out.length; o++) {
     let rest = o;
     let src = 0;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as op from '../../src/onnx/ops/index.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { numel } from '../../src/onnx/ir.js';
 
 // float64 throughout: ORT runs these ops in double, so tolerances are tight.
 describe('VJP rules: pointwise and broadcasting ops (finite differences, float64)', () => {
@@ -9,7 +10,7 @@ describe('VJP rules: pointwise and broadcasting ops (finite differences, float64
   const positive = (name: string, shape: number[]) => ({
     name,
     shape,
-    data: Float64Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => 0.5 + ((i * 37) % 11) / 7),
+    data: Float64Array.from({ length: numel(shape) }, (_, i) => 0.5 + ((i * 37) % 11) / 7),
   });
 
   it('Add / Sub / Mul / Div with broadcasting', async () => {

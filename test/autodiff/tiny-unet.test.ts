@@ -8,6 +8,7 @@ import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { optimizerGraph, optimizerStateSuffixes, type OptimizerConfig } from '../../src/optim/index.js';
 import { Rng } from '../../src/util/rng.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { numel } from '../../src/onnx/ir.js';
 
 // float32 model: the loss (about 1e2) carries ~1e-5 rounding noise, so central differences with
 // eps 1e-3 are good to ~1e-2 absolute; gradients that vanish analytically (a conv bias before
@@ -52,7 +53,7 @@ function tinyUnet(x: Value, p: (n: string) => Value): Value {
 function initParams(rng: Rng): Map<string, Float32Array> {
   const m = new Map<string, Float32Array>();
   for (const [name, s] of Object.entries(shapes)) {
-    const n = s.reduce((a, b) => a * b, 1);
+    const n = numel(s);
     const fanIn = s.length > 1 ? n / s[0] : 1;
     m.set(
       name,

@@ -1,16 +1,11 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BatchLoader,
-  type LoaderOptions,
-  type Phase,
-  type SslBatch,
-  type WeakBatch,
-} from '../../src/data/loader.js';
+import { BatchLoader, type LoaderOptions, type SslBatch, type WeakBatch } from '../../src/data/loader.js';
 import { FrameCache } from '../../src/data/cache.js';
 import { openEchoNet, type EchoVideo } from '../../src/data/echonet.js';
 import { makeEchoNetMini, writeVideo } from '../fixtures/echonet-mini/make.js';
+import type { Phase } from '../../src/defaults.js';
 
 const FB = 112 * 112 * 3;
 

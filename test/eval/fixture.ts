@@ -39,7 +39,7 @@ export interface FixtureVideo {
   corrupt?: boolean;
 }
 
-export const FRAMES = 24;
+const FRAMES = 24;
 
 export async function makeEchoNet(videos: FixtureVideo[]): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'unilvseg-eval-'));

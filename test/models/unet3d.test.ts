@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ModelContext, initialValues, inputSource, type ParamSpec } from '../../graphs/layers.js';
+import {
+  ModelContext,
+  initialValues,
+  inputSource,
+  trainedParamCount,
+  type ParamSpec,
+} from '../../graphs/layers.js';
+import { numel } from '../../src/onnx/ir.js';
 import { createModel, modelParamSpecs, type EncoderName, type SegModel } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import { gradients } from '../../src/autodiff/grad.js';
@@ -24,8 +31,7 @@ function upstreamStateDict(file: string): string[] {
     .map((l) => l.replace('\t', ' '));
 }
 
-const count = (specs: ParamSpec[]) =>
-  specs.filter((s) => s.kind === 'param').reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+const count = trainedParamCount;
 const model3d = (encoder: EncoderName, frames: number, size: number, widthMult = 1) =>
   createModel({ encoder, frames, size, widthMult, ...ECHONET_NORMALISATION });
 
@@ -158,7 +164,7 @@ async function lossGraph(model: SegModel, specs: ParamSpec[], withGradients: boo
   const y = model.forward(ctx, x);
   const dims = y.shape.map(Number);
   const rng = new Rng(5);
-  const r = Float64Array.from({ length: dims.reduce((a, c) => a * c, 1) }, () => rng.normal());
+  const r = Float64Array.from({ length: numel(dims) }, () => rng.normal());
   const loss = reduceSum(
     mul(cast(y, 'float64'), b.constant(r, 'float64', dims, 'R')),
     dims.map((_, i) => i),

@@ -10,6 +10,7 @@ import {
   type OptimizerConfig,
 } from '../../src/optim/index.js';
 import { Rng } from '../../src/util/rng.js';
+import { numel } from '../../src/onnx/ir.js';
 
 async function compareFiveSteps(cfg: OptimizerConfig, lrs: number[]) {
   const rng = new Rng(7);
@@ -21,7 +22,7 @@ async function compareFiveSteps(cfg: OptimizerConfig, lrs: number[]) {
   assertGraphOk(graph);
   const session = await createSession(graph);
   const suffixes = optimizerStateSuffixes(cfg);
-  const n = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  const n = numel;
   const cur: { p: Float32Array; s: Float32Array[] }[] = params.map((p) => ({
     p: Float32Array.from({ length: n(p.shape) }, () => rng.normal()),
     s: suffixes.map(() => new Float32Array(n(p.shape))),

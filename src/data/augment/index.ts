@@ -2,6 +2,7 @@ import type { Rng } from '../../util/rng.js';
 import { claheRgb, isGray } from './clahe.js';
 import { buildWarpMap, warpFrames, warpMask } from './geometry.js';
 import { colorJitterFrame, type JitterParams } from './jitter.js';
+import { FRAME_SIZE } from '../../defaults.js';
 
 /**
  * Training augmentation (docs/upstream.md#augmentation): ColorJitter(0.2 x4, p 0.5) -> CLAHE(clip U[1,4],
@@ -24,7 +25,7 @@ export interface AugParams {
   cropX: number;
 }
 
-export const AUG = {
+const AUG = {
   jitter: 0.2,
   jitterP: 0.5,
   claheP: 0.5,
@@ -35,7 +36,7 @@ export const AUG = {
 } as const;
 
 /** Draw the clip's parameters, always in this order so a seed fixes them all. */
-export function sampleAugParams(rng: Rng, height = 112, width = 112): AugParams {
+export function sampleAugParams(rng: Rng, height = FRAME_SIZE, width = FRAME_SIZE): AugParams {
   let jitter: JitterParams | null = null;
   if (rng.uniform() < AUG.jitterP) {
     const j = AUG.jitter;

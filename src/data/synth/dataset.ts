@@ -40,7 +40,7 @@ export interface SynthVideo {
 const STREAM = { names: 1, splits: 2, params: 3, motion: 4, pixels: 5 } as const;
 
 /** EchoNet-like names: "0X" and 16 upper-case hex digits, unique within the dataset. */
-export function videoNames(seed: number, count: number): string[] {
+function videoNames(seed: number, count: number): string[] {
   const rng = Rng.derive(seed, STREAM.names);
   const names = new Set<string>();
   while (names.size < count) {

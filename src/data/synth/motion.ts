@@ -5,7 +5,7 @@
 import type { Rng } from '../../util/rng.js';
 
 /** Fraction of the cycle from end-diastole (phase 0) to end-systole. */
-export const SYSTOLE = 0.35;
+const SYSTOLE = 0.35;
 
 const ease = (x: number) => 0.5 - 0.5 * Math.cos(Math.PI * Math.min(1, Math.max(0, x)));
 
@@ -14,7 +14,7 @@ const ease = (x: number) => 0.5 - 0.5 * Math.cos(Math.PI * Math.min(1, Math.max(
  * ejection, rapid filling, diastasis, atrial kick. Every piece starts and ends flat, so the
  * curve is smooth and its extremes are exactly at phase 0 and SYSTOLE.
  */
-export function contraction(phase: number): number {
+function contraction(phase: number): number {
   const f = phase - Math.floor(phase);
   if (f < SYSTOLE) return ease(f / SYSTOLE);
   if (f < 0.62) return 1 - 0.8 * ease((f - SYSTOLE) / (0.62 - SYSTOLE));

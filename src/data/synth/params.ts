@@ -7,8 +7,10 @@ import { Rng } from '../../util/rng.js';
 import { HeartModel, type HeartShape } from './heart.js';
 import { minHeartRate } from './motion.js';
 import { ejectionFraction, volumeFromTracing } from './volume.js';
+import { FRAME_SIZE } from '../../defaults.js';
 
-export const SIZE = 112;
+/** Synthetic videos have EchoNet's frame size. */
+export const SIZE = FRAME_SIZE;
 
 export interface SectorParams {
   /** Apex of the fan (pixels; may lie just above the picture). */
@@ -114,7 +116,7 @@ export function sampleParams(rng: Rng, opts: SynthOptions): VideoParams {
 }
 
 /** EF (%) of the tracings at end-diastole (k = 0) and full contraction (k = 1). */
-export function tracedEf(shape: HeartShape): number {
+function tracedEf(shape: HeartShape): number {
   const model = new HeartModel(shape);
   const edv = volumeFromTracing(model.trace(model.state(0, 0)));
   const esv = volumeFromTracing(model.trace(model.state(1, 0)));
@@ -122,7 +124,7 @@ export function tracedEf(shape: HeartShape): number {
 }
 
 /** The contraction amplitude whose traced EF equals the target (bisection; EF grows with it). */
-export function amplitudeForEf(shape: HeartShape, efTarget: number): number {
+function amplitudeForEf(shape: HeartShape, efTarget: number): number {
   let lo = 0;
   let hi = 1.6;
   for (let it = 0; it < 30; it++) {

@@ -7,7 +7,7 @@
  * Units: the synthetic videos are 112x112 pictures of a ~18 cm deep sector, so one pixel stands
  * for MM_PER_PIXEL millimetres; a volume in px^3 times MM_PER_PIXEL^3 / 1000 is in millilitres.
  */
-export const MM_PER_PIXEL = 1.6;
+const MM_PER_PIXEL = 1.6;
 
 /**
  * Volume in mL of a traced frame given as VolumeTracings rows `[x1, y1, x2, y2]` (pixel

@@ -1,6 +1,6 @@
 /** Cardiac analysis of per-frame LV masks: area curve, ED/ES beats, method-of-discs volume, EF. */
-export { areaCurve, movingAverage, smoothArea, smoothingWindow } from './area.js';
-export { BEAT_DEFAULTS, detectBeats, findPeaks, type Beat, type BeatOptions } from './beats.js';
+export { areaCurve, movingAverage, smoothingWindow } from './area.js';
+export { detectBeats, findPeaks, type Beat, type BeatOptions } from './beats.js';
 export { largestComponent } from './mask-geometry.js';
 export { lvVolumeByDiscs, measureDiscs, type DiscMeasurement, type MaskConvention } from './volume.js';
 export {
