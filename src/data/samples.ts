@@ -6,7 +6,7 @@ import { DataError } from './errors.js';
 import { sampleKeep } from './masking.js';
 import { tracingToMask } from './polygon.js';
 import type { DecodedVideo } from './video.js';
-import { FRAME_SIZE } from '../defaults.js';
+import { FRAME_SIZE, type Phase } from '../defaults.js';
 
 export type Which = 'ed' | 'es';
 
@@ -127,7 +127,7 @@ export interface SampleRef {
  * The sample list (docs/upstream.md#video-list step 6): weak supervision has two per video, ED
  * ("large_trace") then ES ("small_trace"); SSL has one per video.
  */
-export function sampleList(videoCount: number, phase: 'weak' | 'ssl'): SampleRef[] {
+export function sampleList(videoCount: number, phase: Phase): SampleRef[] {
   const out: SampleRef[] = [];
   for (let v = 0; v < videoCount; v++) {
     if (phase === 'ssl') out.push({ video: v });
@@ -138,7 +138,7 @@ export function sampleList(videoCount: number, phase: 'weak' | 'ssl'): SampleRef
 
 /** Everything that decides a sample besides the video: shared by the loader and its workers. */
 export interface SampleConfig {
-  phase: 'weak' | 'ssl';
+  phase: Phase;
   frames: number;
   period: number;
   /** Random clips containing the trace plus augmentation (training) or centred clips as they are. */

@@ -20,6 +20,7 @@ import { JsonlLog } from '../util/jsonl.js';
 import { Progress } from '../util/progress.js';
 import { writeCurves } from './curves.js';
 import type { TrainOptions } from './options.js';
+import type { Phase } from '../defaults.js';
 import { addSums, NonFiniteLossError, PhaseRunner, type WeakSums } from './runner.js';
 import { diceLossFromSums, dscFromCounts } from '../eval/metrics.js';
 import { multiStepLr, validationPoints } from './schedule.js';
@@ -216,7 +217,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
 async function evaluateSplit(
   runner: PhaseRunner,
   state: TrainingState,
-  loader: BatchLoader<'weak' | 'ssl'>,
+  loader: BatchLoader<Phase>,
   epochKey: number,
   limit: number,
 ) {
