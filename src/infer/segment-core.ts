@@ -3,7 +3,8 @@
 // browser viewer (web/) both run this module, so their outputs have one format and one meaning.
 // Keep it free of Node-only imports (the web bundle is built for the browser and fails on them).
 import { gatherClip } from '../data/samples.js';
-import type { CardiacAnalysis } from './cardiac/index.js';
+import { areaCm2, type CardiacAnalysis, type Spacing } from './cardiac/index.js';
+import type { MappingSummary } from './frame-mapping.js';
 import type { RgbVideo } from './overlay.js';
 import { videoWindows, WindowFusion, type WindowMode } from './windows.js';
 
@@ -69,6 +70,15 @@ export interface SegmentSummary {
   meanEf: number | null;
   heartRateBpm: number | null;
   truth?: TruthScore | { error: string };
+  /** How frames became the model's input (crop box, scale); masks and overlay are mapped back to the source size. */
+  preprocessing?: MappingSummary;
+  /** mm per pixel and where it came from, or null: then EF only (areas in px, volumes in px^3). */
+  spacing?: (Spacing & { source: string }) | null;
+  /** Units of areas and volumes in this summary and frames.csv, and why. */
+  units?: { area: 'cm^2' | 'px'; volume: 'mL' | 'px^3'; note: string };
+  /** Means over the beats, with a pixel spacing. */
+  meanEdvMl?: number | null;
+  meanEsvMl?: number | null;
   /** Where each output went: segment-video writes all five, the browser viewer offers some as downloads. */
   outputs: Partial<Record<OutputKind, string>>;
   seconds: { decode: number; inference: number; write: number; total: number };
@@ -85,7 +95,7 @@ export async function segmentFrames(
   mode: WindowMode,
   batchSize = 4,
   onWindows?: (done: number, total: number) => void,
-): Promise<{ masks: Uint8Array; windows: number[][] }> {
+): Promise<{ masks: Uint8Array; probs: Float32Array; windows: number[][] }> {
   const { frames: T, period, size } = model;
   if (video.width !== size || video.height !== size)
     throw new Error(`frames are ${video.width}x${video.height}, the model takes ${size}x${size}`);
@@ -101,17 +111,28 @@ export async function segmentFrames(
     group.forEach((w, i) => fusion.add(w, logits.subarray(i * T * plane, (i + 1) * T * plane)));
     onWindows?.(group.length, windows.length);
   }
-  return { masks: fusion.result(), windows };
+  return { masks: fusion.result(), probs: fusion.probabilities(), windows };
 }
 
-/** frames.csv: one row per frame with its time, area, smoothed area and whether it is an ED/ES frame. */
-export function framesCsv(a: Pick<CardiacAnalysis, 'area' | 'smoothedArea' | 'beats' | 'fps'>): string {
+/**
+ * frames.csv: one row per frame with its time, area, smoothed area and whether it is an ED/ES
+ * frame; with a pixel spacing, the two areas in cm^2 as two more columns at the end.
+ */
+export function framesCsv(
+  a: Pick<CardiacAnalysis, 'area' | 'smoothedArea' | 'beats' | 'fps'>,
+  spacing?: Spacing,
+): string {
   const ed = new Set(a.beats.map((b) => b.ed));
   const es = new Set(a.beats.map((b) => b.es));
-  const rows = ['frame,time_s,area_px,smoothed_area_px,is_ed,is_es'];
+  const rows = [
+    'frame,time_s,area_px,smoothed_area_px,is_ed,is_es' + (spacing ? ',area_cm2,smoothed_area_cm2' : ''),
+  ];
   for (let f = 0; f < a.area.length; f++) {
+    const cm2 = spacing
+      ? `,${areaCm2(a.area[f], spacing).toFixed(4)},${areaCm2(a.smoothedArea[f], spacing).toFixed(4)}`
+      : '';
     rows.push(
-      `${f},${(f / a.fps).toFixed(4)},${a.area[f]},${a.smoothedArea[f].toFixed(2)},${ed.has(f) ? 1 : 0},${es.has(f) ? 1 : 0}`,
+      `${f},${(f / a.fps).toFixed(4)},${a.area[f]},${a.smoothedArea[f].toFixed(2)},${ed.has(f) ? 1 : 0},${es.has(f) ? 1 : 0}${cm2}`,
     );
   }
   return rows.join('\n') + '\n';
@@ -139,6 +160,8 @@ export interface SummaryInput {
   truth?: SegmentSummary['truth'];
   outputs: SegmentSummary['outputs'];
   seconds: SegmentSummary['seconds'];
+  /** The resize note when the caller maps frames itself (default: resizeNote of the source). */
+  resize?: string | null;
 }
 
 /** summary.json's object, the same for segment-video and the browser viewer. */
@@ -150,7 +173,7 @@ export function buildSummary(s: SummaryInput): SegmentSummary {
     frames: s.count,
     source: s.source,
     size: model.size,
-    resize: resizeNote(s.source, model.size),
+    resize: s.resize !== undefined ? s.resize : resizeNote(s.source, model.size),
     model: model.describe,
     windows: {
       mode: s.mode,

@@ -4,11 +4,13 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { diceFromOverlap, overlap } from '../eval/metrics.js';
 import { readGroundTruthMasks, type GroundTruth } from '../data/synth/truth.js';
-import { decodeVideo, encodeVideo, probeVideo } from '../data/video.js';
+import { openVideo } from '../data/open-video.js';
+import { encodeVideo } from '../data/video.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { areaPlotSvg } from './area-plot.js';
 import { analyzeCardiac, type CardiacAnalysis } from './cardiac/index.js';
+import { masksToNative, nativePixelsPerModelPixel, planMapping, toModelFrames } from './frame-mapping.js';
 import type { SegmentationModel } from './model.js';
 import { writeOverlayVideo } from './overlay-video.js';
 import {
@@ -16,7 +18,6 @@ import {
   finiteOrNull,
   framesCsv,
   OUTPUT_FILES,
-  resizeNote,
   segmentFrames,
   type OutputKind,
   type SegmentSummary,
@@ -40,6 +41,10 @@ export interface SegmentOptions {
   truthName?: string;
   /** Progress over the windows on stderr (for one long video; batch mode counts videos instead). */
   progress?: boolean;
+  /** false: `--no-crop`, the whole frame is resized to the model's size (see frame-mapping.ts). */
+  crop?: boolean;
+  /** mm per pixel (x along a row, y down a column), over any the file states. */
+  pixelSpacingMm?: { x: number; y: number };
 }
 
 /** 0/1 masks [F, H, W] as 3-channel 0/255 frames, the form upstream's mask AVI has. */
@@ -114,7 +119,9 @@ function loadTruth(
 }
 
 /**
- * Segments one video and writes mask.avi, overlay.mp4, frames.csv, area.svg and summary.json into `outDir`.
+ * Segments one video (DICOM or anything ffmpeg reads) and writes mask.avi, overlay.mp4,
+ * frames.csv, area.svg and summary.json into `outDir`, all at the video's own frame size: frames
+ * are mapped to the model's input (sector crop, frame-mapping.ts), masks mapped back.
  */
 export async function segmentVideo(
   o: SegmentOptions,
@@ -124,10 +131,11 @@ export async function segmentVideo(
   const { model } = o;
   const S = model.size;
   const videoPath = resolve(o.videoPath);
-  const info = await probeVideo(videoPath);
-  const resize = resizeNote(info, S);
-  if (resize) warn(`${basename(videoPath)}: ${resize}`);
-  const video = await decodeVideo(videoPath, { width: S, height: S });
+  const video = await openVideo(videoPath, { pixelSpacingMm: o.pixelSpacingMm });
+  const { width: W, height: H, count, fps, spacing } = video;
+  const { mapping, summary: preprocessing } = planMapping(video, S, { crop: o.crop });
+  if (mapping.mode === 'resize') warn(`${basename(videoPath)}: ${preprocessing.note}`);
+  const input = toModelFrames(video, mapping);
   const tDecode = seconds(t0);
 
   const t1 = Date.now();
@@ -135,39 +143,68 @@ export async function segmentVideo(
   let bar: Progress | undefined;
   const onWindows = (n: number, total: number) =>
     (bar ??= new Progress(`segment ${basename(videoPath)} (windows)`, total)).tick(n);
-  const { masks, windows } = await segmentFrames(
-    video,
+  const segmented = await segmentFrames(
+    input,
     model,
     mode,
     o.batchSize ?? 4,
     o.progress ? onWindows : undefined,
   ).finally(() => bar?.stop());
+  const { windows } = segmented;
+  const masks = masksToNative(segmented.probs, segmented.masks, count, mapping);
   const tInfer = seconds(t1);
 
   const t2 = Date.now();
-  const analysis = analyzeCardiac(masks, video.count, S, S, video.fps, { convention: 'tracing' });
+  const analysis = analyzeCardiac(masks, count, H, W, fps, {
+    convention: 'tracing',
+    spacing: spacing ?? undefined,
+    tracingPixel: nativePixelsPerModelPixel(mapping),
+  });
   const truth = loadTruth(o, warn);
   let truthScore: SegmentSummary['truth'];
   if (truth && 'error' in truth) truthScore = truth;
   else if (truth) {
     try {
-      truthScore = scoreAgainstTruth(masks, video.count, S, S, analysis, truth);
+      // Synthetic truth is at the model's size: scored on the native masks when they share it.
+      const native = truth.width === W && truth.height === H;
+      truthScore = native
+        ? scoreAgainstTruth(masks, count, H, W, analysis, truth)
+        : scoreAgainstTruth(segmented.masks, count, S, S, analysis, truth);
     } catch (e) {
       warn(`${basename(videoPath)}: ground truth not scored: ${(e as Error).message}`);
       truthScore = { error: (e as Error).message };
     }
   }
-  const gt = truth && !('error' in truth) && truthScore && !('error' in truthScore) ? truth : undefined;
+  const gt =
+    truth &&
+    !('error' in truth) &&
+    truthScore &&
+    !('error' in truthScore) &&
+    truth.width === W &&
+    truth.height === H
+      ? truth
+      : undefined;
   const outDir = resolve(o.outDir);
   const outputs = Object.fromEntries(
     Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)]),
   ) as Record<OutputKind, string>;
+  const units = spacing
+    ? {
+        area: 'cm^2' as const,
+        volume: 'mL' as const,
+        note: `pixel spacing ${spacing.x} x ${spacing.y} mm from ${spacing.source}`,
+      }
+    : {
+        area: 'px' as const,
+        volume: 'px^3' as const,
+        note: 'no pixel spacing (none in the file, no --pixel_spacing_mm): EF only; areas in pixels, volumes in px^3 (relative)',
+      };
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.
-    encodeVideo(outputs.masks, masksToRgb(masks), { width: S, height: S, fps: video.fps, codec: 'ffv1' }),
+    encodeVideo(outputs.masks, masksToRgb(masks), { width: W, height: H, fps, codec: 'ffv1' }),
     writeOverlayVideo(outputs.overlay, video, masks, gt ? { gtMasks: gt.masks } : {}),
   ]);
-  atomicWriteFile(outputs.frames, framesCsv(analysis));
+  atomicWriteFile(outputs.frames, framesCsv(analysis, spacing ?? undefined));
   atomicWriteFile(
     outputs.plot,
     areaPlotSvg(
@@ -177,18 +214,34 @@ export async function segmentVideo(
   );
   const tWrite = seconds(t2);
   const total = seconds(t0);
-  const summary = buildSummary({
-    video: videoPath,
-    source: info,
-    model,
-    mode,
-    windows,
-    analysis,
-    count: video.count,
-    truth: truthScore,
-    outputs,
-    seconds: { decode: tDecode, inference: tInfer, write: tWrite, total },
-  });
+  const meanOf = (xs: (number | undefined)[]) => {
+    const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  const summary: SegmentSummary = {
+    ...buildSummary({
+      video: videoPath,
+      source: video.source,
+      model,
+      mode,
+      windows,
+      analysis,
+      count,
+      truth: truthScore,
+      outputs,
+      seconds: { decode: tDecode, inference: tInfer, write: tWrite, total },
+      resize: mapping.mode === 'identity' ? null : preprocessing.note,
+    }),
+    preprocessing,
+    spacing: spacing ? { x: spacing.x, y: spacing.y, source: spacing.source } : null,
+    units,
+    ...(spacing
+      ? {
+          meanEdvMl: meanOf(analysis.beats.map((b) => b.edVolumeMl)),
+          meanEsvMl: meanOf(analysis.beats.map((b) => b.esVolumeMl)),
+        }
+      : {}),
+  };
   atomicWriteFile(outputs.summary, JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

@@ -31,7 +31,8 @@ export function videoWindows(count: number, T: number, p: number, mode: WindowMo
  */
 export class WindowFusion {
   private readonly masks: Uint8Array;
-  private readonly probSum?: Float32Array;
+  /** 'overlap': summed sigmoid probabilities; 'upstream': the last window's. */
+  private readonly probSum: Float32Array;
   private readonly seen: Uint16Array;
 
   constructor(
@@ -40,7 +41,7 @@ export class WindowFusion {
     readonly mode: WindowMode,
   ) {
     this.masks = new Uint8Array(count * plane);
-    if (mode === 'overlap') this.probSum = new Float32Array(count * plane);
+    this.probSum = new Float32Array(count * plane);
     this.seen = new Uint16Array(count);
   }
 
@@ -52,10 +53,13 @@ export class WindowFusion {
       if (frame >= this.count) return;
       const src = logits.subarray(k * plane, (k + 1) * plane);
       const at = frame * plane;
-      if (this.probSum) {
+      if (this.mode === 'overlap') {
         for (let i = 0; i < plane; i++) this.probSum[at + i] += 1 / (1 + Math.exp(-src[i]));
       } else {
-        for (let i = 0; i < plane; i++) this.masks[at + i] = src[i] >= 0 ? 1 : 0;
+        for (let i = 0; i < plane; i++) {
+          this.masks[at + i] = src[i] >= 0 ? 1 : 0;
+          this.probSum[at + i] = 1 / (1 + Math.exp(-src[i]));
+        }
       }
       this.seen[frame]++;
     });
@@ -65,7 +69,7 @@ export class WindowFusion {
   result(): Uint8Array {
     const missing = this.seen.findIndex((n) => n === 0);
     if (missing >= 0) throw new Error(`frame ${missing} was not covered by any window`);
-    if (this.probSum) {
+    if (this.mode === 'overlap') {
       for (let f = 0; f < this.count; f++) {
         const half = 0.5 * this.seen[f];
         for (let i = f * this.plane, end = i + this.plane; i < end; i++)
@@ -73,6 +77,21 @@ export class WindowFusion {
       }
     }
     return this.masks;
+  }
+
+  /**
+   * Fused probabilities [count, plane] whose threshold at 1/2 gives result()'s masks (the mean
+   * over windows for 'overlap', the last window's for 'upstream'): masks mapped to another grid
+   * are resampled from these rather than from the binary masks.
+   */
+  probabilities(): Float32Array {
+    const probs = Float32Array.from(this.probSum);
+    if (this.mode === 'overlap')
+      for (let f = 0; f < this.count; f++) {
+        const n = Math.max(1, this.seen[f]);
+        for (let i = f * this.plane, end = i + this.plane; i < end; i++) probs[i] /= n;
+      }
+    return probs;
   }
 
   /** How many windows covered each real frame. */

@@ -219,7 +219,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     expect([none.meanAbsEdError, none.efPredicted, none.efAbsError]).to.deep.equal([null, null, null]);
   });
 
-  it('a 128x96 video is resized to the model size on decode, with a note in summary.json', async function () {
+  it('a 128x96 video: --no-crop squashes the whole frame (noted), the default pads its changing region to a square; masks come back at 128x96 either way', async function () {
     const dir = tmp('resize');
     const levels = Array.from({ length: 10 }, (_, f) => (f % 2 ? 200 : 30));
     const frames = new Uint8Array(10 * 96 * 128 * 3);
@@ -227,20 +227,42 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     await encodeVideo(join(dir, 'wide.mkv'), frames, { width: 128, height: 96, fps: 30, codec: 'ffv1' });
     const model = await knownModel(4, 16);
     const notes: string[] = [];
-    const s = await segmentVideo(
-      { videoPath: join(dir, 'wide.mkv'), outDir: join(dir, 'out'), model, overlap: true },
+    const squashed = await segmentVideo(
+      { videoPath: join(dir, 'wide.mkv'), outDir: join(dir, 'out'), model, overlap: true, crop: false },
+      (m) => notes.push(m),
+    );
+    const padded = await segmentVideo(
+      { videoPath: join(dir, 'wide.mkv'), outDir: join(dir, 'pad'), model, overlap: true },
       (m) => notes.push(m),
     );
     await model.release();
-    expect(s.source).to.include({ width: 128, height: 96 });
-    expect(s.resize).to.match(/128x96 to the model's 16x16 \(aspect ratio not kept\)/);
-    expect(notes.join()).to.contain('128x96');
-    expect(JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')).resize).to.equal(s.resize);
-    const masks = await decodeVideo(join(dir, 'out', 'mask.avi'));
-    expect([masks.width, masks.height, masks.count]).to.deep.equal([16, 16, 10]);
-    expect(Array.from({ length: 10 }, (_, f) => masks.frames[f * 16 * 16 * 3])).to.deep.equal(
-      levels.map((v) => (v > 128 ? 255 : 0)),
+    expect(squashed.source).to.include({ width: 128, height: 96 });
+    expect(squashed.resize).to.match(
+      /--no-crop: whole 128x96 frames resized to 16x16 \(aspect ratio not kept\)/,
     );
+    expect(notes.join()).to.contain('128x96');
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')).resize).to.equal(
+      squashed.resize,
+    );
+    // Every pixel changes over time, so the whole frame is the "sector": a 128-pixel square from
+    // the top, 32 rows of padding below, 8 native pixels per model pixel.
+    expect(padded.preprocessing).to.deep.include({
+      mode: 'sector',
+      crop: { x: 0, y: 0, w: 128, h: 128 },
+      scale: { x: 8, y: 8 },
+    });
+    for (const out of ['out', 'pad']) {
+      const masks = await decodeVideo(join(dir, out, 'mask.avi'));
+      expect([masks.width, masks.height, masks.count]).to.deep.equal([128, 96, 10]);
+      for (let f = 0; f < 10; f++) {
+        const want = levels[f] > 128 ? 255 : 0;
+        const plane = masks.frames.subarray(f * 128 * 96 * 3, (f + 1) * 128 * 96 * 3);
+        expect(
+          plane.every((v) => v === want),
+          `${out} frame ${f}`,
+        ).to.equal(true);
+      }
+    }
   });
 
   it('batch mode: each video in its folder, a bad video reported in failures.csv and skipped, aggregate truth scores', async function () {

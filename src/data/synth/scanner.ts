@@ -18,10 +18,11 @@ import {
 export interface ScannerLayout {
   width: number;
   height: number;
-  /** Where the square sector picture goes, and its side in pixels. */
+  /** Where the sector picture goes, its width in pixels, and its height (default: square). */
   x: number;
   y: number;
   size: number;
+  h?: number;
 }
 
 export interface ScannerVideo {
@@ -33,7 +34,7 @@ export interface ScannerVideo {
   height: number;
   width: number;
   fps: number;
-  /** The square the sector picture occupies. */
+  /** The rectangle the sector picture occupies. */
   content: Rect;
 }
 
@@ -69,7 +70,7 @@ function pairColours(c: Canvas): void {
 }
 
 /**
- * `video` (RGB24 frames, any square size) placed into a `layout` canvas with scanner overlays.
+ * `video` (RGB24 frames, any size) scaled to `size` x `h` and placed into a `layout` canvas with scanner overlays.
  * `masks` ([count, h, w] of the source) are resampled the same way and thresholded at one half.
  */
 export function scannerCanvas(
@@ -78,14 +79,15 @@ export function scannerCanvas(
   masks?: Uint8Array,
 ): ScannerVideo {
   const { width: W, height: H, x, y, size } = layout;
-  if (x < 0 || y < 0 || x + size > W || y + size > H)
-    throw new Error(`a ${size}px picture at (${x}, ${y}) does not fit a ${W}x${H} canvas`);
+  const tall = layout.h ?? size;
+  if (x < 0 || y < 0 || x + size > W || y + tall > H)
+    throw new Error(`a ${size}x${tall} picture at (${x}, ${y}) does not fit a ${W}x${H} canvas`);
   const full: Rect = { x: 0, y: 0, w: video.width, h: video.height };
   const plane = H * W;
   const frames = new Uint8Array(video.count * plane * 3);
   const outMasks = masks ? new Uint8Array(video.count * plane) : undefined;
   const scale = Math.max(1, Math.floor(H / 160));
-  const band = { top: y + size + 2 * scale, bottom: H - 2 * scale };
+  const band = { top: y + tall + 2 * scale, bottom: H - 2 * scale };
   const beat = Math.round(video.fps * 0.8);
   const sweepPerFrame = Math.max(1, Math.round(W / (3 * beat))); // three beats per sweep
   const ecgY = (t: number) =>
@@ -99,15 +101,15 @@ export function scannerCanvas(
       video.width,
       3,
       full,
-      size,
+      tall,
       size,
     );
-    for (let r = 0; r < size; r++)
+    for (let r = 0; r < tall; r++)
       c.rgb.set(picture.subarray(r * size * 3, (r + 1) * size * 3), 3 * ((y + r) * W + x));
     if (masks && outMasks) {
       const m = Uint8Array.from(masks.subarray(f * srcPlane, (f + 1) * srcPlane), (v) => (v ? 255 : 0));
-      const moved = resampleRect(m, video.height, video.width, 1, full, size, size);
-      for (let r = 0; r < size; r++)
+      const moved = resampleRect(m, video.height, video.width, 1, full, tall, size);
+      for (let r = 0; r < tall; r++)
         for (let k = 0; k < size; k++)
           outMasks[f * plane + (y + r) * W + x + k] = moved[r * size + k] >= 128 ? 1 : 0;
     }
@@ -116,7 +118,7 @@ export function scannerCanvas(
     drawText(c, 'A4C', 2 * scale, (4 + GLYPH_HEIGHT) * scale, WHITE, scale);
     if (x >= 4 * scale)
       for (let d = 0; d <= 8; d++)
-        fillRect(c, x - 3 * scale, y + Math.round((d * (size - scale)) / 8), 2 * scale, scale, WHITE);
+        fillRect(c, x - 3 * scale, y + Math.round((d * (tall - scale)) / 8), 2 * scale, scale, WHITE);
     // A label in the picture square's top-left corner, which the fan does not reach.
     if (size >= 200) drawText(c, '4C', x + 4 * scale, y + 2 * scale, WHITE, scale);
     // A running clock in the top-right corner.
@@ -144,6 +146,6 @@ export function scannerCanvas(
     height: H,
     width: W,
     fps: video.fps,
-    content: { x, y, w: size, h: size },
+    content: { x, y, w: size, h: tall },
   };
 }

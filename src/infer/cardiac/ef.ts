@@ -1,5 +1,6 @@
 import { areaCurve, smoothArea } from './area.js';
 import { BEAT_DEFAULTS, detectBeats, type BeatOptions } from './beats.js';
+import { areaCm2, discVolumeMl, type Spacing } from './units.js';
 import { lvVolumeByDiscs, type MaskConvention } from './volume.js';
 
 /** Ejection fraction in percent (as EchoNet's FileList EF column): 100 (EDV - ESV) / EDV. */
@@ -13,9 +14,14 @@ export interface BeatAnalysis {
   es: number;
   edArea: number;
   esArea: number;
-  /** Method-of-discs volumes in px^3. */
+  /** Method-of-discs volumes in px^3 (square pixels assumed). */
   edVolume: number;
   esVolume: number;
+  /** With a pixel spacing: areas in cm^2 and volumes in mL (the EF is then computed from these). */
+  edAreaCm2?: number;
+  esAreaCm2?: number;
+  edVolumeMl?: number;
+  esVolumeMl?: number;
   /** Percent. */
   ef: number;
 }
@@ -23,6 +29,10 @@ export interface BeatAnalysis {
 export interface AnalyzeOptions extends BeatOptions {
   /** How the masks were drawn (see lvVolumeByDiscs); 'tracing' for model predictions. */
   convention?: MaskConvention;
+  /** mm per pixel: adds cm^2 / mL and makes the EF exact for non-square pixels. */
+  spacing?: Spacing;
+  /** Mask pixels per pixel of the grid the masks were predicted on (see measureDiscs). */
+  tracingPixel?: number;
 }
 
 export interface CardiacAnalysis {
@@ -54,17 +64,22 @@ export function analyzeCardiac(
   const smoothedArea = smoothSeconds > 0 ? smoothArea(area, fps, smoothSeconds) : Float64Array.from(area);
   const plane = height * width;
   const frame = (f: number): Uint8Array => masks.subarray(f * plane, (f + 1) * plane);
-  const beats = detectBeats(area, fps, opts).map(({ ed, es }) => {
-    const edVolume = lvVolumeByDiscs(frame(ed), height, width, opts.convention);
-    const esVolume = lvVolumeByDiscs(frame(es), height, width, opts.convention);
+  const { spacing, tracingPixel = 1 } = opts;
+  const beats = detectBeats(area, fps, opts).map(({ ed, es }): BeatAnalysis => {
+    const edVolume = lvVolumeByDiscs(frame(ed), height, width, opts.convention, tracingPixel);
+    const esVolume = lvVolumeByDiscs(frame(es), height, width, opts.convention, tracingPixel);
+    const beat: BeatAnalysis = { ed, es, edArea: area[ed], esArea: area[es], edVolume, esVolume, ef: NaN };
+    if (!spacing) return { ...beat, ef: ejectionFraction(edVolume, esVolume) };
+    const ml = (f: number) => discVolumeMl(frame(f), height, width, spacing, opts.convention, tracingPixel);
+    const edVolumeMl = ml(ed);
+    const esVolumeMl = ml(es);
     return {
-      ed,
-      es,
-      edArea: area[ed],
-      esArea: area[es],
-      edVolume,
-      esVolume,
-      ef: ejectionFraction(edVolume, esVolume),
+      ...beat,
+      edAreaCm2: areaCm2(area[ed], spacing),
+      esAreaCm2: areaCm2(area[es], spacing),
+      edVolumeMl,
+      esVolumeMl,
+      ef: ejectionFraction(edVolumeMl, esVolumeMl),
     };
   });
   const efs = beats.map((b) => b.ef).filter((v) => Number.isFinite(v));

@@ -2,6 +2,7 @@
 export { areaCurve, movingAverage, smoothingWindow } from './area.js';
 export { detectBeats, findPeaks, type Beat, type BeatOptions } from './beats.js';
 export { largestComponent } from './mask-geometry.js';
+export { areaCm2, discVolumeMl, squarePixelMask, type Spacing } from './units.js';
 export { lvVolumeByDiscs, measureDiscs, type DiscMeasurement, type MaskConvention } from './volume.js';
 export {
   analyzeCardiac,

@@ -63,16 +63,23 @@ export function lvVolumeByDiscs(
   height: number,
   width: number,
   convention: MaskConvention = 'tracing',
+  tracingPixel = 1,
 ): number {
-  return measureDiscs(mask, height, width, convention)?.volume ?? 0;
+  return measureDiscs(mask, height, width, convention, tracingPixel)?.volume ?? 0;
 }
 
-/** The full method-of-discs measurement, or null for an empty mask. */
+/**
+ * The full method-of-discs measurement, or null for an empty mask. `tracingPixel`: how many pixels
+ * of this mask one pixel of the grid the 'tracing' mask was drawn or predicted on spans (a
+ * prediction at 112x112 mapped back to a 4x finer native frame: 4); the tracing convention's
+ * sub-pixel corrections are in those pixels.
+ */
 export function measureDiscs(
   mask: Uint8Array,
   height: number,
   width: number,
   convention: MaskConvention = 'tracing',
+  tracingPixel = 1,
 ): DiscMeasurement | null {
   if (mask.length !== height * width)
     throw new Error(`mask has ${mask.length} values, expected ${height}x${width}`);
@@ -86,7 +93,7 @@ export function measureDiscs(
     }
   if (xs.length === 0) return null;
   // How much a run of nearest-pixel lookups overstates the width (see the conventions above).
-  const edge = convention === 'area' ? 0 : 0.75;
+  const edge = convention === 'area' ? 0 : 0.75 * tracingPixel;
   const section = (px: number, py: number, nx: number, ny: number): number =>
     crossSection(inside, height, width, xs, ys, px, py, nx, ny, edge);
 
@@ -190,7 +197,7 @@ export function measureDiscs(
   const capDist = Math.hypot(mx - capX, my - capY);
   if (capDist === 0) {
     // A single pixel (or a ring around M): no axis to speak of.
-    const d = 1 - edge;
+    const d = Math.max(1 - edge, 0);
     return {
       volume: (Math.PI / 4) * d * d * d,
       length: d,
@@ -215,7 +222,7 @@ export function measureDiscs(
   let volume = 0;
   for (let k = 0; k < DISCS; k++) {
     const t = tracing
-      ? Math.min(dist - 0.5, Math.max(0.5, (k * dist) / (DISCS - 1)))
+      ? Math.min(dist - 0.5 * tracingPixel, Math.max(0.5 * tracingPixel, (k * dist) / (DISCS - 1)))
       : -0.5 + ((k + 0.5) * length) / DISCS;
     const d = section(ax + ux * t, ay + uy * t, -uy, ux);
     diameters.push(d);
