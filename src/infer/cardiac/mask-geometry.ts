@@ -1,7 +1,7 @@
 /** Pixel-set geometry for the method of discs: connected components, boundary, convex hull. */
 
 /** Whether inside pixel (x, y) has a 4-neighbour outside the mask or lies on the image edge. */
-function onBoundary(inside: Uint8Array, height: number, width: number, x: number, y: number): boolean {
+export function onBoundary(inside: Uint8Array, height: number, width: number, x: number, y: number): boolean {
   if (x === 0 || y === 0 || x === width - 1 || y === height - 1) return true;
   const i = y * width + x;
   return !inside[i - 1] || !inside[i + 1] || !inside[i - width] || !inside[i + width];
