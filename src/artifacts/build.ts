@@ -2,7 +2,7 @@
 import { formsFor, type Backend } from '../onnx/forms.js';
 import { join, resolve } from 'node:path';
 import { initialValues, trainedParamCount, type ParamSpec } from '../../graphs/layers.js';
-import { createModel, type EncoderName, type ModelConfig } from '../../graphs/models.js';
+import { createModel, type EncoderName, type ModelConfig, type SegModel } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import { inferenceGraph, sslGraph, weakGraph } from '../../graphs/tasks.js';
 import { assertGraphOk } from '../onnx/check.js';
@@ -105,13 +105,8 @@ function resolveOptions(o: BuildOptions) {
   return r;
 }
 
-/**
- * Builds, checks and writes model.onnx, the train/eval/optimizer graphs, checkpoint.safetensors and
- * manifest.json.
- */
-export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet> {
-  const o = resolveOptions(opts);
-  const cfg: ModelConfig = {
+function modelConfig(o: ReturnType<typeof resolveOptions>): ModelConfig {
+  return {
     encoder: o.encoder,
     frames: o.frames,
     size: o.size,
@@ -121,16 +116,11 @@ export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet>
     tile: o.tile,
     forms: formsFor(o.backend),
   };
-  const model = createModel(cfg);
-  const dir = resolve(opts.out);
-  const files = artifactFiles(dir);
+}
 
-  const trainSsl = sslGraph(model, 'train');
-  const specs = trainSsl.specs;
-  const weights = initialValues(specs, o.seed);
-  const trainable = specs.filter((s) => s.kind === 'param').map((s) => ({ name: s.name, shape: s.shape }));
-  const version = producerVersion();
-  const metadata = {
+/** model.onnx's metadata_props: what a consumer needs to feed it (and where it came from). */
+function modelMetadata(o: ReturnType<typeof resolveOptions>, model: SegModel, version: string) {
+  return {
     encoder: o.encoder,
     frames: String(o.frames),
     period: String(o.period),
@@ -141,8 +131,38 @@ export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet>
     ...(model.family === 'superimage' ? { tile: String(model.config.tile) } : {}),
     producer: `unilvseg-onnx ${version}`,
   };
+}
+
+/** model.onnx alone (no training graphs), with the given weights (graph layout), as bytes. */
+export function inferenceModelBytes(
+  opts: Omit<BuildOptions, 'out'>,
+  weights: ReadonlyMap<string, Float32Array>,
+): Uint8Array {
+  const o = resolveOptions({ ...opts, out: '' });
+  const model = createModel(modelConfig(o));
+  const version = producerVersion();
+  const graph = inferenceGraph(model, weights, modelMetadata(o, model, version));
+  assertGraphOk(graph);
+  return encodeGraph(graph, version);
+}
+
+/**
+ * Builds, checks and writes model.onnx, the train/eval/optimizer graphs, checkpoint.safetensors and
+ * manifest.json.
+ */
+export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet> {
+  const o = resolveOptions(opts);
+  const model = createModel(modelConfig(o));
+  const dir = resolve(opts.out);
+  const files = artifactFiles(dir);
+
+  const trainSsl = sslGraph(model, 'train');
+  const specs = trainSsl.specs;
+  const weights = initialValues(specs, o.seed);
+  const trainable = specs.filter((s) => s.kind === 'param').map((s) => ({ name: s.name, shape: s.shape }));
+  const version = producerVersion();
   const graphs: Record<GraphKey, Graph> = {
-    model: inferenceGraph(model, weights, metadata),
+    model: inferenceGraph(model, weights, modelMetadata(o, model, version)),
     train_ssl: trainSsl.graph,
     eval_ssl: sslGraph(model, 'eval').graph,
     train_weak: weakGraph(model, 'train').graph,

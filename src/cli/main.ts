@@ -11,6 +11,7 @@ import { register as registerOrtTrain } from './ort-train.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerSegmentVideo } from './segment-video.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerImportCheckpoint } from './import-checkpoint.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerSegmentVideo(program);
   registerDemo(program);
+  registerImportCheckpoint(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for initialisation, sampling, augmentation, masking', parse.int, d.seed)
     .option(
       '--checkpoint <file>',
-      'weak: initial weights from an SSL (or any) checkpoint; ssl: resume from it',
+      'weak: initial weights from an SSL (or any) checkpoint; ssl: resume from it. Our .safetensors, a Lightning .ckpt or a torch.save state dict',
     )
     .addOption(
       new Option('--pretrained-type <t>', 'how --checkpoint is loaded (upstream: pl_full = every weight)')

@@ -40,15 +40,23 @@ export function register(program: Command): void {
     )
     .option(
       '--checkpoint <file>',
-      '.safetensors weights (e.g. runs/weak/best.safetensors), run with the artifact set next to it',
+      'weights: .safetensors (e.g. runs/weak/best.safetensors, run with the artifact set next to it), or a Lightning .ckpt / torch.save state dict (imported on the fly; see import-checkpoint)',
     )
     .option(
       '--artifacts <dir>',
       'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
     )
     .option('--split <name>', 'split to predict (train, val, test, all)', 'test')
-    .option('--frames <T>', "clip length; default and only accepted value: the model's", parse.int)
-    .option('--period <p>', "frame step; default and only accepted value: the model's", parse.int)
+    .option(
+      '--frames <T>',
+      "clip length; default and only accepted value: the model's (a checkpoint without artifact set: default 32)",
+      parse.int,
+    )
+    .option(
+      '--period <p>',
+      "frame step; default and only accepted value: the model's (a checkpoint without artifact set: default 1)",
+      parse.int,
+    )
     .option('--batch-size <n>', 'clips per forward pass', parse.int, 16)
     .option('--num-workers <n>', 'video-decoding worker threads (0 = main thread)', parse.int, 4)
     .option(
@@ -73,6 +81,7 @@ upstream's are interchangeable in either evaluator. ${SKIP_HELP}
 Examples:
   unilvseg predict --data_path demo/data --model runs/weak --save_dir preds/weak
   unilvseg predict --data_path demo/data --checkpoint runs/weak/best.safetensors --save_dir preds/weak
+  unilvseg predict --data_path /data/EchoNet-Dynamic --checkpoint epoch=59-step=14520.ckpt --save_dir preds/upstream
   unilvseg evaluate --data_dir demo/data --prediction_dir preds/weak --output_dir eval/weak`,
     )
     .action(async (o: PredictFlags) => {
@@ -80,6 +89,8 @@ Examples:
         model: o.model,
         checkpoint: o.checkpoint,
         artifacts: o.artifacts,
+        frames: o.frames,
+        period: o.period,
         ep: o.ep,
         threads: o.threads,
       });

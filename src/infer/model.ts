@@ -1,18 +1,30 @@
 // Loading a segmentation model for inference from whatever the user has at hand: a model.onnx,
 // an artifact set, a training run folder, or a checkpoint plus the artifact set it belongs to.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { bakeWeightsIntoModel, loadArtifactSet, MANIFEST_FILE, readCheckpoint } from '../artifacts/index.js';
+import {
+  ACCEPTED_CHECKPOINTS,
+  detectCheckpointFormat,
+  loadCheckpoint,
+} from '../artifacts/checkpoint-file.js';
+import { inferenceModelFromCheckpoint } from '../artifacts/import.js';
+import { bakeWeightsIntoModel, loadArtifactSet, MANIFEST_FILE } from '../artifacts/index.js';
 import { createSession, resolveProvider, tensor, type ExecutionProvider, type ort } from '../onnx/runtime.js';
 import { decodeGraph } from '../onnx/serialize.js';
 
 export interface ModelSource {
   /** model.onnx, an artifact-set folder, or a training run folder (uses <run>/artifacts/model.onnx). */
   model?: string;
-  /** .safetensors weights; the set is --artifacts or <folder of the checkpoint>/artifacts. */
+  /**
+   * Weights in any accepted checkpoint format, run with --artifacts or <folder of the checkpoint>/artifacts;
+   * without a set, the model is built from the weights' architecture with `frames` and `period`.
+   */
   checkpoint?: string;
   artifacts?: string;
+  /** T and p of a model built on the fly from a checkpoint without a set (default 32 and 1, as the authors' weights) */
+  frames?: number;
+  period?: number;
   ep?: ExecutionProvider;
   threads?: number;
 }
@@ -38,6 +50,15 @@ function requirePath(path: string, what: string): void {
   if (!existsSync(path)) throw new Error(`${what} ${path} does not exist`);
 }
 
+function isCheckpointFile(path: string): boolean {
+  try {
+    detectCheckpointFormat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** model.onnx of an artifact set or of a run folder's set, or the file itself. */
 function resolveModelFile(path: string): string {
   requirePath(path, '--model');
@@ -50,7 +71,7 @@ function resolveModelFile(path: string): string {
       `--model ${path} is a folder without model.onnx, ${MANIFEST_FILE} or artifacts/; ${ONNX_MAGIC_HINT}`,
     );
   }
-  if (/\.safetensors$/i.test(path))
+  if (isCheckpointFile(path))
     throw new Error(
       `--model ${path} is a checkpoint; pass it as --checkpoint (with --artifacts if its set is not in ${join(dirname(path), 'artifacts')})`,
     );
@@ -106,7 +127,9 @@ function readHeader(file: string, bytes: Uint8Array): ModelHeader {
 }
 
 /** The model.onnx to run, plus where its weights come from (for `describe`). */
-function resolveSource(src: ModelSource): { file: string; origin: string; cleanup?: () => void } {
+async function resolveSource(
+  src: ModelSource,
+): Promise<{ file: string; origin: string; cleanup?: () => void }> {
   if (src.model && src.checkpoint) throw new Error('give either --model or --checkpoint, not both');
   if (src.model) {
     const file = resolveModelFile(resolve(src.model));
@@ -114,34 +137,43 @@ function resolveSource(src: ModelSource): { file: string; origin: string; cleanu
   }
   if (!src.checkpoint)
     throw new Error(
-      'no model: give --model (model.onnx, an artifact set or a run folder) or --checkpoint (.safetensors)',
+      'no model: give --model (model.onnx, an artifact set or a run folder) or --checkpoint (a .safetensors, Lightning .ckpt or torch.save file)',
     );
   const ckpt = resolve(src.checkpoint);
   requirePath(ckpt, '--checkpoint');
   if (statSync(ckpt).isDirectory() || /\.onnx$/i.test(ckpt))
     throw new Error(
-      `--checkpoint ${src.checkpoint} is not a .safetensors file; pass a model.onnx or a folder as --model`,
+      `--checkpoint ${src.checkpoint} is not a checkpoint file (${ACCEPTED_CHECKPOINTS}); pass a model.onnx or a folder as --model`,
     );
   const setDir = resolve(src.artifacts ?? join(dirname(ckpt), 'artifacts'));
-  if (!existsSync(join(setDir, MANIFEST_FILE))) {
+  const hasSet = existsSync(join(setDir, MANIFEST_FILE));
+  if (src.artifacts && !hasSet)
     throw new Error(
       `--checkpoint needs the artifact set it was trained with: ${setDir} has no ${MANIFEST_FILE}; pass --artifacts <dir>`,
     );
-  }
-  const set = loadArtifactSet(setDir);
-  const state = readCheckpoint(ckpt, set.manifest);
   // Baking into a temporary copy keeps the set's own model.onnx (the run's best weights) intact.
   const tmp = mkdtempSync(join(tmpdir(), 'unilvseg-model-'));
-  const file = bakeWeightsIntoModel(set.dir, state.params, join(tmp, 'model.onnx'));
-  return {
-    file,
-    origin: `checkpoint ${ckpt} (artifact set ${setDir})`,
-    cleanup: () => rmSync(tmp, { recursive: true, force: true }),
-  };
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  try {
+    const file = join(tmp, 'model.onnx');
+    if (hasSet) {
+      const set = loadArtifactSet(setDir);
+      const state = await loadCheckpoint(ckpt, set.manifest);
+      bakeWeightsIntoModel(set.dir, state.params, file);
+      return { file, origin: `${state.format} checkpoint ${ckpt} (artifact set ${setDir})`, cleanup };
+    }
+    // No set at hand (e.g. the authors' .ckpt): the architecture comes from the weights.
+    const imported = await inferenceModelFromCheckpoint(ckpt, { frames: src.frames, period: src.period });
+    writeFileSync(file, imported.bytes);
+    return { file, origin: imported.describe, cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
 }
 
 export async function loadSegmentationModel(src: ModelSource): Promise<SegmentationModel> {
-  const { file, origin, cleanup } = resolveSource(src);
+  const { file, origin, cleanup } = await resolveSource(src);
   try {
     const bytes = readFileSync(file);
     const header = readHeader(file, bytes);

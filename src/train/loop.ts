@@ -11,6 +11,7 @@ import {
   type ArtifactSet,
   type TrainingState,
 } from '../artifacts/index.js';
+import { loadCheckpoint } from '../artifacts/checkpoint-file.js';
 import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader } from '../data/loader.js';
 import { resolveProvider } from '../onnx/runtime.js';
@@ -48,7 +49,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   const set = await artifactSetFor(o, out);
   const m = set.manifest;
   const paths = { last: join(out, 'last.safetensors'), best: join(out, 'best.safetensors') };
-  const { state, progress } = initialState(o, set, paths.last);
+  const { state, progress } = await initialState(o, set, paths.last);
   log.write({
     event: 'start',
     phase: o.phase,
@@ -274,18 +275,23 @@ function checkedSet(set: ArtifactSet, o: TrainOptions): ArtifactSet {
   return set;
 }
 
-function initialState(
+async function initialState(
   o: TrainOptions,
   set: ArtifactSet,
   lastPath: string,
-): { state: TrainingState; progress: RunProgress } {
+): Promise<{ state: TrainingState; progress: RunProgress }> {
   if (o.resume) return loadState(lastPath, set.manifest);
   if (o.checkpoint) {
-    const from = readCheckpoint(o.checkpoint, set.manifest);
+    // Any accepted format (our safetensors, a Lightning .ckpt, a torch.save state dict).
+    const from = await loadCheckpoint(o.checkpoint, set.manifest, { optimizer: o.phase === 'ssl' });
+    for (const note of from.notes) process.stderr.write(`ort-train: ${o.checkpoint}: ${note}\n`);
     // SSL: upstream's --checkpoint resumes (optimizer state, step, epoch); weak: it only
     // initialises every weight (docs/upstream.md#from-ssl-to-weak-supervision), training starts at step 0
     // with fresh optimizer state.
-    if (o.phase === 'ssl') return { state: from, progress: initialProgress() };
+    if (o.phase === 'ssl') {
+      const { params, optimizer, step, epoch, metadata } = from;
+      return { state: { params, optimizer, step, epoch, metadata }, progress: initialProgress() };
+    }
     return {
       state: { params: from.params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} },
       progress: initialProgress(),

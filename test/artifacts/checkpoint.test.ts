@@ -111,12 +111,16 @@ describe('checkpoint.safetensors, manifest, bakeWeightsIntoModel, build-graph CL
       tensors: new Map([...content.tensors].filter(([k]) => k !== 'decoder1.residual.bias')),
       metadata: {},
     };
-    expect(() => paramsFromCheckpoint(m, missing)).to.throw(/missing 1 parameters.*decoder1.residual.bias/);
+    expect(() => paramsFromCheckpoint(m, missing)).to.throw(
+      /1 missing.*\nmissing:\n {2}decoder1.residual.bias \[1\]/s,
+    );
     const extra = {
       tensors: new Map([...content.tensors, ['head.weight', content.tensors.get('decoder1.residual.bias')!]]),
       metadata: {},
     };
-    expect(() => paramsFromCheckpoint(m, extra)).to.throw(/not part of 3d_unet_small: head.weight/);
+    expect(() => paramsFromCheckpoint(m, extra)).to.throw(
+      /do not fit 3d_unet_small.*\nunexpected:\n {2}head.weight \[1\]/s,
+    );
     expect(() => paramsFromCheckpoint(setSi.manifest, content)).to.throw(/missing/);
   });
 

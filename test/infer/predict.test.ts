@@ -253,7 +253,7 @@ describe('infer/predict (upstream seg_3d_test_get_predictions.py)', function () 
     await fails({ model: join(dir, 'junk.onnx') }, /not a readable ONNX model/);
     await fails({ model: join(dir, 'empty') }, /folder without model.onnx/);
     await fails({ model: set.files.checkpoint }, /is a checkpoint; pass it as --checkpoint/);
-    await fails({ checkpoint: set.files.model }, /not a .safetensors file/);
+    await fails({ checkpoint: set.files.model }, /not a checkpoint file/);
     await fails({ checkpoint: set.files.checkpoint, artifacts: dir }, /needs the artifact set/);
     await fails({ model: set.dir, checkpoint: set.files.checkpoint }, /either --model or --checkpoint/);
     await fails({}, /no model/);

@@ -77,10 +77,15 @@ class UpConv(nn.Module):
         return self.adn.A(self.adn.N(self.conv(x)))
 
 
+def scaled(channels, width_mult):
+    """Our --width_mult: names stay, channel counts shrink (rounding half up), never below one."""
+    return max(1, int(channels * width_mult + 0.5))
+
+
 class UNet3D(nn.Module):
-    def __init__(self, units):
+    def __init__(self, units, width_mult=1.0):
         super().__init__()
-        ch = [16, 32, 64, 128, 256]
+        ch = [scaled(c, width_mult) for c in (16, 32, 64, 128, 256)]
         for i, n in enumerate(units):
             cin = 3 if i == 0 else ch[i - 1]
             setattr(self, f'encoder{i + 1}', nn.Sequential(*[ResidualUnit(cin if k == 0 else ch[i], ch[i]) for k in range(n)]))
@@ -103,21 +108,32 @@ class UNet3D(nn.Module):
         return self.decoder1(torch.cat([self.upconv2(d), x1], 1))
 
 
+def fixed_clip(T, S):
+    """The clip our comparisons feed model.onnx: uint8 RGB [1, T, S, S, 3], byte i = top byte of (i * 2654435761) mod 2^32."""
+    return ((np.arange(T * S * S * 3, dtype=np.uint64) * 2654435761) % 2**32 >> 24).astype(np.uint8).reshape(1, T, S, S, 3)
+
+
+def upstream_input(clip, mean, std):
+    """uint8 [N, T, H, W, 3] -> normalised float (N, 3, H, W, T), upstream's layout."""
+    x = (clip.astype(np.float32) / 255 - np.array(mean, np.float32)) / np.array(std, np.float32)
+    return torch.from_numpy(x.transpose(0, 4, 2, 3, 1).copy())
+
+
+def frame_logits(model, x):
+    """The model's logits as our model.onnx returns them: (N, T, H, W)."""
+    with torch.no_grad():
+        return model(x)[:, 0].permute(0, 3, 1, 2).contiguous()
+
+
 def main(artifacts, out):
     os.makedirs(out, exist_ok=True)
     manifest = json.load(open(f'{artifacts}/manifest.json'))
     m = manifest['model']
-    model = UNet3D(UNITS[m['encoder']]).eval()
+    model = UNet3D(UNITS[m['encoder']], m.get('widthMult', 1)).eval()
     state = read_safetensors(f'{artifacts}/checkpoint.safetensors')
     model.load_state_dict(state, strict=True)
-    T, S = m['frames'], m['size']
-    # The clip our comparison feeds model.onnx: uint8 RGB [1, T, S, S, 3] from a fixed formula.
-    raw = ((np.arange(T * S * S * 3, dtype=np.uint64) * 2654435761) % 2**32 >> 24).astype(np.float32).reshape(1, T, S, S, 3)
-    mean = np.array(m['mean'], np.float32)
-    std = np.array(m['std'], np.float32)
-    x = torch.from_numpy(((raw / 255 - mean) / std).transpose(0, 4, 2, 3, 1).copy())  # (N, 3, H, W, T)
-    with torch.no_grad():
-        logits = model(x)[:, 0].permute(0, 3, 1, 2).contiguous()  # (N, T, H, W)
+    x = upstream_input(fixed_clip(m['frames'], m['size']), m['mean'], m['std'])
+    logits = frame_logits(model, x)
     args = dict(opset_version=17, input_names=['x'], output_names=['logits'], dynamic_axes={'x': {0: 'N'}, 'logits': {0: 'N'}})
     try:  # PyTorch >= 2.5 defaults to the dynamo exporter; keep the TorchScript one the targets were set with
         torch.onnx.export(model, x, f'{out}/torch_unet3d.onnx', dynamo=False, **args)

@@ -1,0 +1,55 @@
+// Which of our models (encoder and --width_mult) a state dict belongs to, from its names and
+// shapes alone: --width_mult keeps every name and shrinks channel counts, so the names give the
+// encoder and the first kernel's output channels give the width.
+import { createModel, ENCODERS, modelParamSpecs, type EncoderName } from '../../graphs/models.js';
+import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
+import type { ParamSpec } from '../../graphs/layers.js';
+
+export interface Architecture {
+  encoder: EncoderName;
+  widthMult: number;
+}
+
+const specCache = new Map<string, ParamSpec[]>();
+
+/** The parameter list (upstream names and shapes) of an encoder at a width; frames and size do not change it. */
+export function architectureSpecs(encoder: EncoderName, widthMult: number): ParamSpec[] {
+  const key = `${encoder}@${widthMult}`;
+  let specs = specCache.get(key);
+  if (!specs) {
+    const frames = encoder.startsWith('3d_') ? 16 : 4;
+    specs = modelParamSpecs(createModel({ encoder, frames, size: 112, widthMult, ...ECHONET_NORMALISATION }));
+    specCache.set(key, specs);
+  }
+  return specs;
+}
+
+/** Shapes of the entries that are model weights (BatchNorm's counter and optimizer state are not). */
+function weightShapes(shapes: ReadonlyMap<string, number[]>): Map<string, number[]> {
+  const names = new Set(shapes.keys());
+  const stateOf = /^(.*)\.(exp_avg|exp_avg_sq|max_exp_avg_sq|momentum_buffer)$/;
+  return new Map(
+    [...shapes].filter(([k]) => {
+      if (k.endsWith('.num_batches_tracked')) return false;
+      const m = stateOf.exec(k);
+      return !(m && names.has(m[1]));
+    }),
+  );
+}
+
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The encoder and width whose parameters are exactly these names and shapes, if any. */
+export function identifyArchitecture(shapes: ReadonlyMap<string, number[]>): Architecture | undefined {
+  const weights = weightShapes(shapes);
+  for (const encoder of ENCODERS) {
+    const full = architectureSpecs(encoder, 1);
+    if (full.length !== weights.size || !full.every((s) => weights.has(s.name))) continue;
+    const first = full[0];
+    const widthMult = weights.get(first.name)![0] / first.upstreamShape[0];
+    if (!(widthMult > 0 && widthMult <= 1)) continue;
+    const specs = widthMult === 1 ? full : architectureSpecs(encoder, widthMult);
+    if (specs.every((s) => sameShape(weights.get(s.name)!, s.upstreamShape))) return { encoder, widthMult };
+  }
+  return undefined;
+}
