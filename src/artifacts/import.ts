@@ -4,7 +4,7 @@
 // so a failed import leaves --out as it was.
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isEncoder, ENCODERS } from '../../graphs/models.js';
+import { ENCODERS } from '../../graphs/models.js';
 import { SSL_OPTIMIZER, WEAK_OPTIMIZER, optimizerStateSuffixes } from '../optim/index.js';
 import { architectureSpecs, identifyArchitecture, type Architecture } from './architecture.js';
 import { buildArtifactSet, inferenceModelBytes, type ArtifactSet, type BuildOptions } from './build.js';
@@ -48,7 +48,7 @@ function chooseArchitecture(
 ): Architecture & { identified: boolean } {
   const shapes = new Map([...withoutModelPrefix(file.content.tensors)].map(([k, t]) => [k, t.shape]));
   const found = identifyArchitecture(shapes);
-  if (encoder !== undefined && !isEncoder(encoder))
+  if (encoder !== undefined && !(ENCODERS as readonly string[]).includes(encoder))
     throw new Error(`unknown encoder "${encoder}" (known: ${ENCODERS.join(', ')})`);
   if (encoder === undefined && !found)
     throw new Error(
