@@ -58,7 +58,7 @@ describe('artifact sets: every encoder at a tiny size (build, load at level all,
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const tiny of TINY) {
-    it(`${tiny.encoder}: graphs check and load at level all; model, train_ssl, train_weak, eval and optimizer steps run`, async () => {
+    it(`${tiny.encoder}: graphs check and load at level all; model, train_ssl, train_weak, eval and optimizer steps run; the 3D SSL loss reconstructs the clean clip from the masked one`, async () => {
       const { sslOptimizer, ...opts } = tiny;
       const set = await buildArtifactSet({
         ...opts,
@@ -89,6 +89,19 @@ describe('artifact sets: every encoder at a tiny size (build, load at level all,
       const ssl = await sessions.train_ssl.run({ ...params, frames, keep });
       expect(Number(ssl.loss.data[0])).to.be.greaterThan(0).and.satisfy(Number.isFinite);
       expect(ssl.mse.data[0]).to.equal(ssl.loss.data[0]);
+      if (manifest.model.family === '3d') {
+        // Instance norm only, so model.onnx computes what the train graph does: its loss must be the
+        // MSE of the model's output on the MASKED clip (keep = 0 frames raw black) against channel 0
+        // of the CLEAN normalised clip, over every frame.
+        const raw = frames.data as Uint8Array;
+        const masked = raw.map((v, i) => ((keep.data as Float32Array)[Math.floor(i / (S * S * 3))] ? v : 0));
+        const out = (await sessions.model.run({ frames: tensor('uint8', masked, [2, T, S, S, 3]) })).logits
+          .data as Float32Array;
+        const [mean, std] = [manifest.model.mean[0], manifest.model.std[0]];
+        let sum = 0;
+        for (let i = 0; i < out.length; i++) sum += (out[i] - (raw[3 * i] / 255 - mean) / std) ** 2;
+        expect(Number(ssl.loss.data[0])).to.be.closeTo(sum / out.length, 1e-5 * (sum / out.length));
+      }
       const zero = tensor('float32', Float32Array.of(0), []);
       const others = { others_intersection: zero, others_cardinality: zero, others_positives: zero };
       const weak = await sessions.train_weak.run({ ...params, frames, trace_mask, trace_index, ...others });

@@ -5,6 +5,8 @@ import { Rng } from '../../src/util/rng.js';
 import { FrameCache } from '../../src/data/cache.js';
 import { openEchoNet, type EchoVideo } from '../../src/data/echonet.js';
 import { tracingToMask } from '../../src/data/polygon.js';
+import { augmentClip, sampleAugParams } from '../../src/data/augment/index.js';
+import { clipIndices, randomClipStart } from '../../src/data/clips.js';
 import { gatherClip, sampleList, sslSample, weakSample } from '../../src/data/samples.js';
 import { makeEchoNetMini, writeVideo } from '../fixtures/echonet-mini/make.js';
 
@@ -62,23 +64,28 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
     ).to.equal(true);
   });
 
-  it('training: a random clip containing the traced frame, augmented, reproducible per seed', async () => {
+  it('training: a random clip holding the traced frame at relIndex, augmented with its mask, reproducible per seed', async () => {
     const v = videos[1]; // 45 frames, ES 30, ED 5
     const frames = await cache.getFrames(v);
+    const [T, p, ti] = [16, 2, 30];
     const rels = new Set<number>();
     for (let i = 0; i < 12; i++) {
-      const s = weakSample(v, frames, 'es', 16, 2, true, Rng.derive(42, 0, i));
-      expect(s.relIndex).to.be.within(0, 15);
+      const s = weakSample(v, frames, 'es', T, p, true, Rng.derive(42, 0, i));
+      expect(s.relIndex).to.be.within(0, T - 1);
       rels.add(s.relIndex);
-      const again = weakSample(v, frames, 'es', 16, 2, true, Rng.derive(42, 0, i));
+      const again = weakSample(v, frames, 'es', T, p, true, Rng.derive(42, 0, i));
       expect(Buffer.from(again.frames).equals(Buffer.from(s.frames))).to.equal(true);
       expect(again.traceMask).to.deep.equal(s.traceMask);
-      // The clip really holds the traced frame at relIndex: start = 30 - 2*rel, and the
-      // augmented clip is not the raw one.
-      const raw = gatherClip(
-        frames,
-        Array.from({ length: 16 }, (_, k) => 30 - 2 * s.relIndex + 2 * k),
-      );
+      // The clip that puts the traced frame at relIndex (start ti - p * relIndex), augmented with the
+      // parameters the same stream draws after the clip start, must be exactly the sample: its frames
+      // and the traced frame's mask warped the same way.
+      const rng = Rng.derive(42, 0, i);
+      randomClipStart(rng, ti, frames.count, T, p);
+      const raw = gatherClip(frames, clipIndices(ti - p * s.relIndex, T, p));
+      const mask = Float32Array.from(tracingToMask(v.esRows));
+      const expected = augmentClip(raw, T, 112, 112, sampleAugParams(rng), mask);
+      expect(Buffer.from(expected.frames).equals(Buffer.from(s.frames)), `sample ${i}`).to.equal(true);
+      expect(expected.mask).to.deep.equal(s.traceMask);
       expect(Buffer.from(raw).equals(Buffer.from(s.frames))).to.equal(false);
     }
     expect(rels.size).to.be.above(3);
