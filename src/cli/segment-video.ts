@@ -9,11 +9,15 @@ import { segmentVideo, type SegmentSummary } from '../infer/segment.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
+import { parsePixelSpacing } from '../data/open-video.js';
 import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 
 interface SegmentFlags {
   videoPath?: string;
   dataPath?: string;
+  input?: string;
+  crop: boolean;
+  pixelSpacingMm?: { x: number; y: number };
   savePath: string;
   model?: string;
   checkpoint?: string;
@@ -50,7 +54,23 @@ export function register(program: Command): void {
       'Segment the LV in every frame of a video (upstream seg_3d_inference.py) and measure it: ED/ES frames of every beat, ' +
         'EF by the method of discs per beat and averaged, LV area plot. One video (--video_path) or a dataset split (--data_path).',
     )
-    .option('--video-path <file>', 'one video, any format ffmpeg reads, any length and frame size')
+    .option(
+      '--video-path <file>',
+      'one video: a DICOM file (found by content, any name) or any format ffmpeg reads, any length and frame size',
+    )
+    .option(
+      '--input <dir>',
+      'batch mode: every video and DICOM file in <dir> (no FileList.csv, no tracings), one output subfolder each',
+    )
+    .option(
+      '--no-crop',
+      "feed whole frames resized to the model's size (aspect ratio not kept) instead of the cropped ultrasound sector",
+    )
+    .option(
+      '--pixel-spacing-mm <x[,y]>',
+      'mm per pixel across (x) and down (y; default x): areas in cm^2 and volumes in mL (DICOM files state their own)',
+      parsePixelSpacing,
+    )
     .option(
       '--data-path <dir>',
       'batch mode: every video of --split listed in <dir>/FileList.csv (Videos/<name>)',
@@ -92,29 +112,40 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Writes into --save_path: mask.avi (0/255 masks, 3 channels, FFV1 so they stay exact, source fps), overlay.mp4 (LV contour
-in green on the echo; with --truth the true contour in magenta), frames.csv (frame, time_s, area_px, smoothed_area_px,
-is_ed, is_es), area.svg (LV area over time, ED red, ES blue) and summary.json (windows, beats with ED/ES frames and
-per-beat EF, mean EF, heart rate, timings, truth scores), plus segment.jsonl.
+Reads DICOM files (multi-frame ultrasound: uncompressed RGB/YBR/MONOCHROME or JPEG baseline; fps from FrameTime,
+CineRate or RecommendedDisplayFrameRate; mm per pixel from the ultrasound regions) and anything ffmpeg reads.
+Frames not of the model's size are preprocessed as EchoNet's were: the ultrasound sector (the region that changes over
+time) is found, text/ECG/scale outside it blanked, its bounding square (padded, never stretched) resized to the
+model's size; --no-crop resizes whole frames instead. Masks are mapped back, so every output is at the video's size.
+Writes into --save_path: mask.avi (0/255 masks, 3 channels, FFV1 so they stay exact, source fps and size), overlay.mp4
+(LV contour in green on the echo, frame number, ED/ES markers, running area curve; with --truth the true contour in
+magenta), frames.csv (frame, time_s, area_px, smoothed_area_px, is_ed, is_es, and with a pixel spacing area_cm2,
+smoothed_area_cm2), area.svg (LV area over time, ED red, ES blue) and summary.json (preprocessing crop and scale,
+pixel spacing and units, windows, beats with ED/ES frames, per-beat EF and with a spacing EDV/ESV in mL, mean EF,
+heart rate, timings, truth scores), plus segment.jsonl. Without a pixel spacing only EF is given (the summary says so).
 Videos shorter than T*p frames are padded with black frames as upstream does, but only real frames are written out.
-Frames not of the model's size are resized to it on decode (a note is printed and stored in summary.json); masks and
-the overlay are then at the model's size, and a changed aspect ratio distorts volumes (EF, a ratio of them, far less).
 Batch mode: ${SKIP_HELP} For thousands of videos, sharded and resumable, see segment-batch.
 
 Examples:
   unilvseg segment-video --video_path demo/data/Videos/0X1A2B.avi --save_path out/0X1A2B --model runs/weak
   unilvseg segment-video --video_path clip.mp4 --save_path out/clip --checkpoint runs/weak/best.safetensors --overlap
-  unilvseg segment-video --data_path demo/data --split test --truth demo/data --save_path out/test --model runs/weak --shard 0/2`,
+  unilvseg segment-video --data_path demo/data --split test --truth demo/data --save_path out/test --model runs/weak --shard 0/2
+  unilvseg segment-video --video_path study.dcm --save_path out/study --model runs/weak
+  unilvseg segment-video --video_path export.mp4 --pixel_spacing_mm 0.35,0.3 --save_path out/export --model runs/weak
+  unilvseg segment-video --input exports/ --save_path out/exports --model runs/weak --no-crop`,
     )
     .action(async (o: SegmentFlags) => {
-      if (!!o.videoPath === !!o.dataPath)
-        throw new Error('give exactly one of --video-path (one video) and --data-path (batch mode)');
+      if ([o.videoPath, o.dataPath, o.input].filter(Boolean).length !== 1)
+        throw new Error(
+          'give exactly one of --video-path (one video), --data-path (an EchoNet split) and --input (a folder)',
+        );
       if (/\.avi$/i.test(o.savePath))
         throw new Error(
           `--save-path is an output folder (mask.avi, overlay.mp4, ... go inside it), got ${o.savePath}`,
         );
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
-      if (shard && !o.dataPath) throw new Error('--shard needs batch mode (--data-path)');
+      if (shard && o.videoPath) throw new Error('--shard needs batch mode (--data-path or --input)');
+      const crop = o.crop === false ? false : undefined;
       const model = await loadSegmentationModel({
         model: o.model,
         checkpoint: o.checkpoint,
@@ -140,6 +171,8 @@ Examples:
             batchSize: o.batchSize,
             truthDir: o.truth,
             progress: true,
+            crop,
+            pixelSpacingMm: o.pixelSpacingMm,
           });
           log.write({
             event: 'done',
@@ -154,7 +187,10 @@ Examples:
           console.log(`wrote ${Object.values(s.outputs).join(', ')}`);
         } else {
           const r = await runSegmentBatch({
-            dataPath: o.dataPath!,
+            dataPath: o.dataPath,
+            inputDir: o.input,
+            crop,
+            pixelSpacingMm: o.pixelSpacingMm,
             saveDir: o.savePath,
             model,
             split: o.split,

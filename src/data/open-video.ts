@@ -37,7 +37,8 @@ export interface OpenVideoOptions {
 
 export async function openVideo(path: string, opts: OpenVideoOptions = {}): Promise<OpenedVideo> {
   const flag = opts.pixelSpacingMm ? { ...opts.pixelSpacingMm, source: 'command line' as const } : null;
-  if (isDicomFile(path)) {
+  // DICOM by content; a file named as DICOM goes to the DICOM reader too (ffmpeg never guesses at it).
+  if (isDicomFile(path) || /\.(dcm|dicom)$/i.test(path)) {
     const d = readDicomVideo(path);
     return {
       frames: d.frames,

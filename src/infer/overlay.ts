@@ -1,7 +1,9 @@
 // Contours of LV masks drawn on RGB frames; pure array code, shared by segment-video, the
 // evaluation gallery and the browser viewer (the video writer is in overlay-video.ts).
+import type { Rgb } from '../util/raster.js';
+import { annotateFrame, type OverlayAnnotations } from './overlay-annotate.js';
 
-export type Rgb = readonly [number, number, number];
+export type { Rgb };
 
 /** Predicted contour colour: green; ground truth: magenta (a pair that stays distinct for colour-blind readers). */
 export const PRED_COLOR: Rgb = [0, 255, 0];
@@ -15,6 +17,8 @@ export interface OverlayOptions {
   /** Optional ground-truth masks [F,H,W] drawn in a second colour under the prediction. */
   gtMasks?: Uint8Array;
   gtColor?: Rgb;
+  /** Frame number, ED/ES markers and the running area curve (overlay-annotate.ts). */
+  annotations?: OverlayAnnotations;
 }
 
 /**
@@ -107,6 +111,7 @@ export function overlayFrames(
       opts.color ?? PRED_COLOR,
       thickness,
     );
+    if (opts.annotations) annotateFrame({ rgb, height, width }, f, opts.annotations);
   }
   return out;
 }

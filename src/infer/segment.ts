@@ -9,7 +9,7 @@ import { encodeVideo } from '../data/video.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { areaPlotSvg } from './area-plot.js';
-import { analyzeCardiac, type CardiacAnalysis } from './cardiac/index.js';
+import { analyzeCardiac, areaCm2, type CardiacAnalysis } from './cardiac/index.js';
 import { masksToNative, nativePixelsPerModelPixel, planMapping, toModelFrames } from './frame-mapping.js';
 import type { SegmentationModel } from './model.js';
 import { writeOverlayVideo } from './overlay-video.js';
@@ -202,7 +202,17 @@ export async function segmentVideo(
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.
     encodeVideo(outputs.masks, masksToRgb(masks), { width: W, height: H, fps, codec: 'ffv1' }),
-    writeOverlayVideo(outputs.overlay, video, masks, gt ? { gtMasks: gt.masks } : {}),
+    writeOverlayVideo(outputs.overlay, video, masks, {
+      ...(gt ? { gtMasks: gt.masks } : {}),
+      // Contours thick enough to see at native sizes (1 px at 112, 3 px at 640x480).
+      thickness: Math.max(1, Math.round(Math.min(W, H) / 160)),
+      annotations: {
+        fps,
+        beats: analysis.beats,
+        area: spacing ? Array.from(analysis.smoothedArea, (a) => areaCm2(a, spacing)) : analysis.smoothedArea,
+        areaUnit: spacing ? 'cm2' : 'px',
+      },
+    }),
   ]);
   atomicWriteFile(outputs.frames, framesCsv(analysis, spacing ?? undefined));
   atomicWriteFile(

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resampleRect } from '../../src/data/resample.js';
@@ -15,6 +15,7 @@ import {
 } from '../../src/infer/frame-mapping.js';
 import { loadSegmentationModel, type SegmentationModel } from '../../src/infer/model.js';
 import { segmentVideo } from '../../src/infer/segment.js';
+import { main } from '../../src/cli/main.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { add, cast, slice, squeeze, sub } from '../../src/onnx/ops/index.js';
 import { encodeGraph } from '../../src/onnx/serialize.js';
@@ -24,8 +25,8 @@ import { tempDirs } from '../helpers/tmp.js';
 const tmp = tempDirs('unilvseg-native');
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/dicom/', import.meta.url));
 
-/** An ONNX model whose logits are R - 127.5: it "segments" whatever the red channel marks. */
-async function redChannelModel(frames: number, size: number): Promise<SegmentationModel> {
+/** An ONNX model whose logits are R - 127.5: it "segments" whatever the red channel marks. Returns its path. */
+function writeRedChannelModel(frames: number, size: number): string {
   const b = new GraphBuilder();
   const x = b.input('frames', 'uint8', ['N', frames, size, size, 3]);
   const red = squeeze(slice(cast(x, 'float32'), [0], [1], [4]), [4]);
@@ -33,8 +34,11 @@ async function redChannelModel(frames: number, size: number): Promise<Segmentati
   Object.assign(b.metadata, { encoder: 'red', frames: String(frames), period: '1', size: String(size) });
   const path = join(tmp('model'), 'model.onnx');
   writeFileSync(path, encodeGraph(b.toGraph('red')));
-  return loadSegmentationModel({ model: path, threads: 1 });
+  return path;
 }
+
+const redChannelModel = (frames: number, size: number): Promise<SegmentationModel> =>
+  loadSegmentationModel({ model: writeRedChannelModel(frames, size), threads: 1 });
 
 /**
  * The echo with its LV marked in red for redChannelModel: grey levels capped at 100 elsewhere,
@@ -219,5 +223,36 @@ describe('infer: EchoNet-style preprocessing and results at native resolution', 
     expect(s.preprocessing?.mode).to.equal('sector');
     const masks = await decodeVideo(join(dir, 'mask.avi'));
     expect([masks.width, masks.height, masks.count, masks.fps]).to.deep.equal([96, 80, 62, 50]);
+  });
+
+  it('segment-video --input DIR: every DICOM/video of a folder, bad DICOM files reported in failures.csv and skipped, --no-crop and --pixel_spacing_mm passed on', async function () {
+    const dir = tmp('folder');
+    copyFileSync(join(FIXTURES, 'us_jpeg.dcm'), join(dir, 'IM0001'));
+    copyFileSync(join(FIXTURES, 'us_single_frame.dcm'), join(dir, 'IM0002'));
+    writeFileSync(join(dir, 'broken.dcm'), 'not a DICOM file');
+    writeFileSync(join(dir, 'notes.txt'), 'exported by the scanner');
+    const out = tmp('folder-out');
+    const args = ['--input', dir, '--save_path', out, '--model', writeRedChannelModel(16, 112), '--no-crop'];
+    await main([
+      'node',
+      'unilvseg',
+      'segment-video',
+      ...args,
+      '--pixel_spacing_mm',
+      '0.2,0.25',
+      '--threads',
+      '1',
+    ]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect([summary.videos, summary.processed, summary.failed]).to.deep.equal([3, 1, 2]);
+    expect(summary.ignored).to.deep.equal(['notes.txt']);
+    const failures = readFileSync(join(out, 'failures.csv'), 'utf8').trim().split('\n');
+    expect(failures[1]).to.match(/IM0002,.*single-frame image/);
+    expect(failures[2]).to.match(/broken\.dcm,.*not a DICOM Part 10 file/);
+    const one = JSON.parse(readFileSync(join(out, 'IM0001', 'summary.json'), 'utf8'));
+    expect([one.frames, one.fps, one.preprocessing.mode]).to.deep.equal([62, 50, 'resize']);
+    expect(one.spacing).to.deep.equal({ x: 0.2, y: 0.25, source: 'command line' });
+    expect(summary.perVideo[0]).to.include({ video: 'IM0001', dir: 'IM0001' });
+    process.exitCode = 0; // the CLI sets 3 (items skipped) for the run above; not this test's outcome
   });
 });

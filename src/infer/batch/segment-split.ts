@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { badItem } from '../../data/bad-item.js';
+import { listVideoFolder } from '../../data/open-video.js';
 import { VideoError } from '../../data/video.js';
 import type { SegmentationModel } from '../model.js';
 import { videoStem } from '../png-masks.js';
@@ -12,11 +13,18 @@ import { csvText, FailureLog } from '../../util/failures.js';
 import { JsonlLog } from '../../util/jsonl.js';
 import { Progress } from '../../util/progress.js';
 import { aggregateTruth, scored, stats } from './aggregate.js';
-import { shardFileName, type Shard } from './shard.js';
+import { shardFileName, shardItems, type Shard } from './shard.js';
 import { splitVideos } from './split-videos.js';
 
 export interface BatchOptions {
-  dataPath: string;
+  /** An EchoNet-format dataset root (FileList.csv, Videos/); or `inputDir`. */
+  dataPath?: string;
+  /** Every video and DICOM file of this folder (no FileList.csv needed); `split` does not apply. */
+  inputDir?: string;
+  /** false: `--no-crop`; see segmentVideo. */
+  crop?: boolean;
+  /** mm per pixel for videos whose files state none (DICOM files keep their own unless this is given). */
+  pixelSpacingMm?: { x: number; y: number };
   saveDir: string;
   model: SegmentationModel;
   split?: string;
@@ -49,11 +57,13 @@ function csvRow(s: SegmentSummary, name: string): (string | number)[] {
     f(t?.meanAbsEdError, 2),
     f(t?.meanAbsEsError, 2),
     f(s.framesPerSecond, 1),
+    f(s.meanEdvMl, 2),
+    f(s.meanEsvMl, 2),
   ];
 }
 
 const CSV_HEADER =
-  'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second'.split(
+  'video,frames,fps,resized,windows,beats,mean_ef,heart_rate_bpm,dsc_all_frames,ef_true,ef_abs_error,mean_abs_ed_error,mean_abs_es_error,frames_per_second,edv_ml,esv_ml'.split(
     ',',
   );
 
@@ -64,11 +74,29 @@ const CSV_HEADER =
  */
 export async function runSegmentBatch(o: BatchOptions) {
   const saveDir = resolve(o.saveDir);
-  const videos = splitVideos(o.dataPath, o.split ?? 'test', o.shard);
+  if (!!o.dataPath === !!o.inputDir)
+    throw new Error('give exactly one of a dataset (dataPath) and a folder (inputDir)');
+  const ignored: string[] = [];
+  let videos: { name: string; path: string; dir: string }[];
+  if (o.inputDir) {
+    const listed = listVideoFolder(o.inputDir);
+    ignored.push(...listed.ignored);
+    videos = shardItems(
+      listed.videos.map((v) => ({ name: v.name, path: v.path, dir: v.name })),
+      o.shard,
+    );
+  } else
+    videos = splitVideos(o.dataPath!, o.split ?? 'test', o.shard).map((v) => ({
+      ...v,
+      dir: videoStem(v.name),
+    }));
   if (!videos.length)
     throw new Error(
-      `no videos in split ${o.split ?? 'test'}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''} of ${o.dataPath}`,
+      o.inputDir
+        ? `no videos or DICOM files in ${o.inputDir}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`
+        : `no videos in split ${o.split ?? 'test'}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''} of ${o.dataPath}`,
     );
+  const source = o.inputDir ? { input: resolve(o.inputDir), ignored } : { dataPath: resolve(o.dataPath!) };
   const named = (base: string) => join(saveDir, shardFileName(base, o.shard));
   const log = new JsonlLog(named('segment.jsonl'));
   const failures = new FailureLog(named('failures.csv'), (f) => {
@@ -77,8 +105,8 @@ export async function runSegmentBatch(o: BatchOptions) {
   });
   log.write({
     event: 'start',
-    dataPath: resolve(o.dataPath),
-    split: o.split ?? 'test',
+    ...source,
+    split: o.inputDir ? null : (o.split ?? 'test'),
     shard: o.shard ?? null,
     videos: videos.length,
     model: o.model.describe,
@@ -94,8 +122,10 @@ export async function runSegmentBatch(o: BatchOptions) {
         const summary = await segmentVideo(
           {
             videoPath: v.path,
-            outDir: join(saveDir, videoStem(v.name)),
+            outDir: join(saveDir, v.dir),
             model: o.model,
+            crop: o.crop,
+            pixelSpacingMm: o.pixelSpacingMm,
             overlap: o.overlap,
             batchSize: o.batchSize,
             truthDir: o.truthDir,
@@ -130,9 +160,10 @@ export async function runSegmentBatch(o: BatchOptions) {
   const summaries = done.map((d) => d.summary);
   const frames = summaries.reduce((a, s) => a + s.frames, 0);
   const seconds = summaries.reduce((a, s) => a + s.seconds.total, 0);
+  const dirs = new Map(videos.map((v) => [v.name, v.dir]));
   const result = {
-    dataPath: resolve(o.dataPath),
-    split: o.split ?? 'test',
+    ...source,
+    split: o.inputDir ? null : (o.split ?? 'test'),
     shard: o.shard ?? null,
     model: o.model.describe,
     overlap: !!o.overlap,
@@ -148,7 +179,10 @@ export async function runSegmentBatch(o: BatchOptions) {
     truth: aggregateTruth(summaries),
     perVideo: done.map(({ name, summary: s }) => ({
       video: name,
-      dir: videoStem(name),
+      dir: dirs.get(name),
+      spacing: s.spacing,
+      meanEdvMl: s.meanEdvMl,
+      meanEsvMl: s.meanEsvMl,
       frames: s.frames,
       meanEf: s.meanEf,
       beats: s.beats.length,
