@@ -12,6 +12,7 @@ import { register as registerPredict } from './predict.js';
 import { register as registerSegmentVideo } from './segment-video.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerImportCheckpoint } from './import-checkpoint.js';
+import { register as registerServe } from './serve.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSegmentVideo(program);
   registerDemo(program);
   registerImportCheckpoint(program);
+  registerServe(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }

@@ -270,3 +270,65 @@ export async function encodeVideo(
     throw e;
   }
 }
+
+export type BrowserFormat = 'mp4' | 'webm';
+
+/**
+ * Re-encode `src` (any video ffmpeg reads, e.g. EchoNet's MJPEG AVI) into `dst` in a format
+ * browsers play, same frames and timestamps, no audio: WebM with lossless VP9 (the browser viewer
+ * then segments exactly the pixels ffmpeg decodes from the source) or H.264 MP4 at near-transparent
+ * quality for browsers without VP9. Full-range YUV as MJPEG stores it, so grey levels survive
+ * unchanged. No B-frames and a short keyframe interval keep frame-accurate seeking cheap. Written
+ * to a temporary name and renamed, like encodeVideo.
+ */
+export async function transcodeVideo(src: string, dst: string, format: BrowserFormat): Promise<void> {
+  requireFile(src);
+  const codec =
+    format === 'mp4'
+      ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '12', '-bf', '0', '-movflags', '+faststart']
+      : ['-c:v', 'libvpx-vp9', '-lossless', '1', '-deadline', 'realtime', '-cpu-used', '8'];
+  mkdirSync(dirname(dst), { recursive: true });
+  const tmp = join(dirname(dst), `.${basename(dst)}.${process.pid}.${Date.now()}.tmp.${format}`);
+  const command = ffmpeg(src, { timeout: CODEC_TIMEOUT_S })
+    .inputOptions(['-nostdin', '-v', 'error'])
+    .outputOptions([
+      '-map',
+      '0:v:0',
+      ...codec,
+      '-g',
+      '10',
+      // 4:2:0 needs even sizes: pad odd ones with one black row/column.
+      '-vf',
+      'pad=ceil(iw/2)*2:ceil(ih/2)*2,scale=out_range=pc,format=yuv420p',
+      // Tagged fully (BT.601 matrix as JPEG, sRGB transfer and primaries) so browsers convert to RGB
+      // exactly as ffmpeg does; with the tags missing Chrome shifts grey levels by several units.
+      '-color_range',
+      'pc',
+      '-colorspace',
+      'smpte170m',
+      '-color_primaries',
+      'bt709',
+      '-color_trc',
+      'iec61966-2-1',
+      '-vsync',
+      'passthrough',
+      '-an',
+      '-y',
+    ])
+    .output(tmp);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      command.on('error', (err: Error, _out: string | null, stderr: string | null) =>
+        reject(
+          new VideoError(src, `ffmpeg could not transcode to ${format} (${lastLine(stderr) || err.message})`),
+        ),
+      );
+      command.on('end', () => resolve());
+      command.run();
+    });
+    renameSync(tmp, dst);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -10,6 +10,8 @@ export interface AreaPlotInput {
   /** Optional true ED/ES frames (synthetic ground truth), drawn as ticks under the axis. */
   trueEd?: readonly number[];
   trueEs?: readonly number[];
+  /** Frame shown now (the browser viewer's playback position), drawn as a vertical line. */
+  cursor?: number;
 }
 
 const ED_COLOR = '#d62728';
@@ -61,6 +63,12 @@ export function areaPlotSvg(
         `<line x1="${sx(f).toFixed(1)}" x2="${sx(f).toFixed(1)}" y1="${m.top}" y2="${m.top + ph}" stroke="${color}" stroke-dasharray="3 3" stroke-opacity="0.6"/>`,
       );
     }
+  }
+  if (d.cursor !== undefined && n > 0) {
+    const x = sx(Math.min(Math.max(d.cursor, 0), n - 1)).toFixed(1);
+    p.push(
+      `<line class="cursor" x1="${x}" x2="${x}" y1="${m.top}" y2="${m.top + ph}" stroke="#2ca02c" stroke-width="1.5"/>`,
+    );
   }
   if (n > 0) {
     p.push(`<polyline fill="none" stroke="#999" stroke-width="1" points="${line(d.area)}"/>`);

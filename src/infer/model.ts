@@ -11,7 +11,7 @@ import {
 import { inferenceModelFromCheckpoint } from '../artifacts/import.js';
 import { bakeWeightsIntoModel, loadArtifactSet, MANIFEST_FILE } from '../artifacts/index.js';
 import { createSession, resolveProvider, tensor, type ExecutionProvider, type ort } from '../onnx/runtime.js';
-import { decodeGraph } from '../onnx/serialize.js';
+import { ONNX_MAGIC_HINT, readModelHeader } from './model-header.js';
 
 export interface ModelSource {
   /** model.onnx, an artifact-set folder, or a training run folder (uses <run>/artifacts/model.onnx). */
@@ -43,9 +43,6 @@ export interface SegmentationModel {
   release(): Promise<void>;
 }
 
-const ONNX_MAGIC_HINT =
-  'expected an ONNX model (model.onnx), an artifact-set folder or a training run folder';
-
 function requirePath(path: string, what: string): void {
   if (!existsSync(path)) throw new Error(`${what} ${path} does not exist`);
 }
@@ -60,7 +57,7 @@ function isCheckpointFile(path: string): boolean {
 }
 
 /** model.onnx of an artifact set or of a run folder's set, or the file itself. */
-function resolveModelFile(path: string): string {
+export function resolveModelFile(path: string): string {
   requirePath(path, '--model');
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, MANIFEST_FILE))) return loadArtifactSet(path).files.model;
@@ -76,54 +73,6 @@ function resolveModelFile(path: string): string {
       `--model ${path} is a checkpoint; pass it as --checkpoint (with --artifacts if its set is not in ${join(dirname(path), 'artifacts')})`,
     );
   return path;
-}
-
-interface ModelHeader {
-  frames: number;
-  period: number;
-  size: number;
-  encoder: string;
-}
-
-/**
- * T, p and size from the model's metadata (written by buildArtifactSet), checked against its
- * `frames` input, so a foreign or damaged file is refused before any video is read.
- */
-function readHeader(file: string, bytes: Uint8Array): ModelHeader {
-  let graph;
-  try {
-    graph = decodeGraph(bytes);
-  } catch (e) {
-    throw new Error(`${file} is not a readable ONNX model (${(e as Error).message}); ${ONNX_MAGIC_HINT}`, {
-      cause: e,
-    });
-  }
-  const input = graph.inputs.find((v) => v.name === 'frames');
-  const output = graph.outputs.find((v) => v.name === 'logits');
-  if (!input || input.dtype !== 'uint8' || input.shape.length !== 5 || !output) {
-    throw new Error(
-      `${file} is not a segmentation model: it needs input "frames" uint8 [N, T, H, W, 3] and output "logits" (has inputs ${graph.inputs.map((v) => v.name).join(', ') || 'none'})`,
-    );
-  }
-  const [, T, H, W] = input.shape;
-  const meta = graph.metadata;
-  const frames = Number(meta.frames ?? T);
-  const size = Number(meta.size ?? H);
-  const period = Number(meta.period ?? 1);
-  if (!(Number.isInteger(frames) && frames >= 1) || (typeof T === 'number' && T !== frames))
-    throw new Error(
-      `${file}: frames metadata ${meta.frames} does not match its input shape [${input.shape}]`,
-    );
-  if (
-    !(Number.isInteger(size) && size >= 1) ||
-    (typeof H === 'number' && H !== size) ||
-    (typeof W === 'number' && W !== size)
-  ) {
-    throw new Error(`${file}: size metadata ${meta.size} does not match its input shape [${input.shape}]`);
-  }
-  if (!(Number.isInteger(period) && period >= 1))
-    throw new Error(`${file}: period metadata "${meta.period}" is not a positive integer`);
-  return { frames, period, size, encoder: meta.encoder ?? 'unknown' };
 }
 
 /** The model.onnx to run, plus where its weights come from (for `describe`). */
@@ -176,7 +125,7 @@ export async function loadSegmentationModel(src: ModelSource): Promise<Segmentat
   const { file, origin, cleanup } = await resolveSource(src);
   try {
     const bytes = readFileSync(file);
-    const header = readHeader(file, bytes);
+    const header = readModelHeader(file, bytes);
     const provider = resolveProvider(src.ep);
     const session = await createSession(bytes, { ep: src.ep, threads: src.threads });
     const { frames: T, size } = header;

@@ -3,8 +3,15 @@
 // browser viewer (web/) both run this module, so their outputs have one format and one meaning.
 // Keep it free of Node-only imports (the web bundle is built for the browser and fails on them).
 import { gatherClip } from '../data/samples.js';
-import { areaCm2, type CardiacAnalysis, type Spacing } from './cardiac/index.js';
-import type { MappingSummary } from './frame-mapping.js';
+import { analyzeCardiac, areaCm2, type CardiacAnalysis, type Spacing } from './cardiac/index.js';
+import {
+  masksToNative,
+  nativePixelsPerModelPixel,
+  planMapping,
+  toModelFrames,
+  type FrameMapping,
+  type MappingSummary,
+} from './frame-mapping.js';
 import type { RgbVideo } from './overlay.js';
 import { videoWindows, WindowFusion, type WindowMode } from './windows.js';
 
@@ -138,55 +145,122 @@ export function framesCsv(
   return rows.join('\n') + '\n';
 }
 
-/** The note recorded (and printed) when a video's frames are resized to the model's input, or null. */
-export function resizeNote(source: { width: number; height: number }, size: number): string | null {
-  const { width, height } = source;
-  if (width === size && height === size) return null;
-  const aspect = width === height ? '' : ' (aspect ratio not kept)';
-  return `frames resized from ${width}x${height} to the model's ${size}x${size}${aspect}; masks and overlay are at ${size}x${size}`;
+export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export interface VideoSegmentation {
+  /** Masks [count, H, W] at the video's own size, and [count, S, S] as the model saw them. */
+  masks: Uint8Array;
+  modelMasks: Uint8Array;
+  windows: number[][];
+  mapping: FrameMapping;
+  preprocessing: MappingSummary;
+  analysis: CardiacAnalysis;
 }
 
-export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+export interface VideoSegmentationOptions {
+  mode: WindowMode;
+  /** Windows per forward pass. */
+  batchSize?: number;
+  /** false: `--no-crop` (see frame-mapping.ts). */
+  crop?: boolean;
+  /** mm per pixel: areas in cm^2 and volumes in mL besides the EF. */
+  spacing?: Spacing | null;
+  onWindows?: (done: number, total: number) => void;
+}
+
+/**
+ * One decoded video, whatever its size, to masks and cardiac analysis: frames mapped to the
+ * model's input (sector crop), windows through the model, probabilities mapped back to the
+ * video's own grid, then ED/ES, areas, volumes and EF. segment-video and the browser viewer both
+ * run exactly this.
+ */
+export async function segmentVideoFrames(
+  video: RgbVideo,
+  model: ClipModel,
+  o: VideoSegmentationOptions,
+): Promise<VideoSegmentation> {
+  const { mapping, summary: preprocessing } = planMapping(video, model.size, { crop: o.crop });
+  const input = toModelFrames(video, mapping);
+  const segmented = await segmentFrames(input, model, o.mode, o.batchSize ?? 4, o.onWindows);
+  const masks = masksToNative(segmented.probs, segmented.masks, video.count, mapping);
+  const analysis = analyzeCardiac(masks, video.count, video.height, video.width, video.fps, {
+    convention: 'tracing',
+    spacing: o.spacing ?? undefined,
+    tracingPixel: nativePixelsPerModelPixel(mapping),
+  });
+  return { masks, modelMasks: segmented.masks, windows: segmented.windows, mapping, preprocessing, analysis };
+}
+
+/** summary.json's units part: what areas and volumes are measured in, and the mean volumes in mL. */
+function unitsSummary(
+  spacing: (Spacing & { source: string }) | null,
+  analysis: CardiacAnalysis,
+): Pick<SegmentSummary, 'spacing' | 'units' | 'meanEdvMl' | 'meanEsvMl'> {
+  if (!spacing)
+    return {
+      spacing: null,
+      units: {
+        area: 'px',
+        volume: 'px^3',
+        note: 'no pixel spacing (none in the file, no --pixel_spacing_mm): EF only; areas in pixels, volumes in px^3 (relative)',
+      },
+    };
+  const meanOf = (xs: (number | undefined)[]) => {
+    const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  return {
+    spacing: { x: spacing.x, y: spacing.y, source: spacing.source },
+    units: {
+      area: 'cm^2',
+      volume: 'mL',
+      note: `pixel spacing ${spacing.x} x ${spacing.y} mm from ${spacing.source}`,
+    },
+    meanEdvMl: meanOf(analysis.beats.map((b) => b.edVolumeMl)),
+    meanEsvMl: meanOf(analysis.beats.map((b) => b.esVolumeMl)),
+  };
+}
 
 export interface SummaryInput {
   video: string;
   source: SegmentSummary['source'];
   model: ClipModel & { describe: string };
   mode: WindowMode;
-  windows: number[][];
-  analysis: CardiacAnalysis;
+  segmentation: Pick<VideoSegmentation, 'windows' | 'analysis' | 'mapping' | 'preprocessing'>;
   /** Frames segmented (the decoded count, which may differ from the container's). */
   count: number;
+  spacing: (Spacing & { source: string }) | null;
   truth?: SegmentSummary['truth'];
   outputs: SegmentSummary['outputs'];
   seconds: SegmentSummary['seconds'];
-  /** The resize note when the caller maps frames itself (default: resizeNote of the source). */
-  resize?: string | null;
 }
 
 /** summary.json's object, the same for segment-video and the browser viewer. */
 export function buildSummary(s: SummaryInput): SegmentSummary {
-  const { model, analysis } = s;
+  const { model } = s;
+  const { analysis, windows, mapping, preprocessing } = s.segmentation;
   return {
     video: s.video,
     fps: analysis.fps,
     frames: s.count,
     source: s.source,
     size: model.size,
-    resize: s.resize !== undefined ? s.resize : resizeNote(s.source, model.size),
+    resize: mapping.mode === 'identity' ? null : preprocessing.note,
     model: model.describe,
     windows: {
       mode: s.mode,
-      count: s.windows.length,
+      count: windows.length,
       T: model.frames,
       period: model.period,
       paddedFrames: Math.max(s.count, model.frames * model.period),
-      starts: s.windows.map((w) => w[0]),
+      starts: windows.map((w) => w[0]),
     },
     beats: analysis.beats,
     meanEf: finiteOrNull(analysis.meanEf),
     heartRateBpm: finiteOrNull(analysis.heartRateBpm),
     ...(s.truth ? { truth: s.truth } : {}),
+    preprocessing,
+    ...unitsSummary(s.spacing, analysis),
     outputs: s.outputs,
     seconds: s.seconds,
     framesPerSecond: s.count / s.seconds.total,

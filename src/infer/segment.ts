@@ -9,8 +9,7 @@ import { encodeVideo } from '../data/video.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { areaPlotSvg } from './area-plot.js';
-import { analyzeCardiac, areaCm2, type CardiacAnalysis } from './cardiac/index.js';
-import { masksToNative, nativePixelsPerModelPixel, planMapping, toModelFrames } from './frame-mapping.js';
+import { areaCm2, type CardiacAnalysis } from './cardiac/index.js';
 import type { SegmentationModel } from './model.js';
 import { writeOverlayVideo } from './overlay-video.js';
 import {
@@ -19,6 +18,7 @@ import {
   framesCsv,
   OUTPUT_FILES,
   segmentFrames,
+  segmentVideoFrames,
   type OutputKind,
   type SegmentSummary,
   type TruthScore,
@@ -133,9 +133,6 @@ export async function segmentVideo(
   const videoPath = resolve(o.videoPath);
   const video = await openVideo(videoPath, { pixelSpacingMm: o.pixelSpacingMm });
   const { width: W, height: H, count, fps, spacing } = video;
-  const { mapping, summary: preprocessing } = planMapping(video, S, { crop: o.crop });
-  if (mapping.mode === 'resize') warn(`${basename(videoPath)}: ${preprocessing.note}`);
-  const input = toModelFrames(video, mapping);
   const tDecode = seconds(t0);
 
   const t1 = Date.now();
@@ -143,23 +140,18 @@ export async function segmentVideo(
   let bar: Progress | undefined;
   const onWindows = (n: number, total: number) =>
     (bar ??= new Progress(`segment ${basename(videoPath)} (windows)`, total)).tick(n);
-  const segmented = await segmentFrames(
-    input,
-    model,
+  const segmented = await segmentVideoFrames(video, model, {
     mode,
-    o.batchSize ?? 4,
-    o.progress ? onWindows : undefined,
-  ).finally(() => bar?.stop());
-  const { windows } = segmented;
-  const masks = masksToNative(segmented.probs, segmented.masks, count, mapping);
+    batchSize: o.batchSize,
+    crop: o.crop,
+    spacing,
+    onWindows: o.progress ? onWindows : undefined,
+  }).finally(() => bar?.stop());
+  const { mapping, preprocessing, analysis, masks } = segmented;
+  if (mapping.mode === 'resize') warn(`${basename(videoPath)}: ${preprocessing.note}`);
   const tInfer = seconds(t1);
 
   const t2 = Date.now();
-  const analysis = analyzeCardiac(masks, count, H, W, fps, {
-    convention: 'tracing',
-    spacing: spacing ?? undefined,
-    tracingPixel: nativePixelsPerModelPixel(mapping),
-  });
   const truth = loadTruth(o, warn);
   let truthScore: SegmentSummary['truth'];
   if (truth && 'error' in truth) truthScore = truth;
@@ -169,7 +161,7 @@ export async function segmentVideo(
       const native = truth.width === W && truth.height === H;
       truthScore = native
         ? scoreAgainstTruth(masks, count, H, W, analysis, truth)
-        : scoreAgainstTruth(segmented.masks, count, S, S, analysis, truth);
+        : scoreAgainstTruth(segmented.modelMasks, count, S, S, analysis, truth);
     } catch (e) {
       warn(`${basename(videoPath)}: ground truth not scored: ${(e as Error).message}`);
       truthScore = { error: (e as Error).message };
@@ -188,17 +180,6 @@ export async function segmentVideo(
   const outputs = Object.fromEntries(
     Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)]),
   ) as Record<OutputKind, string>;
-  const units = spacing
-    ? {
-        area: 'cm^2' as const,
-        volume: 'mL' as const,
-        note: `pixel spacing ${spacing.x} x ${spacing.y} mm from ${spacing.source}`,
-      }
-    : {
-        area: 'px' as const,
-        volume: 'px^3' as const,
-        note: 'no pixel spacing (none in the file, no --pixel_spacing_mm): EF only; areas in pixels, volumes in px^3 (relative)',
-      };
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.
     encodeVideo(outputs.masks, masksToRgb(masks), { width: W, height: H, fps, codec: 'ffv1' }),
@@ -224,34 +205,18 @@ export async function segmentVideo(
   );
   const tWrite = seconds(t2);
   const total = seconds(t0);
-  const meanOf = (xs: (number | undefined)[]) => {
-    const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
-    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
-  };
-  const summary: SegmentSummary = {
-    ...buildSummary({
-      video: videoPath,
-      source: video.source,
-      model,
-      mode,
-      windows,
-      analysis,
-      count,
-      truth: truthScore,
-      outputs,
-      seconds: { decode: tDecode, inference: tInfer, write: tWrite, total },
-      resize: mapping.mode === 'identity' ? null : preprocessing.note,
-    }),
-    preprocessing,
-    spacing: spacing ? { x: spacing.x, y: spacing.y, source: spacing.source } : null,
-    units,
-    ...(spacing
-      ? {
-          meanEdvMl: meanOf(analysis.beats.map((b) => b.edVolumeMl)),
-          meanEsvMl: meanOf(analysis.beats.map((b) => b.esVolumeMl)),
-        }
-      : {}),
-  };
+  const summary = buildSummary({
+    video: videoPath,
+    source: video.source,
+    model,
+    mode,
+    segmentation: segmented,
+    count,
+    spacing,
+    truth: truthScore,
+    outputs,
+    seconds: { decode: tDecode, inference: tInfer, write: tWrite, total },
+  });
   atomicWriteFile(outputs.summary, JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

@@ -1,0 +1,288 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { decodeVideo } from '../../src/data/video.js';
+import { areaCurve } from '../../src/infer/cardiac/index.js';
+import { loadSegmentationModel, type SegmentationModel } from '../../src/infer/model.js';
+import { segmentVideoFrames, type SegmentSummary } from '../../src/infer/segment-core.js';
+import { segmentVideo } from '../../src/infer/segment.js';
+import { startServer, type RunningServer } from '../../src/serve/server.js';
+import { launchChromium, type Chromium } from '../../tools/chromium.js';
+import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { testOutputDir } from '../helpers/output.js';
+import { tempDirs } from '../helpers/tmp.js';
+
+const tmp = tempDirs('unilvseg-viewer');
+
+/** Share of positions where two 0/1 mask stacks agree. */
+function agreement(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).to.equal(b.length);
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+/** The <lv-segmenter> properties the tests read (the element's class lives in the browser bundle). */
+interface PageSegmenter extends HTMLElement {
+  frames?: { frames: Uint8Array; count: number; width: number; fps: number };
+  masks?: Uint8Array;
+  summary?: SegmentSummary;
+  result?: unknown;
+}
+
+/** The lv-result event's detail (SegmentationResult in web/src/lv-segmenter.ts). */
+interface SegmentationResultDetail {
+  areas: number[];
+  edFrames: number[];
+  esFrames: number[];
+  ef: number | null;
+  fps: number;
+  frames: number;
+  summary: SegmentSummary;
+}
+
+/** What the page computed: the frames it decoded (RGB at the model's size), its masks, its result. */
+async function pageState(page: Page) {
+  const s = await page.evaluate(() => {
+    const el = document.querySelector('lv-segmenter') as PageSegmenter;
+    const b64 = (a: Uint8Array) => {
+      let s = '';
+      for (let i = 0; i < a.length; i += 0x8000) s += String.fromCharCode(...a.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const f = el.frames!;
+    return {
+      frames: b64(f.frames),
+      count: f.count,
+      size: f.width,
+      fps: f.fps,
+      masks: b64(el.masks!),
+      summary: el.summary!,
+      efShown: el.shadowRoot!.querySelector('.ef')!.textContent!,
+      efData: (el.shadowRoot!.querySelector('.ef') as HTMLElement).dataset.ef!,
+      backend: document.getElementById('backend')!.textContent!,
+    };
+  });
+  const bytes = (b: string) => new Uint8Array(Buffer.from(b, 'base64'));
+  return { ...s, frames: bytes(s.frames), masks: bytes(s.masks) };
+}
+
+describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
+  this.timeout(300_000);
+  let chromium: Chromium;
+  let server: RunningServer;
+  let model: SegmentationModel;
+  let dataDir: string;
+  let video: string;
+  /** segment-video's own run on the AVI: summary and output folder. */
+  let cli: SegmentSummary;
+  let cliOut: string;
+
+  before(async () => {
+    dataDir = await synthDataset();
+    video = readdirSync(join(dataDir, 'Videos'))
+      .sort()[0]
+      .replace(/\.avi$/, '');
+    const set = await tinyArtifactSet('3d_unet_small', 0.25, 16);
+    model = await loadSegmentationModel({ model: set.files.model });
+    server = await startServer({
+      dataPath: dataDir,
+      modelFile: set.files.model,
+      port: 0,
+      transcodeDir: tmp('transcoded'),
+    });
+    cliOut = tmp('segment');
+    cli = await segmentVideo(
+      { videoPath: join(dataDir, 'Videos', `${video}.avi`), outDir: cliOut, model },
+      () => {},
+    );
+    chromium = await launchChromium();
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+    await model?.release();
+  });
+
+  it("segments a served AVI on wasm: exact frames, masks >= 99.5 % equal to onnxruntime-node and segment-video, the EF shown is segment-video's, downloads in its formats", async () => {
+    const page = await chromium.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}?video=${encodeURIComponent(`Videos/${video}.avi`)}`);
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector('lv-segmenter') as PageSegmenter;
+        return el.result || el.shadowRoot!.querySelector('.message.error');
+      },
+      null,
+      { timeout: 240_000 },
+    );
+    const state = await pageState(page);
+    expect(errors).to.deep.equal([]);
+    expect(state.summary, 'the page finished without an error').to.be.an('object');
+    expect(state.backend).to.match(/wasm, \d+ threads?, SIMD \(cross-origin isolated\)/);
+    const out = testOutputDir('web');
+    await page.screenshot({ path: join(out, 'viewer.png'), fullPage: true });
+
+    // Fair comparison: serve hands the browser a lossless, fully colour-tagged VP9 transcode of the
+    // AVI, so the page's frames must be exactly the frames ffmpeg decodes from the AVI for
+    // segment-video (checked first, with the neighbouring frame as the yardstick for a seek landing
+    // one frame off). The masks then differ only by the runtimes (wasm vs native kernels, float
+    // summation order): >= 99.5 % of pixels, and the same EF to the digit shown.
+    const avi = await decodeVideo(join(dataDir, 'Videos', `${video}.avi`));
+    expect(state.count).to.equal(avi.count);
+    const plane = state.size * state.size * 3;
+    const frameDiff = (f: number, g: number) => {
+      let d = 0;
+      for (let i = 0; i < plane; i++) d += Math.abs(state.frames[f * plane + i] - avi.frames[g * plane + i]);
+      return d / plane;
+    };
+    const worst = Math.max(...Array.from({ length: state.count }, (_, f) => frameDiff(f, f)));
+    const neighbour = Math.min(...Array.from({ length: state.count - 1 }, (_, f) => frameDiff(f, f + 1)));
+    expect(worst, 'mean |difference| of the worst frame').to.be.below(0.05);
+    expect(neighbour).to.be.above(1);
+
+    // The page's frames through onnxruntime-node: the runtimes alone.
+    const frames = {
+      frames: state.frames,
+      count: state.count,
+      height: state.size,
+      width: state.size,
+      fps: state.fps,
+    };
+    const node = await segmentVideoFrames(frames, model, { mode: 'upstream' });
+    const same = agreement(state.masks, node.masks);
+    expect(same).to.be.at.least(0.995);
+
+    // End to end: segment-video itself on the AVI (its mask.avi is lossless FFV1).
+    const maskVideo = await decodeVideo(join(cliOut, 'mask.avi'));
+    const cliMasks = Uint8Array.from({ length: maskVideo.frames.length / 3 }, (_, i) =>
+      maskVideo.frames[3 * i] > 127 ? 1 : 0,
+    );
+    const endToEnd = agreement(state.masks, cliMasks);
+    console.log(
+      `      mask pixels agreeing: ${(100 * same).toFixed(3)} % (same frames), ${(100 * endToEnd).toFixed(3)} % (segment-video)`,
+    );
+    expect(endToEnd).to.be.at.least(0.995);
+    expect(cli.meanEf, 'a finite EF, so the comparison means something').to.satisfy(Number.isFinite);
+    expect(state.efShown).to.equal(`EF ${cli.meanEf!.toFixed(1)} %`);
+    expect(Number(state.efData)).to.be.closeTo(cli.meanEf!, 0.05);
+    expect(state.summary.frames).to.equal(cli.frames);
+    expect(state.summary.fps).to.be.closeTo(cli.fps, 1e-9);
+    expect(state.summary.windows).to.deep.equal(cli.windows);
+    expect(state.summary.beats.map((b: { ed: number; es: number }) => [b.ed, b.es])).to.deep.equal(
+      cli.beats.map((b) => [b.ed, b.es]),
+    );
+
+    // 3. The downloads are segment-video's formats.
+    const download = async (label: string) => {
+      const [d] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click(`#downloads button:has-text("${label}")`),
+      ]);
+      expect(d.suggestedFilename()).to.equal(label);
+      return readFileSync((await d.path())!, 'utf8');
+    };
+    const csv = (await download('frames.csv')).trim().split('\n');
+    expect(csv[0]).to.equal(readFileSync(join(cliOut, 'frames.csv'), 'utf8').split('\n')[0]);
+    expect(csv).to.have.length(state.count + 1);
+    const pageAreas = areaCurve(state.masks, state.count, state.size, state.size);
+    const ed = new Set(state.summary.beats.map((b) => b.ed));
+    csv.slice(1).forEach((row, f) => {
+      const [frame, , area, , isEd] = row.split(',').map(Number);
+      expect([frame, area, isEd], row).to.deep.equal([f, pageAreas[f], ed.has(f) ? 1 : 0]);
+    });
+    const summary = JSON.parse(await download('summary.json')) as SegmentSummary;
+    expect(Object.keys(summary)).to.deep.equal(Object.keys(cli));
+    expect(summary.meanEf).to.equal(state.summary.meanEf);
+    await page.close();
+  });
+
+  it("<lv-segmenter> in a bare page: backend, ordered progress and result events (measured fps, segment-video's ED/ES and EF), an error event naming a missing model", async () => {
+    const page = await chromium.context.newPage();
+    const src = `/videos/Videos/${encodeURIComponent(video)}.avi?format=webm`;
+    const html = `<!doctype html><html><body>
+<script>
+  window.events = [];
+  for (const type of ['lv-backend', 'lv-progress', 'lv-result', 'lv-error'])
+    document.addEventListener(type, (e) => window.events.push({ type, target: e.target.id, detail: e.detail }));
+</script>
+<script type="module" src="/lv-segmenter.js"></script>
+<lv-segmenter id="echo" model="/model.onnx" src="${src}"></lv-segmenter>
+<lv-segmenter id="broken" model="/no-such-model.onnx" src="${src}"></lv-segmenter>
+</body></html>`;
+    // A page of someone else's that embeds the element, on the server's origin (the element and
+    // model come from serve) with the isolation headers serve would send.
+    await page.route(`${server.url}embed.html`, (route) =>
+      route.fulfill({
+        body: html,
+        contentType: 'text/html',
+        headers: {
+          'Cross-Origin-Opener-Policy': 'same-origin',
+          'Cross-Origin-Embedder-Policy': 'require-corp',
+        },
+      }),
+    );
+    await page.goto(`${server.url}embed.html`);
+    interface Recorded {
+      type: string;
+      target: string;
+      detail: Record<string, unknown>;
+    }
+    const events = async () => page.evaluate(() => (window as unknown as { events: Recorded[] }).events);
+    await page.waitForFunction(
+      () => {
+        const ev = (window as unknown as { events: Recorded[] }).events;
+        return (
+          ev.some((e) => e.target === 'echo' && (e.type === 'lv-result' || e.type === 'lv-error')) &&
+          ev.some((e) => e.target === 'broken' && e.type === 'lv-error')
+        );
+      },
+      null,
+      { timeout: 240_000 },
+    );
+    const all = await events();
+    const echo = all.filter((e) => e.target === 'echo');
+    expect(echo.filter((e) => e.type === 'lv-error')).to.deep.equal([]);
+    expect(echo.find((e) => e.type === 'lv-backend')?.detail.backend).to.equal('wasm');
+
+    const progress = echo
+      .filter((e) => e.type === 'lv-progress')
+      .map((e) => e.detail as { stage: string; done: number; total: number });
+    const stages = progress.map((p) => p.stage).filter((s, i, a) => s !== a[i - 1]);
+    expect(stages).to.deep.equal(['model', 'decode', 'segment']);
+    for (let i = 1; i < progress.length; i++)
+      if (progress[i].stage === progress[i - 1].stage)
+        expect(progress[i].done).to.be.at.least(progress[i - 1].done);
+    const last = (stage: string) => progress.filter((p) => p.stage === stage).pop()!;
+    expect(last('decode')).to.deep.include({ done: cli.frames, total: cli.frames });
+    expect(last('segment')).to.deep.include({ done: cli.windows.count, total: cli.windows.count });
+
+    const results = echo.filter((e) => e.type === 'lv-result');
+    expect(results).to.have.length(1);
+    const r = results[0].detail as unknown as SegmentationResultDetail;
+    // No fps attribute: the element measured the frame rate from the presented frames.
+    expect(r.frames).to.equal(cli.frames);
+    expect(r.fps).to.be.closeTo(cli.fps, cli.fps * 0.005);
+    expect(r.areas).to.have.length(cli.frames);
+    expect(r.edFrames).to.deep.equal(cli.beats.map((b) => b.ed));
+    expect(r.esFrames).to.deep.equal(cli.beats.map((b) => b.es));
+    expect(r.ef).to.be.closeTo(cli.meanEf!, 0.05);
+    expect(r.ef).to.equal(r.summary.meanEf);
+    const csvAreas = readFileSync(join(cliOut, 'frames.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[2]));
+    r.areas.forEach((a, f) =>
+      expect(Math.abs(a - csvAreas[f]), `frame ${f}`).to.be.at.most(0.01 * csvAreas[f] + 1),
+    );
+
+    const broken = all.filter((e) => e.target === 'broken' && e.type === 'lv-error');
+    expect(broken).to.have.length(1);
+    expect(broken[0].detail.message).to.match(/no-such-model\.onnx: 404/);
+    await page.close();
+  });
+});

@@ -1,0 +1,53 @@
+// Builds the browser viewer into web/dist (run by `npm run build` and `npm install`): esbuild bundles
+// web/src (and the src/infer modules it shares with segment-video) for the browser, and
+// onnxruntime-web's WebAssembly runtime is copied next to it so the page never needs a CDN.
+// web/dist is a static site: any server sending the COOP/COEP headers can host it.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WEB = join(ROOT, 'web');
+const OUT = join(WEB, 'dist');
+
+/** The runtime ort.min.mjs loads (wasm CPU kernels and WebGPU, one binary). */
+export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+
+export async function buildWeb(): Promise<void> {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(join(OUT, 'ort'), { recursive: true });
+  await build({
+    entryPoints: [join(WEB, 'src', 'viewer.ts'), join(WEB, 'src', 'lv-segmenter.ts')],
+    outdir: OUT,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    // onnxruntime-web's build that loads its wasm runtime from env.wasm.wasmPaths (our ort/ folder)
+    // instead of the variant that inlines the loader.
+    conditions: ['onnxruntime-web-use-extern-wasm'],
+    minify: true,
+    sourcemap: true,
+    chunkNames: 'chunk-[hash]',
+    logLevel: 'warning',
+  });
+  const ortDist = dirname(
+    createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'),
+  );
+  for (const f of ORT_RUNTIME_FILES) copyFileSync(join(ortDist, f), join(OUT, 'ort', f));
+  for (const f of ['index.html', 'viewer.css']) copyFileSync(join(WEB, f), join(OUT, f));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const t0 = Date.now();
+  buildWeb().then(
+    () => process.stderr.write(`build-web: ${OUT} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`),
+    (e: unknown) => {
+      process.stderr.write(`build-web: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

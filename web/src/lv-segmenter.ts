@@ -1,0 +1,448 @@
+// <lv-segmenter model="model.onnx" src="echo.mp4">: segments the left ventricle in every frame of a
+// video inside the browser and shows it (contour over the echo, play/pause, scrubber, LV-area
+// curve with ED/ES marks, EF). The windows, fusion, cardiac analysis, frames.csv and summary.json
+// are segment-video's own code (src/infer), so both give the same numbers in the same formats.
+import { areaPlotSvg } from '../../src/infer/area-plot.js';
+import type { BeatAnalysis, CardiacAnalysis } from '../../src/infer/cardiac/index.js';
+import { drawContour, PRED_COLOR, upscaleNearest, type RgbVideo } from '../../src/infer/overlay.js';
+import {
+  buildSummary,
+  framesCsv,
+  OUTPUT_FILES,
+  segmentVideoFrames,
+  type SegmentSummary,
+} from '../../src/infer/segment-core.js';
+import type { WindowMode } from '../../src/infer/windows.js';
+import { decodeFrames } from './decode.js';
+import { loadBrowserModel, type BackendChoice, type BrowserModel } from './ort-model.js';
+
+/** detail of the `lv-result` event. */
+export interface SegmentationResult {
+  /** LV area per frame (pixels) and its smoothed version. */
+  areas: number[];
+  smoothedAreas: number[];
+  beats: BeatAnalysis[];
+  edFrames: number[];
+  esFrames: number[];
+  /** Mean EF over the beats in percent, null when no complete beat was found. */
+  ef: number | null;
+  heartRateBpm: number | null;
+  fps: number;
+  frames: number;
+  backend: string;
+  /** summary.json's object, as segment-video writes it. */
+  summary: SegmentSummary;
+}
+
+/** detail of the `lv-progress` event. */
+export interface SegmentationProgress {
+  stage: 'model' | 'decode' | 'segment';
+  done: number;
+  total: number;
+}
+
+export interface LoadRequest {
+  /** URL, or the model.onnx's bytes (a File from a picker or a drop). */
+  model?: string | Blob | ArrayBuffer;
+  modelName?: string;
+  /** URL or a File. */
+  video?: string | Blob;
+  videoName?: string;
+  /** Frame rate and count, when known (serve probes them); otherwise measured in the browser. */
+  fps?: number;
+  frames?: number;
+}
+
+/** Frames are shown about this large (integer upscaling of small ones, EchoNet's 112x112 x4). */
+const DISPLAY_PX = 448;
+
+const TEMPLATE = `
+<style>
+  :host { display: block; font: 14px system-ui, sans-serif; color: #222; }
+  .status { display: flex; gap: .6em; align-items: center; min-height: 1.6em; }
+  .status progress { width: 14em; }
+  .status .error { color: #b00020; }
+  .backend { font-size: 12px; padding: 1px 6px; border-radius: 4px; background: #eef; }
+  .main { display: flex; flex-wrap: wrap; gap: 16px; margin-top: 8px; }
+  canvas { width: min(448px, 90vw); aspect-ratio: 1; background: #000; image-rendering: auto; }
+  .controls { display: flex; gap: .5em; align-items: center; margin-top: 4px; }
+  .controls input { flex: 1; }
+  .side { flex: 1; min-width: 320px; }
+  .chart svg { width: 100%; height: auto; }
+  .ef { font-size: 20px; font-weight: 600; }
+  table { border-collapse: collapse; font-size: 13px; }
+  td, th { padding: 1px 8px; text-align: right; }
+</style>
+<div class="status" part="status">
+  <progress max="1" value="0" hidden></progress><span class="message"></span><span class="backend" hidden></span>
+</div>
+<div class="main">
+  <div>
+    <canvas part="frame"></canvas>
+    <div class="controls">
+      <button class="play" disabled>Play</button>
+      <input class="scrub" type="range" min="0" max="0" value="0" disabled>
+      <span class="position"></span>
+    </div>
+  </div>
+  <div class="side">
+    <div><output class="ef" part="ef"></output> <span class="hr"></span></div>
+    <div class="chart" part="chart"></div>
+    <table class="beats"></table>
+  </div>
+</div>`;
+
+function nameOf(src: string | Blob | ArrayBuffer, given?: string): string {
+  if (given) return given;
+  if (typeof src === 'string')
+    return decodeURIComponent(new URL(src, document.baseURI).pathname.split('/').pop() || src);
+  if (src instanceof File) return src.name;
+  return 'model.onnx';
+}
+
+async function modelBytes(src: string | Blob | ArrayBuffer, name: string): Promise<Uint8Array> {
+  if (src instanceof ArrayBuffer) return new Uint8Array(src);
+  if (src instanceof Blob) return new Uint8Array(await src.arrayBuffer());
+  const res = await fetch(src);
+  if (!res.ok) throw new Error(`${name}: ${res.status} ${res.statusText || 'could not be fetched'}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const seconds = (since: number): number => (performance.now() - since) / 1000;
+
+export class LvSegmenter extends HTMLElement {
+  static observedAttributes = ['model', 'src', 'fps', 'frames', 'backend', 'overlap', 'ort-path'];
+
+  /** Decoded frames at the model's size, the masks the page computed, and what followed from them. */
+  frames?: RgbVideo;
+  masks?: Uint8Array;
+  analysis?: CardiacAnalysis;
+  summary?: SegmentSummary;
+  result?: SegmentationResult;
+  model?: BrowserModel;
+
+  private readonly root: ShadowRoot;
+  private modelKey?: unknown;
+  private generation = 0;
+  private scheduled = false;
+  private frame = 0;
+  private playing = false;
+  private videoName = '';
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: 'open' });
+    this.root.innerHTML = TEMPLATE;
+    this.$('.play').addEventListener('click', () => (this.playing ? this.pause() : this.play()));
+    this.$<HTMLInputElement>('.scrub').addEventListener('input', (e) => {
+      this.pause();
+      this.showFrame(Number((e.target as HTMLInputElement).value));
+    });
+  }
+
+  private $<T extends Element = HTMLElement>(sel: string): T {
+    return this.root.querySelector(sel) as T;
+  }
+
+  connectedCallback(): void {
+    this.scheduleFromAttributes();
+  }
+
+  attributeChangedCallback(): void {
+    if (this.isConnected) this.scheduleFromAttributes();
+  }
+
+  /** Attribute changes arrive one by one; start one run after all of them. */
+  private scheduleFromAttributes(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      const model = this.getAttribute('model');
+      const video = this.getAttribute('src');
+      if (!model || !video) return;
+      const num = (a: string) => (this.hasAttribute(a) ? Number(this.getAttribute(a)) : undefined);
+      this.load({ model, video, fps: num('fps'), frames: num('frames') }).catch(() => {
+        // Reported through the lv-error event and the status line.
+      });
+    });
+  }
+
+  private get backendChoice(): BackendChoice {
+    const b = this.getAttribute('backend');
+    return b === 'wasm' || b === 'webgpu' ? b : 'auto';
+  }
+
+  private get mode(): WindowMode {
+    return this.hasAttribute('overlap') ? 'overlap' : 'upstream';
+  }
+
+  private emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  private progress(p: SegmentationProgress, text: string): void {
+    const bar = this.$<HTMLProgressElement>('progress');
+    bar.hidden = false;
+    bar.value = p.total > 0 ? p.done / p.total : 0;
+    this.status(text);
+    this.emit('lv-progress', p);
+  }
+
+  private status(text: string, error = false): void {
+    const m = this.$('.message');
+    m.textContent = text;
+    m.className = error ? 'message error' : 'message';
+  }
+
+  /**
+   * Segment a video: the model is (re)loaded when it changed, frames decoded, windows run,
+   * masks analysed. Resolves with what the `lv-result` event carries; a newer load supersedes it.
+   */
+  async load(req: LoadRequest): Promise<SegmentationResult> {
+    const gen = ++this.generation;
+    const stale = () => gen !== this.generation;
+    this.pause();
+    try {
+      const t0 = performance.now();
+      const modelSrc = req.model ?? this.getAttribute('model');
+      const videoSrc = req.video ?? this.getAttribute('src');
+      if (!modelSrc) throw new Error('no model: set the model attribute or pick a model.onnx');
+      if (!videoSrc) throw new Error('no video: set the src attribute or pick a video');
+      const modelName = nameOf(modelSrc, req.modelName);
+      const key = `${typeof modelSrc === 'string' ? modelSrc : modelName}|${this.backendChoice}|${this.getAttribute('ort-path')}`;
+      if (!this.model || this.modelKey !== (typeof modelSrc === 'string' ? key : modelSrc)) {
+        this.progress({ stage: 'model', done: 0, total: 1 }, `loading ${modelName}`);
+        await this.model?.release();
+        this.model = undefined;
+        const bytes = await modelBytes(modelSrc, modelName);
+        const model = await loadBrowserModel(bytes, modelName, {
+          backend: this.backendChoice,
+          ortBase: this.getAttribute('ort-path') ?? undefined,
+          onNote: (msg) => console.warn(msg),
+        });
+        if (stale()) {
+          await model.release();
+          throw new Error('superseded');
+        }
+        this.model = model;
+        this.modelKey = typeof modelSrc === 'string' ? key : modelSrc;
+        const badge = this.$('.backend');
+        badge.hidden = false;
+        badge.textContent = model.backendDetail;
+        badge.dataset.backend = model.backend;
+        this.emit('lv-backend', { backend: model.backend, detail: model.backendDetail });
+      }
+      const model = this.model;
+      this.videoName = nameOf(videoSrc, req.videoName);
+      const url = typeof videoSrc === 'string' ? videoSrc : URL.createObjectURL(videoSrc);
+      const tDecode = performance.now();
+      let decoded;
+      try {
+        decoded = await decodeFrames(url, this.videoName, {
+          fps: req.fps,
+          frames: req.frames,
+          onProgress: (done, total) => {
+            if (done % 10 === 0 || done === total)
+              this.progress({ stage: 'decode', done, total }, `decoding frame ${done}/${total}`);
+          },
+        });
+      } finally {
+        if (typeof videoSrc !== 'string') URL.revokeObjectURL(url);
+      }
+      if (stale()) throw new Error('superseded');
+      this.frames = decoded.video;
+      this.masks = this.analysis = this.summary = this.result = undefined;
+      this.setupPlayer();
+      const decodeS = seconds(tDecode);
+
+      const tInfer = performance.now();
+      let done = 0;
+      const segmentation = await segmentVideoFrames(decoded.video, model, {
+        mode: this.mode,
+        batchSize: 1,
+        onWindows: (n, total) => {
+          done += n;
+          this.progress({ stage: 'segment', done, total }, `segmenting: window ${done}/${total}`);
+        },
+      });
+      if (stale()) throw new Error('superseded');
+      const inferS = seconds(tInfer);
+      const { masks, analysis } = segmentation;
+      const { count, fps } = decoded.video;
+      const summary = buildSummary({
+        video: this.videoName,
+        source: decoded.source,
+        model,
+        mode: this.mode,
+        segmentation,
+        count,
+        // Browsers read no pixel spacing (DICOM goes through segment-video): EF, areas in pixels.
+        spacing: null,
+        outputs: { frames: OUTPUT_FILES.frames, plot: OUTPUT_FILES.plot, summary: OUTPUT_FILES.summary },
+        seconds: { decode: decodeS, inference: inferS, write: 0, total: seconds(t0) },
+      });
+      this.masks = masks;
+      this.analysis = analysis;
+      this.summary = summary;
+      const result: SegmentationResult = {
+        areas: Array.from(analysis.area),
+        smoothedAreas: Array.from(analysis.smoothedArea),
+        beats: analysis.beats,
+        edFrames: analysis.beats.map((b) => b.ed),
+        esFrames: analysis.beats.map((b) => b.es),
+        ef: summary.meanEf,
+        heartRateBpm: summary.heartRateBpm,
+        fps,
+        frames: count,
+        backend: model.backendDetail,
+        summary,
+      };
+      this.result = result;
+      this.$<HTMLProgressElement>('progress').hidden = true;
+      this.status(`${this.videoName}: ${count} frames segmented in ${summary.seconds.total.toFixed(1)} s`);
+      this.showResult();
+      this.emit('lv-result', result);
+      return result;
+    } catch (e) {
+      const message = (e as Error).message;
+      if (!stale()) {
+        this.$<HTMLProgressElement>('progress').hidden = true;
+        this.status(message, true);
+        this.emit('lv-error', { message });
+      }
+      throw e;
+    }
+  }
+
+  /** frames.csv as segment-video writes it. */
+  framesCsv(): string {
+    if (!this.analysis) throw new Error('no segmentation yet');
+    return framesCsv(this.analysis);
+  }
+
+  /** summary.json as segment-video writes it. */
+  summaryJson(): string {
+    if (!this.summary) throw new Error('no segmentation yet');
+    return JSON.stringify(this.summary, null, 2) + '\n';
+  }
+
+  /** area.svg as segment-video writes it. */
+  areaSvg(cursor?: number): string {
+    if (!this.analysis) throw new Error('no segmentation yet');
+    return areaPlotSvg({ ...this.analysis, cursor }, { title: `LV area: ${this.videoName}` });
+  }
+
+  /** Integer upscaling for display. */
+  private get scale(): number {
+    const v = this.frames;
+    return v ? Math.max(1, Math.floor(DISPLAY_PX / Math.max(v.width, v.height))) : 1;
+  }
+
+  private setupPlayer(): void {
+    const v = this.frames!;
+    const scrub = this.$<HTMLInputElement>('.scrub');
+    scrub.max = String(v.count - 1);
+    scrub.disabled = false;
+    this.$<HTMLButtonElement>('.play').disabled = false;
+    const canvas = this.$<HTMLCanvasElement>('canvas');
+    canvas.width = v.width * this.scale;
+    canvas.height = v.height * this.scale;
+    this.$('.ef').textContent = '';
+    this.$('.hr').textContent = '';
+    this.$('.chart').innerHTML = '';
+    this.$('.beats').innerHTML = '';
+    this.showFrame(0);
+  }
+
+  private showResult(): void {
+    const r = this.result!;
+    const ef = this.$<HTMLOutputElement>('.ef');
+    ef.textContent = r.ef === null ? 'EF n/a (no complete beat)' : `EF ${r.ef.toFixed(1)} %`;
+    ef.dataset.ef = r.ef === null ? '' : String(r.ef);
+    this.$('.hr').textContent = r.heartRateBpm === null ? '' : `${r.heartRateBpm.toFixed(0)} bpm`;
+    const rows = r.beats.map(
+      (b, i) =>
+        `<tr><td>${i + 1}</td><td>${b.ed}</td><td>${b.es}</td><td>${b.edArea}</td><td>${b.esArea}</td><td>${Number.isFinite(b.ef) ? b.ef.toFixed(1) : 'n/a'}</td></tr>`,
+    );
+    this.$('.beats').innerHTML =
+      '<tr><th>beat</th><th>ED frame</th><th>ES frame</th><th>ED area</th><th>ES area</th><th>EF %</th></tr>' +
+      rows.join('');
+    this.showFrame(this.frame);
+  }
+
+  /** Show frame `f` with the predicted contour (when segmented) and move the chart's cursor. */
+  showFrame(f: number): void {
+    const v = this.frames;
+    if (!v) return;
+    this.frame = Math.max(0, Math.min(v.count - 1, Math.round(f)));
+    const { width: W, height: H } = v;
+    const { scale } = this;
+    const plane = W * H;
+    const rgb = upscaleNearest(
+      v.frames.subarray(this.frame * plane * 3, (this.frame + 1) * plane * 3),
+      H,
+      W,
+      3,
+      scale,
+    );
+    if (this.masks) {
+      const mask = upscaleNearest(
+        this.masks.subarray(this.frame * plane, (this.frame + 1) * plane),
+        H,
+        W,
+        1,
+        scale,
+      );
+      drawContour(rgb, mask, H * scale, W * scale, PRED_COLOR, Math.max(1, Math.round(scale / 2)));
+    }
+    const canvas = this.$<HTMLCanvasElement>('canvas');
+    const ctx = canvas.getContext('2d')!;
+    const img = ctx.createImageData(W * scale, H * scale);
+    for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+      img.data[i] = rgb[j];
+      img.data[i + 1] = rgb[j + 1];
+      img.data[i + 2] = rgb[j + 2];
+      img.data[i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    this.$<HTMLInputElement>('.scrub').value = String(this.frame);
+    this.$('.position').textContent =
+      `frame ${this.frame + 1}/${v.count} · ${(this.frame / v.fps).toFixed(2)} s`;
+    if (this.analysis) this.$('.chart').innerHTML = this.areaSvg(this.frame);
+  }
+
+  play(): void {
+    const v = this.frames;
+    if (!v || this.playing) return;
+    this.playing = true;
+    this.$('.play').textContent = 'Pause';
+    let last = performance.now();
+    let carry = 0;
+    const tick = (now: number) => {
+      if (!this.playing) return;
+      carry += ((now - last) / 1000) * v.fps;
+      last = now;
+      if (carry >= 1) {
+        const step = Math.floor(carry);
+        carry -= step;
+        this.showFrame((this.frame + step) % v.count);
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  pause(): void {
+    this.playing = false;
+    this.$('.play').textContent = 'Play';
+  }
+}
+
+if (!customElements.get('lv-segmenter')) customElements.define('lv-segmenter', LvSegmenter);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'lv-segmenter': LvSegmenter;
+  }
+}
