@@ -117,7 +117,8 @@ CineRate or RecommendedDisplayFrameRate; mm per pixel from the ultrasound region
 Frames not of the model's size are preprocessed as EchoNet's were: the ultrasound sector (the region that changes over
 time) is found, text/ECG/scale outside it blanked, its bounding square (padded, never stretched) resized to the
 model's size; --no-crop resizes whole frames instead. Masks are mapped back, so every output is at the video's size.
-Writes into --save_path: mask.avi (0/255 masks, 3 channels, FFV1 so they stay exact, source fps and size), overlay.mp4
+Writes into --save_path: mask.avi (0/255 masks, 3 channels, FFV1 so they stay exact, source fps and size), contours.json
+(LV outline per frame, [x, y] pixel centres), overlay.mp4
 (LV contour in green on the echo, frame number, ED/ES markers, running area curve; with --truth the true contour in
 magenta), frames.csv (frame, time_s, area_px, smoothed_area_px, is_ed, is_es, and with a pixel spacing area_cm2,
 smoothed_area_cm2), area.svg (LV area over time, ED red, ES blue) and summary.json (preprocessing crop and scale,

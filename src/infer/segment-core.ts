@@ -53,6 +53,7 @@ export const OUTPUT_FILES = {
   frames: 'frames.csv',
   plot: 'area.svg',
   summary: 'summary.json',
+  contours: 'contours.json',
 } as const;
 
 export type OutputKind = keyof typeof OUTPUT_FILES;

@@ -10,6 +10,7 @@ import { atomicWriteFile } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { areaPlotSvg } from './area-plot.js';
 import { areaCm2, type CardiacAnalysis } from './cardiac/index.js';
+import { maskOutline } from './contour.js';
 import type { SegmentationModel } from './model.js';
 import { writeOverlayVideo } from './overlay-video.js';
 import {
@@ -196,6 +197,12 @@ export async function segmentVideo(
     }),
   ]);
   atomicWriteFile(outputs.frames, framesCsv(analysis, spacing ?? undefined));
+  const plane = W * H;
+  const contours = Array.from({ length: count }, (_, f) =>
+    maskOutline(masks.subarray(f * plane, (f + 1) * plane), H, W),
+  );
+  // The LV outline of every frame as [x, y] pixel centres of the video's own frames, clockwise on screen.
+  atomicWriteFile(outputs.contours, JSON.stringify({ width: W, height: H, frames: contours }) + '\n');
   atomicWriteFile(
     outputs.plot,
     areaPlotSvg(

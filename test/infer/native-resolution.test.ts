@@ -169,7 +169,7 @@ describe('infer: EchoNet-style preprocessing and results at native resolution', 
     expect(a.beats[0].edVolumeMl! / ((at112.beats[0].edVolume * 0.9 ** 3) / 1000)).to.be.within(0.95, 1.05);
   });
 
-  it('segment-video end to end (ONNX model reading a red-marked cavity): 640x480 masks overlap the truth, EF of the 112x112 video within 1.2 points, areas in cm^2 and volumes in mL with --pixel_spacing_mm', async function () {
+  it('segment-video end to end (ONNX model reading a red-marked cavity): 640x480 masks overlap the truth, EF of the 112x112 video within 1.2 points, areas in cm^2 and volumes in mL with --pixel_spacing_mm, contours at 640x480', async function () {
     const dir = tmp('e2e');
     const model = await redChannelModel(16, 112);
     const small = join(dir, 'small.mkv');
@@ -206,6 +206,21 @@ describe('infer: EchoNet-style preprocessing and results at native resolution', 
     const [, , px, , , , cm2] = rows[1].split(',').map(Number);
     expect(cm2).to.be.closeTo((px * 0.09) / 100, 1e-4);
     expect((await decodeVideo(join(dir, 'big', 'overlay.mp4'))).width).to.equal(640);
+    // Contours: closed chains of 8-neighbouring native pixels, each on the mask's boundary.
+    const contours = JSON.parse(readFileSync(join(dir, 'big', 'contours.json'), 'utf8'));
+    expect([contours.width, contours.height, contours.frames.length]).to.deep.equal([640, 480, canvas.count]);
+    const plane = 640 * 480;
+    contours.frames.forEach((points: [number, number][], f: number) => {
+      expect(points.length, `frame ${f}`).to.be.greaterThan(100);
+      points.forEach(([x, y], k) => {
+        const [nx, ny] = points[(k + 1) % points.length];
+        expect(Math.max(Math.abs(nx - x), Math.abs(ny - y)), `frame ${f} point ${k}`).to.equal(1);
+        const inside = (xx: number, yy: number) => native[f * plane + yy * 640 + xx] === 1;
+        expect(
+          inside(x, y) && !(inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1)),
+        ).to.equal(true);
+      });
+    });
   });
 
   it('segment-video on a JPEG-baseline DICOM: 62 frames at 50 fps as the header says, spacing from its ultrasound region, outputs at 96x80', async function () {

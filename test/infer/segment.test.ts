@@ -291,6 +291,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     for (const n of names)
       expect(readdirSync(join(out, n)).sort()).to.deep.equal([
         'area.svg',
+        'contours.json',
         'frames.csv',
         'mask.avi',
         'overlay.mp4',
@@ -350,6 +351,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     ]);
     expect(readdirSync(out).sort()).to.deep.equal([
       'area.svg',
+      'contours.json',
       'frames.csv',
       'mask.avi',
       'overlay.mp4',
