@@ -1,3 +1,5 @@
+import { Option } from 'commander';
+import type { ExecutionProvider } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 
 /**
@@ -42,3 +44,9 @@ export const SKIP_HELP =
   'A bad item (a video listed but missing, corrupt, truncated or empty, a malformed number in a CSV row, tracings with ' +
   'one distinct frame) is named with the reason in failures.csv and skipped, the rest is processed, and the exit status ' +
   `is ${EXIT_SKIPPED} instead of 0; --strict stops at the first one instead.`;
+
+/** --ep, the same in every command that runs a model (the providers src/onnx/runtime.ts resolves). */
+export function epOption(): Option {
+  const providers: ExecutionProvider[] = ['cpu', 'cuda', 'auto'];
+  return new Option('--ep <ep>', 'ONNX Runtime execution provider').choices(providers).default('cpu');
+}

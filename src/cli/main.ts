@@ -13,6 +13,8 @@ import { register as registerSegmentVideo } from './segment-video.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerImportCheckpoint } from './import-checkpoint.js';
 import { register as registerServe } from './serve.js';
+import { register as registerSegmentBatch } from './segment-batch.js';
+import { register as registerMergeBatch } from './merge-batch.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerImportCheckpoint(program);
   registerServe(program);
+  registerSegmentBatch(program);
+  registerMergeBatch(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }

@@ -6,7 +6,7 @@ import { runTraining } from '../train/loop.js';
 import { defaultTrainOptions, type TrainOptions } from '../train/options.js';
 import type { Phase } from '../defaults.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
-import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 
 /** Upstream writes lightning_logs/version_N; we default to runs/<phase>/version_N likewise. */
 function nextVersionDir(phase: string): string {
@@ -53,7 +53,7 @@ export function register(program: Command): void {
         .default('pl_full'),
     )
     .option('--pct-train <f>', 'train on this fraction of the training videos', parse.float)
-    .addOption(new Option('--ep <ep>', 'execution provider').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(epOption())
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
     .option(
       '--micro-batch <m>',

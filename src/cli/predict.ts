@@ -1,10 +1,10 @@
 // `unilvseg predict`: test-set prediction PNGs for `unilvseg evaluate` (upstream seg_3d_test_get_predictions.py).
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { checkClipSettings, loadSegmentationModel } from '../infer/model.js';
 import { runPredict } from '../infer/predict.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
-import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 import { DEFAULT_SEED } from '../defaults.js';
 
 interface PredictFlags {
@@ -64,11 +64,7 @@ export function register(program: Command): void {
       "ablation as upstream: permute each clip's frames (seeded) before the forward pass",
     )
     .option('--seed <n>', 'seed of --shuffle-temporal-order', parse.int, DEFAULT_SEED)
-    .addOption(
-      new Option('--ep <ep>', 'ONNX Runtime execution provider')
-        .choices(['cpu', 'cuda', 'auto'])
-        .default('cpu'),
-    )
+    .addOption(epOption())
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
     .option('--strict', STRICT_HELP)
     .addHelpText(

@@ -1,6 +1,6 @@
 // `unilvseg segment-video`: whole-video segmentation and cardiac analysis of one video
 // (upstream seg_3d_inference.py) or of every video of a dataset split (batch mode).
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { runSegmentBatch } from '../infer/batch/segment-split.js';
 import { parseShard } from '../infer/batch/shard.js';
@@ -10,7 +10,7 @@ import type { ExecutionProvider } from '../onnx/runtime.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 import { parsePixelSpacing } from '../data/open-video.js';
-import { parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
 
 interface SegmentFlags {
   videoPath?: string;
@@ -102,11 +102,7 @@ export function register(program: Command): void {
       '--shard <i/n>',
       'batch mode: only videos k with k mod n = i (0-based), to spread a split over n processes',
     )
-    .addOption(
-      new Option('--ep <ep>', 'ONNX Runtime execution provider')
-        .choices(['cpu', 'cuda', 'auto'])
-        .default('cpu'),
-    )
+    .addOption(epOption())
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parse.int)
     .option('--strict', `batch mode: ${STRICT_HELP}`)
     .addHelpText(

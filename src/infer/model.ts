@@ -75,8 +75,11 @@ export function resolveModelFile(path: string): string {
   return path;
 }
 
-/** The model.onnx to run, plus where its weights come from (for `describe`). */
-async function resolveSource(
+/**
+ * The model.onnx to run, plus where its weights come from (for `describe`); a checkpoint is baked
+ * into a temporary copy of a model.onnx, which `cleanup` removes.
+ */
+export async function locateModel(
   src: ModelSource,
 ): Promise<{ file: string; origin: string; cleanup?: () => void }> {
   if (src.model && src.checkpoint) throw new Error('give either --model or --checkpoint, not both');
@@ -122,7 +125,7 @@ async function resolveSource(
 }
 
 export async function loadSegmentationModel(src: ModelSource): Promise<SegmentationModel> {
-  const { file, origin, cleanup } = await resolveSource(src);
+  const { file, origin, cleanup } = await locateModel(src);
   try {
     const bytes = readFileSync(file);
     const header = readModelHeader(file, bytes);

@@ -46,6 +46,8 @@ export interface SegmentOptions {
   crop?: boolean;
   /** mm per pixel (x along a row, y down a column), over any the file states. */
   pixelSpacingMm?: { x: number; y: number };
+  /** false: no overlay.mp4 (segment-batch writes it only with --overlay). */
+  overlay?: boolean;
 }
 
 /** 0/1 masks [F, H, W] as 3-channel 0/255 frames, the form upstream's mask AVI has. */
@@ -180,11 +182,13 @@ export async function segmentVideo(
   const outDir = resolve(o.outDir);
   const outputs = Object.fromEntries(
     Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)]),
-  ) as Record<OutputKind, string>;
+  ) as Partial<Record<OutputKind, string>> & Record<'masks' | 'frames' | 'plot' | 'summary', string>;
+  if (o.overlay === false) delete outputs.overlay;
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.
     encodeVideo(outputs.masks, masksToRgb(masks), { width: W, height: H, fps, codec: 'ffv1' }),
-    writeOverlayVideo(outputs.overlay, video, masks, {
+    outputs.overlay &&
+      writeOverlayVideo(outputs.overlay, video, masks, {
       ...(gt ? { gtMasks: gt.masks } : {}),
       // Contours thick enough to see at native sizes (1 px at 112, 3 px at 640x480).
       thickness: Math.max(1, Math.round(Math.min(W, H) / 160)),

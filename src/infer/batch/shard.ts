@@ -32,3 +32,79 @@ export function shardFileName(base: string, shard?: Shard): string {
   const dot = base.lastIndexOf('.');
   return `${base.slice(0, dot)}.${shardTag(shard)}${base.slice(dot)}`;
 }
+
+/** Where the shard of a run came from, for the log. */
+export interface ShardChoice {
+  shard: Shard;
+  from: string;
+}
+
+/** Environment variable for the shard count of a Kubernetes Indexed Job (set it to the Job's completions). */
+export const SHARDS_ENV = 'UNILVSEG_SHARDS';
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const v = Number(text);
+  if (!Number.isInteger(v)) throw new Error(`${name}="${text}" is not an integer`);
+  return v;
+}
+
+/**
+ * The shard of this process: `--shard i/n` if given; else a Slurm job array task
+ * (SLURM_ARRAY_TASK_ID, counted from SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP, of
+ * SLURM_ARRAY_TASK_COUNT tasks); else a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX, the
+ * count from `--shards` or UNILVSEG_SHARDS); else the whole list. So one command line runs
+ * unchanged under both schedulers and by hand.
+ */
+export function chooseShard(
+  flag: string | undefined,
+  shards: number | undefined,
+  env = process.env,
+): ShardChoice {
+  if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1))
+    throw new Error(`--shards takes a positive integer, got ${shards}`);
+  if (flag !== undefined) {
+    const shard = parseShard(flag);
+    if (shards !== undefined && shards !== shard.count)
+      throw new Error(`--shard ${flag} and --shards ${shards} disagree on the number of shards`);
+    return { shard, from: '--shard' };
+  }
+  const id = envInt(env, 'SLURM_ARRAY_TASK_ID');
+  if (id !== undefined) {
+    const min = envInt(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
+    const step = envInt(env, 'SLURM_ARRAY_TASK_STEP') ?? 1;
+    const max = envInt(env, 'SLURM_ARRAY_TASK_MAX');
+    const count = envInt(env, 'SLURM_ARRAY_TASK_COUNT') ?? shards ?? envInt(env, SHARDS_ENV);
+    if (count === undefined)
+      throw new Error('SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: pass --shards N');
+    if (shards !== undefined && shards !== count)
+      throw new Error(`--shards ${shards} disagrees with SLURM_ARRAY_TASK_COUNT=${count}`);
+    if (step < 1 || (max !== undefined && (max - min) / step + 1 !== count))
+      throw new Error(
+        `the Slurm array (min ${min}, max ${max}, step ${step}, ${count} tasks) is not a regular range: use --array=0-${count - 1} or pass --shard i/n`,
+      );
+    const index = (id - min) / step;
+    if (!(Number.isInteger(index) && index >= 0 && index < count))
+      throw new Error(
+        `SLURM_ARRAY_TASK_ID=${id} is not a task of the array (min ${min}, step ${step}, ${count} tasks)`,
+      );
+    return { shard: { index, count }, from: `SLURM_ARRAY_TASK_ID=${id}` };
+  }
+  const k = envInt(env, 'JOB_COMPLETION_INDEX');
+  if (k !== undefined) {
+    const count = shards ?? envInt(env, SHARDS_ENV);
+    if (count === undefined)
+      throw new Error(
+        `JOB_COMPLETION_INDEX is set (Kubernetes Indexed Job) but not the number of shards: pass --shards N or set ${SHARDS_ENV} to the Job's completions`,
+      );
+    if (!(count >= 1 && k >= 0 && k < count))
+      throw new Error(`JOB_COMPLETION_INDEX=${k} is not below the number of shards ${count}`);
+    return { shard: { index: k, count }, from: `JOB_COMPLETION_INDEX=${k}` };
+  }
+  if (shards !== undefined && shards !== 1)
+    throw new Error(
+      `--shards ${shards} without a shard index: give --shard i/${shards}, or run as a Slurm array or Kubernetes Indexed Job`,
+    );
+  return { shard: { index: 0, count: 1 }, from: 'no shard given: the whole list' };
+}

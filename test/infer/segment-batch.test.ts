@@ -1,0 +1,306 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { decodeVideo } from '../../src/data/video.js';
+import { listBatchInput } from '../../src/infer/batch/inputs.js';
+import { readShardManifests } from '../../src/infer/batch/layout.js';
+import { mergeBatch } from '../../src/infer/batch/merge.js';
+import { chooseShard } from '../../src/infer/batch/shard.js';
+import { EXIT_INCOMPLETE, EXIT_SKIPPED } from '../../src/util/failures.js';
+import { readJsonl } from '../../src/util/jsonl.js';
+import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { tempDirs } from '../helpers/tmp.js';
+
+const tmp = tempDirs('unilvseg-segment-batch');
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as its own process; `killWhen` is polled and the process SIGKILLed once it holds. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, killWhen?: () => boolean): Promise<Exit> {
+  return new Promise((resolve) => {
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(SLURM_|JOB_COMPLETION_INDEX|UNILVSEG_SHARDS)/.test(k)),
+    );
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = killWhen && setInterval(() => killWhen() && child.kill('SIGKILL'), 10);
+    child.on('exit', (code, signal) => {
+      if (timer) clearInterval(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Every file under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** summary.json without what depends on time or on the output folder's own path. */
+function comparableSummary(path: string, out: string): unknown {
+  const s = JSON.parse(readFileSync(path, 'utf8').split(out).join('<out>'));
+  delete s.seconds;
+  delete s.framesPerSecond;
+  return s;
+}
+
+const logEvents = (out: string, event: string) =>
+  readdirSync(join(out, 'shards'))
+    .filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => readJsonl(join(out, 'shards', f)))
+    .filter((r) => r.event === event)
+    .map((r) => String(r.key));
+
+describe('infer/batch: segment-batch and merge-batch', function () {
+  this.timeout(300_000);
+  let model: string;
+  let input: string;
+  let keys: string[];
+  const broken = 'b/broken';
+  before(async () => {
+    const data = await synthDataset();
+    model = (await tinyArtifactSet()).dir;
+    // Six videos in two subfolders, one garbage "video", one text file that is no video.
+    input = tmp('input');
+    const names = readdirSync(join(data, 'Videos')).sort().slice(0, 6);
+    names.forEach((n, i) => {
+      const sub = join(input, i < 3 ? 'a' : 'b');
+      mkdirSync(sub, { recursive: true });
+      copyFileSync(join(data, 'Videos', n), join(sub, n));
+    });
+    writeFileSync(join(input, 'b', 'broken.avi'), 'RIFF not really an AVI');
+    writeFileSync(join(input, 'notes.txt'), 'not a video');
+    keys = [...names.map((n, i) => `${i < 3 ? 'a' : 'b'}/${n.replace('.avi', '')}`), broken].sort();
+  });
+
+  describe('shard selection', function () {
+    it('--shard i/n, else a Slurm array task, else a Kubernetes Indexed Job pod, else the whole list', function () {
+      expect(chooseShard('2/5', undefined, {}).shard).to.deep.equal({ index: 2, count: 5 });
+      const slurm = { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_MIN: '0' };
+      expect(chooseShard(undefined, undefined, slurm)).to.deep.equal({
+        shard: { index: 3, count: 4 },
+        from: 'SLURM_ARRAY_TASK_ID=3',
+      });
+      // --array=1-8:2 -> tasks 1, 3, 5, 7: task 5 is the third (index 2) of 4.
+      const stepped = {
+        ...slurm,
+        SLURM_ARRAY_TASK_ID: '5',
+        SLURM_ARRAY_TASK_MIN: '1',
+        SLURM_ARRAY_TASK_MAX: '7',
+      };
+      expect(
+        chooseShard(undefined, undefined, { ...stepped, SLURM_ARRAY_TASK_STEP: '2' }).shard,
+      ).to.deep.equal({
+        index: 2,
+        count: 4,
+      });
+      expect(chooseShard('0/2', undefined, slurm).shard).to.deep.equal({ index: 0, count: 2 }); // the flag wins
+      const k8s = { JOB_COMPLETION_INDEX: '1' };
+      expect(chooseShard(undefined, 3, k8s).shard).to.deep.equal({ index: 1, count: 3 });
+      expect(chooseShard(undefined, undefined, { ...k8s, UNILVSEG_SHARDS: '2' })).to.deep.equal({
+        shard: { index: 1, count: 2 },
+        from: 'JOB_COMPLETION_INDEX=1',
+      });
+      expect(chooseShard(undefined, undefined, {}).shard).to.deep.equal({ index: 0, count: 1 });
+    });
+
+    it('refuses a shard it cannot place: no count, out of range, irregular Slurm arrays, disagreeing counts', function () {
+      expect(() => chooseShard(undefined, undefined, { JOB_COMPLETION_INDEX: '1' })).to.throw(
+        /pass --shards N or set UNILVSEG_SHARDS/,
+      );
+      expect(() => chooseShard(undefined, 2, { JOB_COMPLETION_INDEX: '2' })).to.throw(
+        /not below the number of shards 2/,
+      );
+      const slurm = { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '4' };
+      expect(() => chooseShard(undefined, undefined, slurm)).to.throw(/not a task of the array/);
+      expect(() =>
+        chooseShard(undefined, undefined, { ...slurm, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MAX: '9' }),
+      ).to.throw(/not a regular range/);
+      expect(() => chooseShard(undefined, 5, { ...slurm, SLURM_ARRAY_TASK_ID: '1' })).to.throw(/disagrees/);
+      expect(() => chooseShard(undefined, 3, {})).to.throw(/without a shard index/);
+      expect(() => chooseShard('3/3', undefined, {})).to.throw(/--shard takes i\/n/);
+    });
+  });
+
+  it('input: a folder recursively and sorted (non-videos ignored), a list of paths, a FileList.csv without labels', function () {
+    const folder = listBatchInput(input);
+    expect(folder.kind).to.equal('folder');
+    expect(folder.videos.map((v) => v.key)).to.deep.equal(keys);
+    expect(folder.ignored).to.deep.equal(['notes.txt']);
+    const list = join(tmp('list'), 'videos.txt');
+    const paths = folder.videos.map((v) => v.path);
+    // Comments, blanks, a duplicate and relative paths (against the list's folder).
+    writeFileSync(
+      list,
+      ['# my videos', '', paths[2], paths[0], relative(join(list, '..'), paths[1]), paths[0]].join('\n'),
+    );
+    const fromList = listBatchInput(list);
+    expect(fromList.videos.map((v) => v.path)).to.deep.equal(paths.slice(0, 3));
+    expect(fromList.videos.map((v) => v.key)).to.deep.equal(keys.slice(0, 3).map((k) => k.replace('a/', '')));
+    const root = tmp('filelist');
+    mkdirSync(join(root, 'Videos'));
+    writeFileSync(join(root, 'FileList.csv'), 'FileName,Split\nV1,TEST\nV2,TRAIN\nV3.avi,TEST\n');
+    const fl = listBatchInput(join(root, 'FileList.csv'), { split: 'test' });
+    expect(fl.videos).to.deep.equal([
+      { key: 'V1', path: join(root, 'Videos', 'V1.avi') },
+      { key: 'V3', path: join(root, 'Videos', 'V3.avi') },
+    ]);
+    expect(listBatchInput(join(root, 'FileList.csv')).videos).to.have.length(3);
+    expect(listBatchInput(input).listSha256).to.equal(folder.listSha256);
+  });
+
+  it('three shards as separate processes (--shard, Slurm and Kubernetes variables) make the single-process outputs, each video once; the corrupt one in failures.csv', async function () {
+    const single = tmp('single');
+    const sharded = tmp('sharded');
+    const common = ['segment-batch', '--input', input, '--model', model, '--threads', '1'];
+    const one = await cli([...common, '--output', single, '--workers', '2']);
+    expect(one.code, one.stderr).to.equal(EXIT_SKIPPED);
+    const shards = await Promise.all([
+      cli([...common, '--output', sharded, '--shard', '0/3']),
+      cli([...common, '--output', sharded], { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' }),
+      cli([...common, '--output', sharded], { JOB_COMPLETION_INDEX: '2', UNILVSEG_SHARDS: '3' }),
+    ]);
+    expect(shards.map((s) => s.code)).to.have.members([0, 0, EXIT_SKIPPED]);
+    const manifests = readShardManifests(sharded).map((m) => m.manifest);
+    expect(manifests.map((m) => m.shardFrom)).to.deep.equal([
+      '--shard',
+      'SLURM_ARRAY_TASK_ID=1',
+      'JOB_COMPLETION_INDEX=2',
+    ]);
+    // Each video in exactly one shard, and segmented (or failed) exactly once.
+    expect(manifests.flatMap((m) => m.videos.map((v) => v.key)).sort()).to.deep.equal(keys);
+    expect(
+      [...logEvents(sharded, 'video'), ...logEvents(sharded, 'failed').map(() => broken)].sort(),
+    ).to.deep.equal(keys);
+    expect(logEvents(sharded, 'begin').sort()).to.deep.equal(keys);
+
+    const files = tree(join(single, 'videos'));
+    expect(tree(join(sharded, 'videos'))).to.deep.equal(files);
+    expect(files.filter((f) => f.startsWith('a/')).length).to.equal(12); // 3 videos x 4 outputs, no overlay
+    for (const f of files) {
+      const [a, b] = [join(single, 'videos', f), join(sharded, 'videos', f)];
+      if (f.endsWith('summary.json'))
+        expect(comparableSummary(a, single), f).to.deep.equal(comparableSummary(b, sharded));
+      else if (f.endsWith('failure.json'))
+        expect(JSON.parse(readFileSync(a, 'utf8')).problem).to.be.a('string');
+      else expect(readFileSync(a).equals(readFileSync(b)), f).to.equal(true);
+    }
+    const merged = [mergeBatch({ output: single }), mergeBatch({ output: sharded })];
+    for (const m of merged)
+      expect([m.videos, m.done, m.failed, m.missing.length]).to.deep.equal([7, 6, 1, 0]);
+    const withoutSeconds = (out: string) =>
+      readFileSync(join(out, 'results.csv'), 'utf8')
+        .split('\n')
+        .map((l) =>
+          l
+            .split(',')
+            .filter((_, i) => i !== 10)
+            .join(','),
+        );
+    const results = withoutSeconds(single);
+    expect(withoutSeconds(sharded)).to.deep.equal(results);
+    expect(results[0]).to.equal('path,output,status,frames,fps,ed_frames,es_frames,ef,edv_ml,esv_ml,problem');
+    expect(results.filter((l) => l.includes(',done,'))).to.have.length(6);
+    const failures = readFileSync(join(sharded, 'failures.csv'), 'utf8').trim().split('\n');
+    expect(failures).to.have.length(2);
+    expect(failures[1]).to.match(new RegExp(`^${join(input, 'b', 'broken.avi')},`));
+    expect(readFileSync(join(single, 'failures.csv'), 'utf8')).to.equal(failures.join('\n') + '\n');
+  });
+
+  it('a shard killed by SIGKILL mid-video: merge-batch names what is missing (exit 4), a re-run does only the missing videos and leaves no partial or temporary file', async function () {
+    const out = tmp('killed');
+    const args = [
+      'segment-batch',
+      '--input',
+      input,
+      '--model',
+      model,
+      '--output',
+      out,
+      '--threads',
+      '1',
+      '--overlay',
+    ];
+    const log = join(out, 'shards', 'shard-0-of-2.jsonl');
+    const events = (e: string) =>
+      existsSync(log)
+        ? readJsonl(log)
+            .filter((r) => r.event === e)
+            .map((r) => r.key)
+        : [];
+    // Killed while a video's outputs are being written (a temporary file is in its folder), after
+    // at least one video is done.
+    let victim = '';
+    const writing = () => {
+      const begun = events('begin');
+      if (events('video').length < 1 || begun.length < 2) return false;
+      victim = String(begun[begun.length - 1]);
+      const dir = join(out, 'videos', victim);
+      return existsSync(dir) && readdirSync(dir).some((f) => f.includes('.tmp'));
+    };
+    const killed = await cli([...args, '--shard', '0/2'], {}, writing);
+    expect(killed.signal).to.equal('SIGKILL');
+    const doneBefore = events('video');
+    const mine = readShardManifests(out)[0].manifest.videos.map((v) => v.key);
+    expect(doneBefore.length).to.be.lessThan(mine.length);
+
+    const merge = await cli(['merge-batch', '--output', out]);
+    expect(merge.code).to.equal(EXIT_INCOMPLETE);
+    const missingNow = mine.filter((k) => !doneBefore.includes(k));
+    expect(merge.stdout).to.contain(
+      `${mine.length + 3} videos: ${doneBefore.length} done, 0 failed, ${missingNow.length + 3} missing`,
+    );
+    expect(merge.stdout).to.contain('shards that never started: shard-1-of-2');
+    for (const k of missingNow) expect(merge.stdout).to.contain(join(input, `${k}.avi`));
+
+    const rerun = await cli([...args, '--shard', '0/2']);
+    expect(rerun.code, rerun.stderr).to.be.oneOf([0, EXIT_SKIPPED]);
+    const begun = readJsonl(log)
+      .filter((r) => r.event === 'begin')
+      .map((r) => r.key);
+    expect(begun.slice(events('begin').length - missingNow.length)).to.deep.equal(missingNow); // the re-run's
+    expect(begun.filter((k) => doneBefore.includes(k))).to.deep.equal(doneBefore); // each began once, before the kill
+    expect(missingNow).to.include(victim);
+    const masks = await decodeVideo(join(out, 'videos', victim, 'mask.avi'));
+    const summary = JSON.parse(readFileSync(join(out, 'videos', victim, 'summary.json'), 'utf8'));
+    expect(masks.count).to.equal(summary.frames);
+    const all = readdirSync(out, { recursive: true }) as string[];
+    expect(all.filter((f) => /\.tmp/.test(f))).to.deep.equal([]);
+    for (const k of mine.filter((k) => k !== broken))
+      expect(readdirSync(join(out, 'videos', k)).sort(), k).to.deep.equal([
+        'area.svg',
+        'frames.csv',
+        'mask.avi',
+        'overlay.mp4',
+        'summary.json',
+      ]);
+    const after = await cli(['merge-batch', '--output', out, '--input', input]);
+    expect(after.code).to.equal(EXIT_INCOMPLETE); // shard 1 still never ran
+    expect(after.stdout).to.contain(`7 videos: ${mine.length - (mine.includes(broken) ? 1 : 0)} done`);
+  });
+
+  it('refuses to mix settings in one output folder and skips complete videos on a re-run', async function () {
+    const out = tmp('settings');
+    const args = ['segment-batch', '--input', input, '--model', model, '--output', out, '--threads', '1'];
+    expect((await cli([...args, '--shard', '1/4'])).code).to.equal(0);
+    const again = await cli([...args, '--shard', '1/4']);
+    expect(again.stdout).to.match(/0 segmented, 2 already done, 0 failed/);
+    const overlap = await cli([...args, '--shard', '0/4', '--overlap']);
+    expect(overlap.code).to.equal(1);
+    expect(overlap.stderr).to.contain('holds results made with other settings');
+    expect(overlap.stderr).to.contain('--overlap false vs true');
+  });
+});
