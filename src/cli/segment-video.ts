@@ -2,7 +2,7 @@
 // (upstream seg_3d_inference.py) or of every video of a dataset split (batch mode).
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { runSegmentBatch } from '../infer/batch/segment-split.js';
+import { runSegmentSplit } from '../infer/batch/segment-split.js';
 import { parseShard } from '../infer/batch/shard.js';
 import { loadSegmentationModel } from '../infer/model.js';
 import { segmentVideo, type SegmentSummary } from '../infer/segment.js';
@@ -183,7 +183,7 @@ Examples:
           printSummary(s);
           console.log(`wrote ${Object.values(s.outputs).join(', ')}`);
         } else {
-          const r = await runSegmentBatch({
+          const r = await runSegmentSplit({
             dataPath: o.dataPath,
             inputDir: o.input,
             crop,

@@ -9,7 +9,7 @@ import { generateDataset } from '../data/synth/dataset.js';
 import { SYNTH_FRAMES } from '../data/synth/params.js';
 import type { BootstrapResult } from '../eval/bootstrap.js';
 import { runEvaluation } from '../eval/run.js';
-import { runSegmentBatch } from '../infer/batch/segment-split.js';
+import { runSegmentSplit } from '../infer/batch/segment-split.js';
 import { loadSegmentationModel } from '../infer/model.js';
 import { runPredict } from '../infer/predict.js';
 import { runTraining } from '../train/loop.js';
@@ -35,7 +35,7 @@ export interface DemoResult {
   /** evaluate's pooled test DSC with its intervals */
   headline: { overall: BootstrapResult; large: BootstrapResult; small: BootstrapResult };
   /** segment-video's batch result on the test split, scored against the synthetic truth */
-  segment: Awaited<ReturnType<typeof runSegmentBatch>>;
+  segment: Awaited<ReturnType<typeof runSegmentSplit>>;
   files: { report: string; overlays: string; logs: string[] };
 }
 
@@ -104,7 +104,7 @@ export async function runDemo(
       seed: o.seed,
     });
     stage('whole-video segmentation, ED/ES and EF on the test videos');
-    const segment = await runSegmentBatch({
+    const segment = await runSegmentSplit({
       dataPath: data,
       saveDir: join(out, 'segment'),
       model,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregateTruth } from '../../src/infer/batch/aggregate.js';
-import { runSegmentBatch } from '../../src/infer/batch/segment-split.js';
+import { runSegmentSplit } from '../../src/infer/batch/segment-split.js';
 import { parseShard } from '../../src/infer/batch/shard.js';
 import { splitVideos } from '../../src/infer/batch/split-videos.js';
 import { main } from '../../src/cli/main.js';
@@ -281,7 +281,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     writeFileSync(join(root, 'FileList.csv'), list.join('\n') + '\n');
     const model = await knownModel(16, 112);
     const out = tmp('batch-out');
-    const r = await runSegmentBatch({ dataPath: root, saveDir: out, model, truthDir: data, progress: false });
+    const r = await runSegmentSplit({ dataPath: root, saveDir: out, model, truthDir: data, progress: false });
     await model.release();
     expect([r.videos, r.processed, r.failed]).to.deep.equal([3, 2, 1]);
     const failures = readFileSync(join(out, 'failures.csv'), 'utf8').trim().split('\n');

@@ -72,7 +72,7 @@ const CSV_HEADER =
  * summary.json; with a shard, these three and the log carry the shard's name, so shards writing
  * into one folder never overwrite each other's.
  */
-export async function runSegmentBatch(o: BatchOptions) {
+export async function runSegmentSplit(o: BatchOptions) {
   const saveDir = resolve(o.saveDir);
   if (!!o.dataPath === !!o.inputDir)
     throw new Error('give exactly one of a dataset (dataPath) and a folder (inputDir)');
