@@ -189,16 +189,18 @@ export async function segmentVideo(
     encodeVideo(outputs.masks, masksToRgb(masks), { width: W, height: H, fps, codec: 'ffv1' }),
     outputs.overlay &&
       writeOverlayVideo(outputs.overlay, video, masks, {
-      ...(gt ? { gtMasks: gt.masks } : {}),
-      // Contours thick enough to see at native sizes (1 px at 112, 3 px at 640x480).
-      thickness: Math.max(1, Math.round(Math.min(W, H) / 160)),
-      annotations: {
-        fps,
-        beats: analysis.beats,
-        area: spacing ? Array.from(analysis.smoothedArea, (a) => areaCm2(a, spacing)) : analysis.smoothedArea,
-        areaUnit: spacing ? 'cm2' : 'px',
-      },
-    }),
+        ...(gt ? { gtMasks: gt.masks } : {}),
+        // Contours thick enough to see at native sizes (1 px at 112, 3 px at 640x480).
+        thickness: Math.max(1, Math.round(Math.min(W, H) / 160)),
+        annotations: {
+          fps,
+          beats: analysis.beats,
+          area: spacing
+            ? Array.from(analysis.smoothedArea, (a) => areaCm2(a, spacing))
+            : analysis.smoothedArea,
+          areaUnit: spacing ? 'cm2' : 'px',
+        },
+      }),
   ]);
   atomicWriteFile(outputs.frames, framesCsv(analysis, spacing ?? undefined));
   const plane = W * H;
