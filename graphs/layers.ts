@@ -10,7 +10,10 @@ import {
   div,
   instanceNorm,
   mul,
+  fullLike,
   reduceMean,
+  reduceSum,
+  reduceSumSquare,
   reshape,
   shiftedTapsConv,
   sub,
@@ -213,6 +216,35 @@ export function declareBatchNorm(ctx: ModelContext, name: string, c: number): Ba
     runningMean: vec('running_mean', 'buffer', 0),
     runningVar: vec('running_var', 'buffer', 1),
   };
+}
+
+/**
+ * InstanceNorm without affine parameters, with statistics accurate to float32's precision, for
+ * training graphs. ORT's CPU InstanceNormalization sums each (sample, channel) plane in one float32
+ * pass; over the tens of thousands of identical values of SSL's blacked-out frames that drifts by
+ * up to ~1e-4, and the norm's backward projection amplifies such forward errors into the gradients
+ * (docs/numerics.md). Here each statistic is reduced one spatial axis at a time (W, then H, then T:
+ * short sums whose rounding stays near float32's epsilon), and x viewed as [1, N*C, *S] is
+ * normalised by a BatchNormalization with them; that op's VJP treats statistics computed from x as
+ * x's batch statistics, so the gradient is the usual norm VJP.
+ */
+export function accurateInstanceNorm(x: Value, eps = 1e-5): Value {
+  const [n, c] = [x.shape[0], x.dim(1)];
+  const spatial = x.shape.slice(2).map(Number);
+  const planes = typeof n === 'number' ? n * c : `${n}*${c}`;
+  const flat = reshape(x, [1, planes, ...spatial]);
+  const axesInward = spatial.map((_, i) => flat.rank - 1 - i);
+  // Means of equal-sized groups, axis by axis, are the mean; the sum of squares likewise.
+  const mean = axesInward.reduce((v, a) => reduceMean(v, [a]), flat);
+  const centred = sub(flat, mean);
+  const squares = axesInward
+    .slice(1)
+    .reduce((v, a) => reduceSum(v, [a]), reduceSumSquare(centred, [axesInward[0]]));
+  const count = spatial.reduce((a, d) => a * d, 1);
+  const variance = mul(reshape(squares, [planes]), 1 / count);
+  const meanFlat = reshape(mean, [planes]);
+  const y = batchNormInference(flat, fullLike(meanFlat, 1), fullLike(meanFlat, 0), meanFlat, variance, eps);
+  return reshape(y, x.shape);
 }
 
 /** PyTorch's BatchNorm momentum: running = (1 - m) * running + m * batch. */

@@ -5,7 +5,15 @@
 // when checkpoints are read or written, see layers.ts).
 import type { Value } from '../src/onnx/builder.js';
 import { add, concat, instanceNorm, maxPool, prelu, upConvStride2 } from '../src/onnx/ops/index.js';
-import { applyConv, declareConv, samePads, scaled, type ConvWeights, type ModelContext } from './layers.js';
+import {
+  accurateInstanceNorm,
+  applyConv,
+  declareConv,
+  samePads,
+  scaled,
+  type ConvWeights,
+  type ModelContext,
+} from './layers.js';
 
 /** Residual units per encoder block: UNet3D 2,3,4,6,3; UNet3DSmall 2 everywhere. */
 export const UNET3D_UNITS = { '3d_unet': [2, 3, 4, 6, 3], '3d_unet_small': [2, 2, 2, 2, 2] } as const;
@@ -75,9 +83,18 @@ function instanceNormPlain(x: Value): Value {
   );
 }
 
+/**
+ * Training graphs normalise with accurate statistics, which their gradients need (see
+ * accurateInstanceNorm); inference keeps ORT's single fused InstanceNormalization, whose float32
+ * drift does not matter to a forward pass.
+ */
+function norm(ctx: ModelContext, x: Value): Value {
+  return ctx.training ? accurateInstanceNorm(x) : instanceNormPlain(x);
+}
+
 function convUnit(ctx: ModelContext, x: Value, u: ConvUnit): Value {
   const y = applyConv(ctx, x, u.conv, { pads: samePads(3, 3) });
-  return u.slope ? prelu(instanceNormPlain(y), u.slope) : y;
+  return u.slope ? prelu(norm(ctx, y), u.slope) : y;
 }
 
 function residualUnit(ctx: ModelContext, x: Value, u: ResidualUnit): Value {
@@ -90,8 +107,8 @@ interface UpConv {
   slope: Value;
 }
 
-function upConv(x: Value, u: UpConv): Value {
-  return prelu(instanceNormPlain(upConvStride2(x, u.conv.weight, u.conv.bias)), u.slope);
+function upConv(ctx: ModelContext, x: Value, u: UpConv): Value {
+  return prelu(norm(ctx, upConvStride2(x, u.conv.weight, u.conv.bias)), u.slope);
 }
 
 /**
@@ -133,7 +150,7 @@ export function unet3d(ctx: ModelContext, x: Value, name: UNet3DName, widthMult:
   skips.pop(); // the bottleneck output is not a skip
   for (let k = 0; k < 4; k++) {
     const level = 5 - k;
-    const up = b.scope(`upconv${level}`, () => upConv(h, upconvs[k]));
+    const up = b.scope(`upconv${level}`, () => upConv(ctx, h, upconvs[k]));
     // Upstream concatenates [up-sampled, skip].
     h = b.scope(`decoder${level - 1}`, () =>
       residualUnit(ctx, concat([up, skips[level - 2]], 1), decoders[k]),

@@ -88,6 +88,8 @@ export const reduceSum = (x: Value, axes: number[], keepdims = true) =>
   reduce('ReduceSum', x, axes, keepdims);
 export const reduceMean = (x: Value, axes: number[], keepdims = true) =>
   reduce('ReduceMean', x, axes, keepdims);
+export const reduceSumSquare = (x: Value, axes: number[], keepdims = true) =>
+  reduce('ReduceSumSquare', x, axes, keepdims);
 export const reduceMax = (x: Value, axes: number[], keepdims = true) =>
   reduce('ReduceMax', x, axes, keepdims);
 
