@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { accurateInstanceNorm } from '../../graphs/layers.js';
+import { createModel } from '../../graphs/models.js';
+import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
+import { sslGraph, weakGraph } from '../../graphs/tasks.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { Rng } from '../../src/util/rng.js';
@@ -60,5 +63,23 @@ describe('accurateInstanceNorm (training graphs: InstanceNorm with accurate stat
       ([x]) => accurateInstanceNorm(x),
       f32,
     );
+  });
+
+  it('UNet3D train graphs normalise with it; eval graphs keep ORT InstanceNormalization', () => {
+    const model = createModel({
+      encoder: '3d_unet_small',
+      frames: 16,
+      size: 32,
+      widthMult: 0.0625,
+      ...ECHONET_NORMALISATION,
+    });
+    const count = (mode: 'train' | 'eval', op: string) =>
+      [sslGraph(model, mode), weakGraph(model, mode)].map(
+        (t) => t.graph.nodes.filter((n) => n.op === op).length,
+      );
+    // 20 encoder + 7 decoder units with a norm, 4 up-convs: 31 norms per graph
+    expect(count('train', 'InstanceNormalization')).to.deep.equal([0, 0]);
+    expect(count('train', 'BatchNormalization')).to.deep.equal([31, 31]);
+    expect(count('eval', 'InstanceNormalization')).to.deep.equal([31, 31]);
   });
 });

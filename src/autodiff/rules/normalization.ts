@@ -97,8 +97,7 @@ function ownStatisticsGrad(ctx: VjpContext): InputGradient[] {
 
 registerVjp('BatchNormalization', (ctx) => {
   if (ctx.attr<number>('training_mode', 0)) return normGrad(ctx, [0, ...spatialAxes(ctx.inputs[0].rank)]);
-  const [x, , , mean] = ctx.inputs;
-  if (isMeanOf(ctx, mean.name, x.name)) return ownStatisticsGrad(ctx);
+  if (isMeanOf(ctx, ctx.inputs[3].name, ctx.inputs[0].name)) return ownStatisticsGrad(ctx);
   // Inference mode is an affine map with the running statistics.
   const {
     inputs: [x, scale, , mean, variance],
