@@ -182,7 +182,7 @@ export async function segmentVideo(
   const outDir = resolve(o.outDir);
   const outputs = Object.fromEntries(
     Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(outDir, f)]),
-  ) as Partial<Record<OutputKind, string>> & Record<'masks' | 'frames' | 'plot' | 'summary', string>;
+  ) as Record<Exclude<OutputKind, 'overlay'>, string> & { overlay?: string };
   if (o.overlay === false) delete outputs.overlay;
   await Promise.all([
     // FFV1 keeps the 0/255 masks exact (MJPEG would blur their edges); any ffmpeg/OpenCV reads it.

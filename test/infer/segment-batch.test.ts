@@ -189,7 +189,7 @@ describe('infer/batch: segment-batch and merge-batch', function () {
 
     const files = tree(join(single, 'videos'));
     expect(tree(join(sharded, 'videos'))).to.deep.equal(files);
-    expect(files.filter((f) => f.startsWith('a/')).length).to.equal(12); // 3 videos x 4 outputs, no overlay
+    expect(files.filter((f) => f.startsWith('a/')).length).to.equal(15); // 3 videos x 5 outputs, no overlay
     for (const f of files) {
       const [a, b] = [join(single, 'videos', f), join(sharded, 'videos', f)];
       if (f.endsWith('summary.json'))
@@ -282,6 +282,7 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     for (const k of mine.filter((k) => k !== broken))
       expect(readdirSync(join(out, 'videos', k)).sort(), k).to.deep.equal([
         'area.svg',
+        'contours.json',
         'frames.csv',
         'mask.avi',
         'overlay.mp4',
