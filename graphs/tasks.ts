@@ -5,7 +5,7 @@
 import { gradients } from '../src/autodiff/grad.js';
 import { GraphBuilder, type Value } from '../src/onnx/builder.js';
 import type { Graph } from '../src/onnx/ir.js';
-import { expandAs, gatherElements, mul, reshape, slice, unsqueeze } from '../src/onnx/ops/index.js';
+import { cast, equal, mul, reduceSum, reshape, slice, unsqueeze } from '../src/onnx/ops/index.js';
 import { diceCounts, diceLossFromParts, diceParts, mseLoss } from './losses.js';
 import { ModelContext, initializerSource, inputSource, type ParamSpec } from './layers.js';
 import type { SegModel } from './models.js';
@@ -91,9 +91,19 @@ export function weakGraph(model: SegModel, mode: TaskMode): TaskGraph {
   const index = b.input('trace_index', 'int64', ['N']);
   const othersIn = mode === 'train' ? OTHERS.map((name) => b.input(name, 'float32', [])) : null;
   const logits = model.toFrames(model.forward(ctx, model.prepare(rawFloat(frames))));
+  // The traced frame's logits as a one-hot contraction over T, not a GatherElements: its gradient
+  // is then a broadcast multiply instead of a scatter into a zero tensor, and the only int64 work
+  // is the [N, T] one-hot, which the WebGPU provider leaves to the CPU at no cost (docs/performance.md).
   const traced = b.scope('select_traced', () => {
-    const idx = expandAs(reshape(index, ['N', 1, 1, 1]), unsqueeze(mask, [1]));
-    return reshape(gatherElements(logits, idx, 1), ['N', size, size]);
+    const T = model.config.frames;
+    const frameIds = b.constant(
+      BigInt64Array.from({ length: T }, (_, t) => BigInt(t)),
+      'int64',
+      [1, T],
+      'frame_ids',
+    );
+    const oneHot = cast(equal(unsqueeze(index, [1]), frameIds), 'float32');
+    return reduceSum(mul(logits, reshape(oneHot, ['N', T, 1, 1])), [1], false);
   });
   const sums = b.scope('dice_sums', () => diceParts(traced, mask));
   const others = othersIn

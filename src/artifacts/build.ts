@@ -1,5 +1,6 @@
 // buildArtifactSet: every graph of a model, its initial checkpoint and the manifest, in one folder.
 import { formsFor, type Backend } from '../onnx/forms.js';
+import { webgpuIncompatibilities } from '../onnx/webgpu-support.js';
 import { join, resolve } from 'node:path';
 import { initialValues, trainedParamCount, type ParamSpec } from '../../graphs/layers.js';
 import { createModel, type EncoderName, type ModelConfig, type SegModel } from '../../graphs/models.js';
@@ -171,6 +172,11 @@ export async function buildArtifactSet(opts: BuildOptions): Promise<ArtifactSet>
     optimizer_weak: optimizerGraph(trainable, WEAK_OPTIMIZER),
   };
   for (const g of Object.values(graphs)) assertGraphOk(g);
+  if (o.backend === 'webgpu') {
+    const unsupported = Object.values(graphs).flatMap(webgpuIncompatibilities);
+    if (unsupported.length)
+      throw new Error(`graphs for WebGPU contain ops it cannot run:\n${unsupported.join('\n')}`);
+  }
   const manifest = makeManifest(o, model.family, model.config.tile, specs, graphs, opts.command, version);
   for (const [key, g] of Object.entries(graphs) as [GraphKey, Graph][])
     atomicWriteFile(files[key], encodeGraph(g, version));

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { BACKENDS, type Backend } from '../onnx/forms.js';
 import { buildArtifactSet } from '../artifacts/build.js';
 import { ENCODERS } from '../../graphs/models.js';
 import { parse } from './flags.js';
@@ -16,6 +17,7 @@ interface BuildGraphFlags {
   widthMult: number;
   size: number;
   tile?: number;
+  backend: Backend;
 }
 
 /** `unilvseg build-graph`: writes a model's artifact set (graphs, initial checkpoint, manifest). */
@@ -50,6 +52,11 @@ export function register(program: Command): void {
     )
     .option('--size <px>', 'frame side H = W', parse.int, FRAME_SIZE)
     .option('--tile <px>', 'super-image tile side (SI models; default 128)', parse.int)
+    .addOption(
+      new Option('--backend <b>', 'emit the graph forms of this execution provider (webgpu: runs on WebGPU)')
+        .choices(BACKENDS)
+        .default('cpu'),
+    )
     .action(async (o: BuildGraphFlags) => {
       const started = Date.now();
       const set = await buildArtifactSet({
@@ -64,6 +71,7 @@ export function register(program: Command): void {
         widthMult: o.widthMult,
         size: o.size,
         tile: o.tile,
+        backend: o.backend,
       });
       const m = set.manifest.model;
       console.log(

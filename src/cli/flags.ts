@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { ExecutionProvider } from '../onnx/runtime.js';
+import { EXECUTION_PROVIDERS } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 
 /**
@@ -47,6 +47,10 @@ export const SKIP_HELP =
 
 /** --ep, the same in every command that runs a model (the providers src/onnx/runtime.ts resolves). */
 export function epOption(): Option {
-  const providers: ExecutionProvider[] = ['cpu', 'cuda', 'auto'];
-  return new Option('--ep <ep>', 'ONNX Runtime execution provider').choices(providers).default('cpu');
+  return new Option(
+    '--ep <ep>',
+    'ONNX Runtime execution provider (auto: CUDA, else a GPU through WebGPU, else CPU)',
+  )
+    .choices(EXECUTION_PROVIDERS)
+    .default('cpu');
 }

@@ -129,10 +129,10 @@ export async function loadSegmentationModel(src: ModelSource): Promise<Segmentat
   try {
     const bytes = readFileSync(file);
     const header = readModelHeader(file, bytes);
-    const provider = resolveProvider(src.ep);
-    const session = await createSession(bytes, { ep: src.ep, threads: src.threads });
+    const { provider, reason } = await resolveProvider(src.ep);
+    const session = await createSession(bytes, { ep: provider, threads: src.threads });
     const { frames: T, size } = header;
-    const describe = `${header.encoder} T=${T} p=${header.period} ${size}x${size} from ${origin} on ${provider}`;
+    const describe = `${header.encoder} T=${T} p=${header.period} ${size}x${size} from ${origin} on ${reason}`;
     return {
       session,
       ...header,

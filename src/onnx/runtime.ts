@@ -1,22 +1,41 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AnyTypedArray, DType } from './dtype.js';
+import type { Backend } from './forms.js';
 import type { Graph } from './ir.js';
 import { encodeGraph } from './serialize.js';
 
-export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
+/** What --ep accepts. */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'auto';
+/** A provider a session actually runs on. */
+export type Provider = Exclude<ExecutionProvider, 'auto'>;
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu', 'auto'];
 
 export const CUDA_MISSING_MESSAGE =
   'the CUDA execution provider is not available in this onnxruntime-node install. ' +
   'Reinstall it with the CUDA 12 binaries: `npm install --onnxruntime-node-install=cuda12` ' +
-  '(needs CUDA 12 and cuDNN 9 on the machine), or run with --ep cpu.';
+  '(needs CUDA 12 and cuDNN 9 on the machine), or run with --ep webgpu or --ep cpu.';
+
+export const WEBGPU_MISSING_MESSAGE =
+  "no WebGPU adapter: ONNX Runtime's WebGPU execution provider (Dawn) needs a GPU driver it can reach " +
+  'through Vulkan on Linux (the Vulkan loader, Debian/Ubuntu package libvulkan1, and the vendor ICD; ' +
+  'for NVIDIA in containers export VK_DRIVER_FILES=/usr/share/vulkan/icd.d/nvidia_icd.json or wherever ' +
+  'nvidia_icd.json lies), Metal on macOS or D3D12 on Windows. `vulkaninfo --summary` shows what Vulkan ' +
+  'sees. Run with --ep cpu otherwise.';
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Outputs to leave on the device (WebGPU: 'gpu-buffer' tensors, fed back as inputs without a copy);
+   * the others come back to the CPU. Ignored on the CPU provider.
+   */
+  deviceOutputs?: readonly string[];
+  /** write an ORT profile (JSON trace) to files starting with this path */
+  profilePrefix?: string;
 }
 
 /**
@@ -36,25 +55,130 @@ export function cudaAvailable(): boolean {
   return false;
 }
 
-/** Resolves --ep: 'cuda' fails with instructions where the provider is missing; 'auto' falls back to CPU. */
-export function resolveProvider(ep: ExecutionProvider = 'cpu'): 'cpu' | 'cuda' {
-  if (ep === 'cpu') return 'cpu';
-  const ok = cudaAvailable();
-  if (ep === 'cuda' && !ok) throw new Error(CUDA_MISSING_MESSAGE);
-  return ok ? 'cuda' : 'cpu';
+let adapterProbe: Promise<string | null> | null = null;
+
+/**
+ * Whether the WebGPU provider finds an adapter: null if it does, else why not. ORT has no adapter
+ * query, so a one-node session is opened on it once per process.
+ */
+export function webgpuUnavailable(): Promise<string | null> {
+  adapterProbe ??= (async () => {
+    const backends = (ort.listSupportedBackends?.() ?? []) as { name: string }[];
+    if (!backends.some((b) => b.name === 'webgpu'))
+      return 'this onnxruntime-node build has no WebGPU provider';
+    try {
+      const s = await ort.InferenceSession.create(encodeGraph(probeGraph()), {
+        executionProviders: [{ name: 'webgpu' }],
+        logSeverityLevel: 4,
+      });
+      await s.release();
+      return null;
+    } catch (e) {
+      return (e as Error).message.split('\n')[0];
+    }
+  })();
+  return adapterProbe;
+}
+
+function probeGraph(): Graph {
+  const io = { name: 'x', dtype: 'float32' as const, shape: [1] };
+  return {
+    name: 'webgpu-probe',
+    inputs: [io],
+    outputs: [{ ...io, name: 'y' }],
+    nodes: [{ op: 'Neg', name: 'neg', inputs: ['x'], outputs: ['y'], attrs: {} }],
+    initializers: new Map(),
+    values: new Map([
+      ['x', io],
+      ['y', { ...io, name: 'y' }],
+    ]),
+    metadata: {},
+  };
+}
+
+/**
+ * True where the only Vulkan drivers installed are software rasterisers (Mesa's lavapipe,
+ * SwiftShader): WebGPU works there but runs on the CPU, far slower than the CPU provider, so
+ * `--ep auto` does not pick it. Reads the Vulkan ICD manifests (Linux only).
+ */
+export function softwareVulkanOnly(): boolean {
+  if (process.platform !== 'linux') return false;
+  const listed = (process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? '')
+    .split(':')
+    .filter(Boolean);
+  const files = listed.length
+    ? listed
+    : ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'].flatMap((d) =>
+        existsSync(d)
+          ? readdirSync(d)
+              .filter((f) => f.endsWith('.json'))
+              .map((f) => join(d, f))
+          : [],
+      );
+  const libraries = files.flatMap((f) => {
+    try {
+      const icd = JSON.parse(readFileSync(f, 'utf8')) as { ICD?: { library_path?: string } };
+      return [icd.ICD?.library_path ?? f];
+    } catch {
+      return [];
+    }
+  });
+  return libraries.length > 0 && libraries.every((p) => /lvp|lavapipe|swiftshader/i.test(p));
+}
+
+export interface ResolvedProvider {
+  provider: Provider;
+  /** one line for logs: which provider and, for --ep auto, why */
+  reason: string;
+}
+
+/**
+ * Resolves --ep. 'cuda' and 'webgpu' fail with instructions where the provider cannot run; 'auto'
+ * takes CUDA if installed, else WebGPU if a hardware adapter answers, else the CPU, and says why.
+ */
+export async function resolveProvider(ep: ExecutionProvider = 'cpu'): Promise<ResolvedProvider> {
+  if (ep === 'cpu') return { provider: 'cpu', reason: 'cpu' };
+  if (ep === 'cuda') {
+    if (!cudaAvailable()) throw new Error(CUDA_MISSING_MESSAGE);
+    return { provider: 'cuda', reason: 'cuda' };
+  }
+  if (ep === 'webgpu') {
+    const why = await webgpuUnavailable();
+    if (why) throw new Error(`${WEBGPU_MISSING_MESSAGE} (ONNX Runtime said: ${why})`);
+    return { provider: 'webgpu', reason: 'webgpu' };
+  }
+  if (cudaAvailable()) return { provider: 'cuda', reason: 'cuda (--ep auto: CUDA provider found)' };
+  const why = await webgpuUnavailable();
+  if (!why && !softwareVulkanOnly())
+    return { provider: 'webgpu', reason: 'webgpu (--ep auto: no CUDA provider; a WebGPU adapter answered)' };
+  const webgpu = why ? `no WebGPU adapter (${why})` : 'the only Vulkan driver is a software rasteriser';
+  return { provider: 'cpu', reason: `cpu (--ep auto: no CUDA provider installed, ${webgpu})` };
+}
+
+/** The graph forms that suit a provider (CUDA runs the CPU's forms: every op has a kernel there). */
+export function backendOf(provider: Provider): Backend {
+  return provider === 'webgpu' ? 'webgpu' : 'cpu';
 }
 
 export async function createSession(
   model: Graph | Uint8Array | string,
   opts: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
-  const provider = resolveProvider(opts.ep);
+  const { provider } = await resolveProvider(opts.ep);
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [provider],
+    executionProviders: [provider === 'webgpu' ? { name: 'webgpu' } : provider],
     graphOptimizationLevel: opts.optimization ?? 'all',
     intraOpNumThreads: opts.threads ?? 0,
     interOpNumThreads: 1,
   };
+  if (provider === 'webgpu') {
+    // ORT warns about shape ops it keeps on the CPU on purpose; errors still show.
+    options.logSeverityLevel = 3;
+    if (opts.deviceOutputs?.length)
+      options.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer']));
+  }
+  if (opts.profilePrefix)
+    Object.assign(options, { enableProfiling: true, profileFilePrefix: opts.profilePrefix });
   const src = typeof model === 'string' || model instanceof Uint8Array ? model : encodeGraph(model);
   try {
     return await (typeof src === 'string'
@@ -71,6 +195,11 @@ export async function createSession(
 export function tensor(dtype: DType, data: AnyTypedArray, dims: readonly number[]): ort.Tensor {
   const t = dtype === 'bool' ? 'bool' : dtype;
   return new ort.Tensor(t as ort.Tensor.Type, data as never, dims);
+}
+
+/** True for a tensor that lives in device memory (a WebGPU buffer), not in a typed array. */
+export function onDevice(t: ort.Tensor): boolean {
+  return t.location === 'gpu-buffer';
 }
 
 export type Feeds = Record<string, ort.Tensor>;

@@ -14,7 +14,8 @@ import {
 import { loadCheckpoint } from '../artifacts/checkpoint-file.js';
 import { openEchoNet } from '../data/echonet.js';
 import { BatchLoader } from '../data/loader.js';
-import { resolveProvider } from '../onnx/runtime.js';
+import type { Backend } from '../onnx/forms.js';
+import { backendOf, resolveProvider } from '../onnx/runtime.js';
 import { atomicWriteFile } from '../util/atomic.js';
 import { FailureLog } from '../util/failures.js';
 import { JsonlLog } from '../util/jsonl.js';
@@ -39,14 +40,12 @@ export interface TrainSummary {
 
 export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   // Resolve the execution provider first: --ep cuda without the provider fails before any work.
-  const provider = resolveProvider(o.ep);
+  const { provider, reason } = await resolveProvider(o.ep);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   const log = new JsonlLog(join(out, 'log.jsonl'));
-  process.stderr.write(
-    `ort-train: ONNX Runtime execution provider ${provider}${o.ep === 'auto' ? ` (--ep auto: ${provider === 'cuda' ? 'CUDA provider found' : 'no CUDA provider installed, using the CPU'})` : ''}\n`,
-  );
-  const set = await artifactSetFor(o, out);
+  process.stderr.write(`ort-train: ONNX Runtime execution provider ${reason}\n`);
+  const set = await artifactSetFor(o, out, backendOf(provider));
   const m = set.manifest;
   const paths = { last: join(out, 'last.safetensors'), best: join(out, 'best.safetensors') };
   const { state, progress } = await initialState(o, set, paths.last);
@@ -94,14 +93,15 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     shuffle: false,
     dropLast: false,
   });
-  const runner = await PhaseRunner.open(set, o.phase, { ep: o.ep, threads: o.threads });
+  const runner = await PhaseRunner.open(set, o.phase, { ep: provider, threads: o.threads });
   const baseLr = o.lr ?? m[o.phase].lr;
   const metricName = o.phase === 'weak' ? 'val_dsc' : 'val_loss';
 
-  const save = () => {
+  const save = async () => {
     progress.badFiles = [
       ...new Set([...progress.badFiles, ...trainLoader.badFiles(), ...valLoader.badFiles()]),
     ];
+    await runner.sync(state);
     saveState(paths.last, m, state, progress);
   };
   const validate = async () => {
@@ -112,6 +112,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     if (improved) {
       progress.best = score;
       progress.bestStep = state.step;
+      await runner.sync(state);
       saveState(paths.best, m, state, progress);
     }
     log.write({
@@ -122,7 +123,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       best: improved,
       seconds: (Date.now() - started) / 1000,
     });
-    save();
+    await save();
   };
 
   const total = o.maxSteps ?? o.epochs * trainLoader.batchCount(0);
@@ -149,12 +150,16 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
           loss: r.loss,
           lr,
           seconds: (Date.now() - t0) / 1000,
+          // what this step moved between host and GPU (params and optimizer state stay there)
+          ...(runner.resident.onGpu
+            ? { bytesToDevice: runner.resident.traffic.toDevice, bytesToHost: runner.resident.traffic.toHost }
+            : {}),
         };
         if (r.sums) rec.dsc = dscFromCounts(r.sums.tp, r.sums.fp, r.sums.fn);
         log.write(rec);
         bar.tick(1, `loss ${r.loss.toFixed(4)}`);
         if (valAt.has(k)) await validate();
-        else if (o.saveEvery > 0 && state.step % o.saveEvery === 0) save();
+        else if (o.saveEvery > 0 && state.step % o.saveEvery === 0) await save();
         if (o.maxSteps !== undefined && state.step >= o.maxSteps) {
           stopped = `reached --max_steps ${o.maxSteps}`;
           break;
@@ -164,7 +169,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
         state.epoch++;
         progress.batch = 0;
       }
-      save();
+      await save();
     }
   } catch (e) {
     // last.safetensors still holds the last good state
@@ -241,11 +246,11 @@ async function evaluateSplit(
   return { val_loss: pooledLoss, val_dsc: dscFromCounts(sums.tp, sums.fp, sums.fn) };
 }
 
-async function artifactSetFor(o: TrainOptions, out: string): Promise<ArtifactSet> {
+async function artifactSetFor(o: TrainOptions, out: string, backend: Backend): Promise<ArtifactSet> {
   const dir = join(out, 'artifacts');
-  if (existsSync(join(dir, 'manifest.json'))) return checkedSet(loadArtifactSet(dir), o);
+  if (existsSync(join(dir, 'manifest.json'))) return checkedSet(loadArtifactSet(dir), o, backend);
   if (o.artifacts) {
-    checkedSet(loadArtifactSet(o.artifacts), o);
+    checkedSet(loadArtifactSet(o.artifacts), o, backend);
     cpSync(resolve(o.artifacts), dir, { recursive: true });
     return loadArtifactSet(dir);
   }
@@ -259,12 +264,19 @@ async function artifactSetFor(o: TrainOptions, out: string): Promise<ArtifactSet
     seed: o.seed,
     widthMult: o.widthMult,
     size: o.size,
+    backend,
     out: dir,
     command: 'ort-train',
   });
 }
 
-function checkedSet(set: ArtifactSet, o: TrainOptions): ArtifactSet {
+function checkedSet(set: ArtifactSet, o: TrainOptions, backend: Backend): ArtifactSet {
+  // CPU forms use ops the WebGPU provider lacks (MaxPool's Indices); WebGPU forms run anywhere.
+  const built = set.manifest.backend ?? 'cpu';
+  if (backend === 'webgpu' && built !== 'webgpu')
+    throw new Error(
+      `artifact set ${set.dir} holds graphs in the CPU's forms, which the WebGPU provider cannot run (MaxPool's Indices output): rebuild it with \`unilvseg build-graph ... --backend webgpu\` or start a new --out`,
+    );
   const md = set.manifest.model;
   const want = { encoder: o.encoder, frames: o.frames, widthMult: o.widthMult, size: o.size };
   const have = { encoder: md.encoder, frames: md.frames, widthMult: md.widthMult, size: md.size };

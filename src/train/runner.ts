@@ -2,8 +2,9 @@
 // each micro-batch, gradients summed, then the optimizer graph) and evaluation batches.
 import type { ArtifactSet, Manifest, TrainingState } from '../artifacts/index.js';
 import type { SslBatch, WeakBatch } from '../data/loader.js';
-import { createSession, tensor, type ExecutionProvider, type Feeds, type ort } from '../onnx/runtime.js';
+import { createSession, onDevice, tensor, type Feeds, type ort, type Provider } from '../onnx/runtime.js';
 import type { Phase } from '../defaults.js';
+import { ResidentState } from './resident.js';
 
 export type AnyBatch = WeakBatch | SslBatch;
 
@@ -56,31 +57,54 @@ export class PhaseRunner {
     private readonly train: ort.InferenceSession,
     private readonly evaluate: ort.InferenceSession,
     private readonly optimizer: ort.InferenceSession,
+    /** the weights between steps: the state's own arrays on the CPU, device memory on a GPU */
+    readonly resident: ResidentState,
   ) {}
 
   static async open(
     set: ArtifactSet,
     phase: Phase,
-    opts: { ep?: ExecutionProvider; threads?: number } = {},
+    opts: { ep?: Provider; threads?: number } = {},
   ): Promise<PhaseRunner> {
     const f = set.files;
-    const [train, evaluate, optimizer] = await Promise.all(
-      (phase === 'ssl'
+    const m = set.manifest;
+    const ep = opts.ep ?? 'cpu';
+    const trainable = m.params.filter((p) => p.kind === 'param').map((p) => p.name);
+    const buffers = m.params.filter((p) => p.kind === 'buffer').map((p) => `${p.name}.new`);
+    const suffixes = m[phase].stateSuffixes;
+    // Gradients, new running statistics and the optimizer's outputs stay on the device (GPU).
+    const deviceOutputs = {
+      train: [...trainable.map((n) => `${n}.grad`), ...buffers],
+      evaluate: [],
+      optimizer: trainable.flatMap((n) => [`${n}.new`, ...suffixes.map((s) => `${n}.${s}.new`)]),
+    };
+    const files =
+      phase === 'ssl'
         ? [f.train_ssl, f.eval_ssl, f.optimizer_ssl]
-        : [f.train_weak, f.eval_weak, f.optimizer_weak]
-      ).map((file) => createSession(file, opts)),
+        : [f.train_weak, f.eval_weak, f.optimizer_weak];
+    const [train, evaluate, optimizer] = await Promise.all(
+      (['train', 'evaluate', 'optimizer'] as const).map((k, i) =>
+        createSession(files[i], { ep, threads: opts.threads, deviceOutputs: deviceOutputs[k] }),
+      ),
     );
-    return new PhaseRunner(phase, set.manifest, train, evaluate, optimizer);
+    return new PhaseRunner(
+      phase,
+      m,
+      train,
+      evaluate,
+      optimizer,
+      new ResidentState(ep, m, suffixes, opts.threads),
+    );
   }
 
   private get trainable() {
     return this.manifest.params.filter((p) => p.kind === 'param');
   }
 
-  private paramFeeds(state: TrainingState, names: readonly string[]): Feeds {
+  private async paramFeeds(state: TrainingState, names: readonly string[]): Promise<Feeds> {
+    const held = await this.resident.tensors(state);
     const feeds: Feeds = {};
-    for (const p of this.manifest.params)
-      if (names.includes(p.name)) feeds[p.name] = tensor('float32', state.params.get(p.name)!, p.shape);
+    for (const p of this.manifest.params) if (names.includes(p.name)) feeds[p.name] = held.get(p.name)!;
     return feeds;
   }
 
@@ -102,7 +126,9 @@ export class PhaseRunner {
     b: AnyBatch,
   ): Promise<{ loss: number; sums?: WeakSums; logits?: Float32Array }> {
     const names = this.evaluate.inputNames;
-    const out = await this.evaluate.run({ ...this.paramFeeds(state, names), ...this.batchFeeds(b, names) });
+    const feeds = { ...(await this.paramFeeds(state, names)), ...this.batchFeeds(b, names) };
+    const out = await this.evaluate.run(feeds);
+    this.count(feeds, out);
     const loss = Number(out.loss.data[0]);
     if (this.phase === 'ssl') return { loss };
     return { loss, sums: readSums(out), logits: out.logits_traced?.data as Float32Array | undefined };
@@ -114,6 +140,7 @@ export class PhaseRunner {
    * loss is pooled over the whole batch, so a first forward pass gets every micro-batch's soft
    * sums, and each micro-batch's train run is given the sums of the others (`others_*` inputs):
    * its gradient is then exactly its share of the whole-batch gradient, and they add up.
+   * On a GPU the state's arrays are left behind (see ResidentState): `sync` before reading them.
    */
   async step(state: TrainingState, b: AnyBatch, lr: number, microBatch = 0): Promise<StepResult> {
     const n = batchSize(b);
@@ -123,6 +150,7 @@ export class PhaseRunner {
     const names = this.train.inputNames;
     const pooled = this.phase === 'weak' && parts.length > 1;
     const partSums: WeakSums[] = [];
+    this.resident.traffic = { toDevice: 0, toHost: 0 };
     if (pooled) {
       if (!names.includes('others_intersection'))
         throw new Error(
@@ -133,11 +161,11 @@ export class PhaseRunner {
       for (const p of parts) partSums.push((await this.evalBatch(state, p)).sums!);
     }
     const total = pooled ? addSums(partSums) : undefined;
-    let grads: Map<string, Float32Array> | undefined;
+    let grads: Feeds | undefined;
     let loss = 0;
     let sums: WeakSums | undefined;
     for (let k = 0; k < parts.length; k++) {
-      const feeds = { ...this.paramFeeds(state, names), ...this.batchFeeds(parts[k], names) };
+      const feeds = { ...(await this.paramFeeds(state, names)), ...this.batchFeeds(parts[k], names) };
       if (names.includes('others_intersection')) {
         const others = total ? subSums(total, partSums[k]) : undefined;
         feeds.others_intersection = tensor('float32', Float32Array.of(others?.intersection ?? 0), []);
@@ -145,60 +173,82 @@ export class PhaseRunner {
         feeds.others_positives = tensor('float32', Float32Array.of(others?.positives ?? 0), []);
       }
       const out = await this.train.run(feeds);
+      this.count(feeds, out);
       const weight = this.phase === 'ssl' ? batchSize(parts[k]) / n : 1;
       const partLoss = Number(out.loss.data[0]);
       loss = this.phase === 'ssl' ? loss + weight * partLoss : partLoss; // weak: every part reports the whole-batch loss
       if (this.phase === 'weak') sums = sums ? addSums([sums, readSums(out)]) : readSums(out);
-      if (!Number.isFinite(partLoss)) throw new NonFiniteLossError(state.step + 1, partLoss);
-      grads = accumulate(
-        grads,
-        out,
-        this.trainable.map((p) => p.name),
-        weight,
-        parts.length === 1,
-      );
+      const partGrads = Object.fromEntries(this.trainable.map((p) => [p.name, out[`${p.name}.grad`]]));
+      if (!Number.isFinite(partLoss)) {
+        disposeAll(partGrads, grads);
+        throw new NonFiniteLossError(state.step + 1, partLoss);
+      }
+      if (parts.length === 1) grads = partGrads;
+      else {
+        const summed = grads
+          ? await this.resident.accumulate(grads, 1, partGrads, weight)
+          : await this.resident.accumulate(partGrads, weight, partGrads, 0);
+        disposeAll(partGrads, grads);
+        grads = summed;
+      }
       // Running statistics (BatchNorm models) are updated micro-batch by micro-batch, in order.
+      const running = new Map<string, ort.Tensor>();
       for (const p of this.manifest.params)
-        if (p.kind === 'buffer' && out[`${p.name}.new`])
-          state.params.set(p.name, out[`${p.name}.new`].data as Float32Array);
+        if (p.kind === 'buffer' && out[`${p.name}.new`]) running.set(p.name, out[`${p.name}.new`]);
+      if (running.size) this.resident.replace(state, running);
     }
     await this.applyOptimizer(state, grads!, lr);
     return { loss, sums };
   }
 
-  private async applyOptimizer(
-    state: TrainingState,
-    grads: Map<string, Float32Array>,
-    lr: number,
-  ): Promise<void> {
+  private async applyOptimizer(state: TrainingState, grads: Feeds, lr: number): Promise<void> {
     const suffixes = this.manifest[this.phase].stateSuffixes;
     const step = state.step + 1;
+    const held = await this.resident.tensors(state);
     const feeds: Feeds = {
       lr: tensor('float32', Float32Array.of(lr), []),
       step: tensor('float32', Float32Array.of(step), []),
     };
     for (const p of this.trainable) {
-      feeds[p.name] = tensor('float32', state.params.get(p.name)!, p.shape);
-      feeds[`${p.name}.grad`] = tensor('float32', grads.get(p.name)!, p.shape);
-      for (const s of suffixes) {
-        const key = `${p.name}.${s}`;
-        let v = state.optimizer.get(key);
-        if (!v) state.optimizer.set(key, (v = new Float32Array(grads.get(p.name)!.length)));
-        feeds[key] = tensor('float32', v, p.shape);
-      }
+      feeds[p.name] = held.get(p.name)!;
+      feeds[`${p.name}.grad`] = grads[p.name];
+      for (const s of suffixes) feeds[`${p.name}.${s}`] = held.get(`${p.name}.${s}`)!;
     }
     const out = await this.optimizer.run(feeds);
+    this.count(feeds, out);
+    disposeAll(grads);
+    const next = new Map<string, ort.Tensor>();
     for (const p of this.trainable) {
-      state.params.set(p.name, out[`${p.name}.new`].data as Float32Array);
-      for (const s of suffixes)
-        state.optimizer.set(`${p.name}.${s}`, out[`${p.name}.${s}.new`].data as Float32Array);
+      next.set(p.name, out[`${p.name}.new`]);
+      for (const s of suffixes) next.set(`${p.name}.${s}`, out[`${p.name}.${s}.new`]);
     }
+    this.resident.replace(state, next);
     state.step = step;
   }
 
+  /** Adds a run's host tensors to the step's traffic (what crosses to and from a GPU). */
+  private count(feeds: Feeds, out: Record<string, ort.Tensor>): void {
+    if (!this.resident.onGpu) return;
+    const bytes = (ts: ort.Tensor[]) =>
+      ts.filter((t) => !onDevice(t)).reduce((a, t) => a + (t.data as ArrayBufferView).byteLength, 0);
+    this.resident.traffic.toDevice += bytes(Object.values(feeds));
+    this.resident.traffic.toHost += bytes(Object.values(out));
+  }
+
+  /** Brings the state's arrays up to date (a no-op on the CPU): call before writing a checkpoint. */
+  sync(state: TrainingState): Promise<void> {
+    return this.resident.sync(state);
+  }
+
   async release(): Promise<void> {
+    await this.resident.release();
     await Promise.all([this.train.release(), this.evaluate.release(), this.optimizer.release()]);
   }
+}
+
+/** Frees device tensors no longer needed (host tensors are left to the garbage collector). */
+function disposeAll(...sets: (Feeds | undefined)[]): void {
+  for (const set of sets) for (const t of Object.values(set ?? {})) if (onDevice(t)) t.dispose();
 }
 
 function readSums(out: Record<string, ort.Tensor>): WeakSums {
@@ -222,32 +272,5 @@ export function addSums(list: WeakSums[]): WeakSums {
 function subSums(a: WeakSums, b: WeakSums): WeakSums {
   const r = { ...a };
   for (const k of Object.keys(r) as (keyof WeakSums)[]) r[k] -= b[k];
-  return r;
-}
-
-/** grads += weight * out[.grad]; the first micro-batch's arrays are taken over without a copy when alone. */
-function accumulate(
-  acc: Map<string, Float32Array> | undefined,
-  out: Record<string, ort.Tensor>,
-  names: string[],
-  weight: number,
-  only: boolean,
-) {
-  const result = acc ?? new Map<string, Float32Array>();
-  for (const name of names) {
-    const g = out[`${name}.grad`].data as Float32Array;
-    const cur = result.get(name);
-    if (!cur) {
-      result.set(name, only && weight === 1 ? g : scaled(g, weight));
-      continue;
-    }
-    for (let i = 0; i < g.length; i++) cur[i] += weight * g[i];
-  }
-  return result;
-}
-
-function scaled(g: Float32Array, w: number): Float32Array {
-  const r = new Float32Array(g.length);
-  for (let i = 0; i < g.length; i++) r[i] = w * g[i];
   return r;
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifactSet, loadArtifactSet, type ArtifactSet } from '../../src/artifacts/index.js';
 import { generateDataset } from '../../src/data/synth/dataset.js';
+import type { Backend } from '../../src/onnx/forms.js';
 
 async function once(dir: string, make: (dir: string) => Promise<unknown>): Promise<string> {
   const done = join(dir, '.fixture-complete');
@@ -51,8 +52,13 @@ export async function tinyArtifactSet(
   encoder = '3d_unet_small',
   widthMult = 0.0625,
   frames = 16,
+  extra: { size?: number; backend?: Backend } = {},
 ): Promise<ArtifactSet> {
-  const dir = join(tmpdir(), `unilvseg-fixture-set-${encoder}-${widthMult}-${frames}-${graphCodeHash()}`);
-  await once(dir, (out) => buildArtifactSet({ encoder, frames, period: 1, widthMult, out, seed: 1 }));
+  const { size = 112, backend = 'cpu' } = extra;
+  const key = `${encoder}-${widthMult}-${frames}-${size}-${backend}-${graphCodeHash()}`;
+  const dir = join(tmpdir(), `unilvseg-fixture-set-${key}`);
+  await once(dir, (out) =>
+    buildArtifactSet({ encoder, frames, period: 1, widthMult, size, backend, out, seed: 1 }),
+  );
   return loadArtifactSet(dir);
 }

@@ -110,10 +110,16 @@ describe('train/runner: one optimizer step on ONNX Runtime', function () {
     await runner.release();
   });
 
-  it('--ep cuda without the CUDA provider says how to install it; auto falls back to CPU', function () {
+  it('--ep cuda without the CUDA provider says how to install it; auto falls back and says why', async function () {
     if (cudaAvailable()) this.skip(); // a machine with the CUDA binaries installed
-    expect(() => resolveProvider('cuda')).to.throw(CUDA_MISSING_MESSAGE);
+    const error = await resolveProvider('cuda').then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(error).to.equal(CUDA_MISSING_MESSAGE);
     expect(CUDA_MISSING_MESSAGE).to.contain('--onnxruntime-node-install=cuda12');
-    expect(resolveProvider('auto')).to.equal('cpu');
+    const auto = await resolveProvider('auto');
+    expect(auto.provider).to.be.oneOf(['cpu', 'webgpu']);
+    expect(auto.reason).to.match(/^(cpu|webgpu) \(--ep auto: no CUDA provider/);
   });
 });

@@ -1,5 +1,5 @@
 // VJPs of the pointwise unary ops.
-import { add, div, exp, greater, mul, neg, sub, where } from '../../onnx/ops/index.js';
+import { add, cast, div, exp, greater, mul, neg, sub } from '../../onnx/ops/index.js';
 import { registerVjp } from '../registry.js';
 
 registerVjp('Identity', ({ g }) => [() => g]);
@@ -11,6 +11,8 @@ registerVjp('Sqrt', ({ outputs: [y], g }) => [() => div(g, mul(y, 2))]);
 // d (1/x) = -1/x^2 = -y^2
 registerVjp('Reciprocal', ({ outputs: [y], g }) => [() => neg(mul(g, mul(y, y)))]);
 registerVjp('Sigmoid', ({ outputs: [y], g }) => [() => mul(g, mul(y, sub(1, y)))]);
-registerVjp('Relu', ({ outputs: [y], g, b }) => [() => where(greater(y, 0), g, b.scalar(0, g.dtype))]);
+// A multiply by the float mask, not Where: ORT's Where is slow on the CPU, and a bool mask gets
+// bool Transposes from WebGPU's NHWC layout pass, which have no WebGPU kernel.
+registerVjp('Relu', ({ outputs: [y], g }) => [() => mul(g, cast(greater(y, 0), g.dtype))]);
 // softplus' = sigmoid(x) = 1 / (1 + exp(-x))
 registerVjp('Softplus', ({ inputs: [x], g }) => [() => div(g, add(exp(neg(x)), 1))]);
