@@ -23,6 +23,7 @@ const SECTIONS: Record<string, Section> = {
   data: { module: './bench-data.js', fn: 'benchData' },
   segment: { module: './bench-segment.js', fn: 'benchSegment' },
   model: { module: './bench-model.js', fn: 'benchModel' },
+  browser: { module: './bench-browser.js', fn: 'benchBrowser' },
 };
 
 type BenchFn = () => Promise<unknown>;

@@ -446,3 +446,6 @@ declare global {
     'lv-segmenter': LvSegmenter;
   }
 }
+
+/** The model alone, without the element's UI: for pages that run their own pipeline (and the browser bench). */
+export { loadBrowserModel } from './ort-model.js';
