@@ -256,15 +256,28 @@ export async function encodeVideo(
     .inputOptions(['-v', 'error', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps)])
     .outputOptions([...(await codecOptions(codec)), '-an', '-y'])
     .output(tmp);
+  await runIntoPlace(command, tmp, path, (why) => new VideoError(path, `ffmpeg could not encode (${why})`));
+}
+
+/**
+ * Run an ffmpeg command writing `tmp`, then rename it to `target` (readers never see a partial
+ * file); on failure the temporary file is removed and `fail(ffmpeg's last message)` thrown.
+ */
+async function runIntoPlace(
+  command: ffmpeg.FfmpegCommand,
+  tmp: string,
+  target: string,
+  fail: (why: string) => Error,
+): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       command.on('error', (err: Error, _out: string | null, stderr: string | null) =>
-        reject(new VideoError(path, `ffmpeg could not encode (${lastLine(stderr) || err.message})`)),
+        reject(fail(lastLine(stderr) || err.message)),
       );
       command.on('end', () => resolve());
       command.run();
     });
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
@@ -316,19 +329,10 @@ export async function transcodeVideo(src: string, dst: string, format: BrowserFo
       '-y',
     ])
     .output(tmp);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      command.on('error', (err: Error, _out: string | null, stderr: string | null) =>
-        reject(
-          new VideoError(src, `ffmpeg could not transcode to ${format} (${lastLine(stderr) || err.message})`),
-        ),
-      );
-      command.on('end', () => resolve());
-      command.run();
-    });
-    renameSync(tmp, dst);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  await runIntoPlace(
+    command,
+    tmp,
+    dst,
+    (why) => new VideoError(src, `ffmpeg could not transcode to ${format} (${why})`),
+  );
 }
