@@ -70,9 +70,10 @@ async function zipEntries(path: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
-async function writeZip(path: string, entries: Map<string, Uint8Array>): Promise<void> {
+async function writeZip(path: string, entries: Map<string, Uint8Array>, zip64 = false): Promise<void> {
   const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(Buffer.from(data), name, { compress: false });
+  for (const [name, data] of entries)
+    zip.addBuffer(Buffer.from(data), name, { compress: false, forceZip64Format: zip64 });
   zip.end();
   const chunks: Buffer[] = [];
   for await (const c of zip.outputStream) chunks.push(c as Buffer);
@@ -118,6 +119,16 @@ describe('PyTorch checkpoints: Lightning .ckpt and torch.save state dicts (fixtu
       const sum = Array.from(t.data as Float32Array).reduce((a, x) => a + x, 0);
       expect(sum, name).to.be.closeTo(s.sum, 1e-6 * Math.max(1, Math.abs(s.sum)));
     }
+  });
+
+  it('reads zip64 entry records (as checkpoints past 4 GB have them) to the same tensors', async () => {
+    const path = join(tmp('zip64'), 'zip64.pt');
+    await writeZip(path, await zipEntries(PLAIN), true);
+    const plain = await readWeightsFile(PLAIN);
+    const wide = await readWeightsFile(path);
+    expect([...wide.content.tensors.keys()]).to.deep.equal([...plain.content.tensors.keys()]);
+    for (const [k, t] of plain.content.tensors)
+      expect(wide.content.tensors.get(k)!.data, k).to.deep.equal(t.data);
   });
 
   it('converts float16, bfloat16 and float64 to float32 (with a note), keeps int64', async () => {

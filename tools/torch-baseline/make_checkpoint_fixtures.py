@@ -23,9 +23,9 @@ authors' checkpoints) narrowed to width 1/8 so the files stay small, takes two A
   - values-p2.pkl, values-p4.pkl: plain Python values pickled by Python (protocols 2 and 4);
   - reference.json + logits.f32: the model's logits (N, T, H, W), little-endian float32, for the
     fixed clip of export_unet3d.fixed_clip(T, S), normalised with EchoNet's mean and std.
-Three parameters are stored the way training can leave them, to exercise the reader's storage
-handling: a permuted (non-contiguous) conv kernel, two biases sharing one storage at offsets 3
-and 21, and a ConvTranspose kernel that is every second slice of a larger storage.
+Four parameters are stored the way training can leave them, to exercise the reader's storage
+handling: a permuted (non-contiguous) conv kernel, two residual biases sharing one storage at
+offsets 3 and 21, and a ConvTranspose kernel that is every second slice of a larger storage.
 """
 import collections
 import json
@@ -65,7 +65,8 @@ def store_unusually(model):
         view = base.permute(4, 0, 1, 2, 3)
         view.copy_(w)
         w.data = view
-        b1, b2 = model.decoder4.conv.unit0.conv.bias, model.decoder4.conv.unit1.conv.bias
+        # residual biases: added after the last norm, so the logits depend on them (a conv bias before InstanceNorm cancels)
+        b1, b2 = model.decoder4.residual.bias, model.encoder5[0].residual.bias
         shared = torch.zeros(3 + b1.numel() + 2 + b2.numel() + 3)
         o2 = 3 + b1.numel() + 2
         shared[3:3 + b1.numel()] = b1
@@ -172,8 +173,8 @@ def main(out):
            # tensors stored with strides or offsets, and two optimizer moments: values in row-major order
            'checked_tensors': {name: summary(t) for name, t in [
                ('encoder1.0.conv.unit0.conv.weight', state['encoder1.0.conv.unit0.conv.weight']),
-               ('decoder4.conv.unit0.conv.bias', state['decoder4.conv.unit0.conv.bias']),
-               ('decoder4.conv.unit1.conv.bias', state['decoder4.conv.unit1.conv.bias']),
+               ('decoder4.residual.bias', state['decoder4.residual.bias']),
+               ('encoder5.0.residual.bias', state['encoder5.0.residual.bias']),
                ('upconv5.conv.weight', state['upconv5.conv.weight']),
                ('encoder1.0.conv.unit0.conv.weight.exp_avg', opt.state[model.encoder1[0].conv.unit0.conv.weight]['exp_avg']),
                ('upconv2.adn.A.weight.max_exp_avg_sq', opt.state[model.upconv2.adn.A.weight]['max_exp_avg_sq'])]}}

@@ -235,6 +235,11 @@ export class TensorReader {
       out = { dtype: 'F32', shape: t.shape, data: new Float32Array(n) };
       if (dtype !== 'float32') this.converted.set(dtype, (this.converted.get(dtype) ?? 0) + 1);
     }
+    if (dtype === 'float32' && le && isRowMajor(t)) {
+      // The common case (a contiguous float32 tensor on a little-endian machine) is one copy.
+      new Uint8Array(out.data.buffer).set(bytes.subarray(t.offset * 4, (t.offset + n) * 4));
+      return out;
+    }
     const data = out.data as { [i: number]: number | bigint };
     // Odometer over the row-major index, tracking the element offset in the storage.
     const rank = t.shape.length;
@@ -255,6 +260,16 @@ export class TensorReader {
 }
 
 const scratch = new DataView(new ArrayBuffer(4));
+
+/** Whether the strides are those of a contiguous row-major tensor (axes of length 1 may have any). */
+function isRowMajor(t: TensorRef): boolean {
+  let expected = 1;
+  for (let a = t.shape.length - 1; a >= 0; a--) {
+    if (t.shape[a] !== 1 && t.stride[a] !== expected) return false;
+    expected *= t.shape[a];
+  }
+  return true;
+}
 
 /** What a placeholder stood for, for error messages. */
 export function describePyValue(v: PyValue): string {
