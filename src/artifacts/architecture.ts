@@ -4,6 +4,7 @@
 import { createModel, ENCODERS, modelParamSpecs, type EncoderName } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import type { ParamSpec } from '../../graphs/layers.js';
+import { FRAME_SIZE } from '../defaults.js';
 
 export interface Architecture {
   encoder: EncoderName;

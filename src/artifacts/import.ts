@@ -19,14 +19,17 @@ import { withoutModelPrefix, writeCheckpoint, type WeightsLayout } from './check
 import { bakeWeightsIntoModel, loadArtifactSet } from './load.js';
 import { MANIFEST_FILE } from './manifest.js';
 
+/** The clip length and period of the authors' released weights: the defaults for an imported model. */
+export const RELEASED_CLIP = { frames: 32, period: 1 } as const;
+
 export interface ImportOptions extends Omit<BuildOptions, 'encoder' | 'frames' | 'period' | 'out'> {
   checkpoint: string;
   out: string;
   /** default: identified from the weights' names and shapes */
   encoder?: string;
-  /** default 32, as the authors' released weights */
+  /** default RELEASED_CLIP.frames */
   frames?: number;
-  /** default 1 */
+  /** default RELEASED_CLIP.period */
   period?: number;
 }
 
@@ -111,6 +114,8 @@ export async function importCheckpoint(o: ImportOptions): Promise<ImportResult> 
   const { architecture, state } = await mapCheckpoint(o.checkpoint, o.encoder, o.widthMult, {
     optimizer: true,
   });
+  const frames = o.frames ?? RELEASED_CLIP.frames;
+  const period = o.period ?? RELEASED_CLIP.period;
   const partial = join(dirname(out), `.${basename(out)}.import-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
   try {
@@ -118,12 +123,12 @@ export async function importCheckpoint(o: ImportOptions): Promise<ImportResult> 
       ...o,
       encoder: architecture.encoder,
       widthMult: architecture.widthMult,
-      frames: o.frames ?? 32,
-      period: o.period ?? 1,
+      frames,
+      period,
       out: partial,
       command:
         o.command ??
-        `unilvseg import-checkpoint --checkpoint ${o.checkpoint} --encoder ${architecture.encoder} --width_mult ${architecture.widthMult} --frames ${o.frames ?? 32} --period ${o.period ?? 1} --out ${o.out}`,
+        `unilvseg import-checkpoint --checkpoint ${o.checkpoint} --encoder ${architecture.encoder} --width_mult ${architecture.widthMult} --frames ${frames} --period ${period} --out ${o.out}`,
     });
     writeCheckpoint(set.files.checkpoint, set.manifest, {
       ...state,
@@ -156,8 +161,8 @@ export async function inferenceModelFromCheckpoint(
   clip: { frames?: number; period?: number },
 ): Promise<{ bytes: Uint8Array; describe: string; notes: string[] }> {
   const { file, architecture, state } = await mapCheckpoint(path, undefined, undefined);
-  const frames = clip.frames ?? 32;
-  const period = clip.period ?? 1;
+  const frames = clip.frames ?? RELEASED_CLIP.frames;
+  const period = clip.period ?? RELEASED_CLIP.period;
   const bytes = inferenceModelBytes(
     { encoder: architecture.encoder, widthMult: architecture.widthMult, frames, period },
     state.params,

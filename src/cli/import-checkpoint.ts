@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ACCEPTED_CHECKPOINTS } from '../artifacts/checkpoint-file.js';
-import { importCheckpoint } from '../artifacts/import.js';
+import { importCheckpoint, RELEASED_CLIP } from '../artifacts/import.js';
+import { DEFAULT_MASK_RATIO, FRAME_SIZE } from '../defaults.js';
 import { ENCODERS } from '../../graphs/models.js';
 import { parse } from './flags.js';
 
@@ -31,11 +32,21 @@ export function register(program: Command): void {
       '--out <dir>',
       'output folder of the artifact set (new, empty, or an artifact set to replace)',
     )
-    .option('--frames <T>', 'clip length of the graphs (3D: multiple of 16)', parse.int, 32)
-    .option('--period <p>', 'frame sampling period the weights were trained with', parse.int, 1)
+    .option('--frames <T>', 'clip length of the graphs (3D: multiple of 16)', parse.int, RELEASED_CLIP.frames)
+    .option(
+      '--period <p>',
+      'frame sampling period the weights were trained with',
+      parse.int,
+      RELEASED_CLIP.period,
+    )
     .option('--width-mult <w>', 'channel multiplier (default: identified from the weights)', parse.float)
-    .option('--size <px>', 'frame side H = W', parse.int, 112)
-    .option('--mask-ratio <r>', 'SSL masking ratio recorded for further training', parse.float, 0.6)
+    .option('--size <px>', 'frame side H = W', parse.int, FRAME_SIZE)
+    .option(
+      '--mask-ratio <r>',
+      'SSL masking ratio recorded for further training',
+      parse.float,
+      DEFAULT_MASK_RATIO,
+    )
     .option('--mean <m...>', 'per-channel normalisation mean (default: EchoNet)', parse.floats)
     .option('--std <s...>', 'per-channel normalisation std (default: EchoNet)', parse.floats)
     .addHelpText(

@@ -51,3 +51,7 @@ export const pickleOps = {
   false: byte(0x89),
   binpersid: byte(0x51),
 };
+
+/** os.system(command) as a pickle would call it: what a hostile checkpoint carries. */
+export const osSystemCall = (command: string) =>
+  cat(pickleOps.global('os', 'system'), pickleOps.str(command), pickleOps.tuple1, pickleOps.reduce);

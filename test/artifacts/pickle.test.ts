@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PyDict, PyGlobal, PyObject, unpickle, type PyValue } from '../../src/artifacts/torch/pickle.js';
 import { INTERPRETED_GLOBALS } from '../../src/artifacts/torch/torch-file.js';
 import { tempDirs } from '../helpers/tmp.js';
-import { pickleOps as op } from './pickle-ops.js';
+import { osSystemCall, pickleOps as op } from './pickle-ops.js';
 
 const FIXTURES = 'test/fixtures/torch-checkpoints';
 const tmp = tempDirs('pickle');
@@ -47,10 +47,7 @@ describe('pickle reader (never executes)', () => {
       op.emptyDict,
       op.mark,
       op.str('sys'),
-      op.global('os', 'system'),
-      op.str(`touch ${marker}`),
-      op.tuple1,
-      op.reduce,
+      osSystemCall(`touch ${marker}`),
       op.str('eval'),
       op.str('builtins'),
       op.str('eval'),

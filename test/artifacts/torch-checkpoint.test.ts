@@ -18,7 +18,7 @@ import { loadSegmentationModel } from '../../src/infer/model.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { architectureSpecs } from '../../src/artifacts/architecture.js';
-import { pickleOps as op } from './pickle-ops.js';
+import { osSystemCall, pickleOps as op } from './pickle-ops.js';
 
 const FIXTURES = 'test/fixtures/torch-checkpoints';
 const LIGHTNING = join(FIXTURES, 'lightning.ckpt');
@@ -236,10 +236,7 @@ describe('PyTorch checkpoints: Lightning .ckpt and torch.save state dicts (fixtu
         op.emptyDict,
         op.mark,
         op.str('hyper_parameters'),
-        op.global('os', 'system'),
-        op.str(`touch ${marker}`),
-        op.tuple1,
-        op.reduce,
+        osSystemCall(`touch ${marker}`),
         op.str('state_dict'),
         body,
         op.setitems,
@@ -255,15 +252,7 @@ describe('PyTorch checkpoints: Lightning .ckpt and torch.save state dicts (fixtu
     const marker = join(tmp('marker2'), 'pwned');
     // the real state dict, then one entry replaced by a call of os.system
     const ckpt = await plainWithPickle('evil-entry.pt', (body) =>
-      op.pickle(
-        body,
-        op.str('encoder1.0.conv.unit0.conv.bias'),
-        op.global('os', 'system'),
-        op.str(`touch ${marker}`),
-        op.tuple1,
-        op.reduce,
-        op.setitem,
-      ),
+      op.pickle(body, op.str('encoder1.0.conv.unit0.conv.bias'), osSystemCall(`touch ${marker}`), op.setitem),
     );
     const err = await failure(readWeightsFile(ckpt));
     expect(err.message).to.match(
