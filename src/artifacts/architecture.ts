@@ -19,7 +19,9 @@ export function architectureSpecs(encoder: EncoderName, widthMult: number): Para
   let specs = specCache.get(key);
   if (!specs) {
     const frames = encoder.startsWith('3d_') ? 16 : 4;
-    specs = modelParamSpecs(createModel({ encoder, frames, size: 112, widthMult, ...ECHONET_NORMALISATION }));
+    specs = modelParamSpecs(
+      createModel({ encoder, frames, size: FRAME_SIZE, widthMult, ...ECHONET_NORMALISATION }),
+    );
     specCache.set(key, specs);
   }
   return specs;
