@@ -131,6 +131,23 @@ describe('PyTorch checkpoints: Lightning .ckpt and torch.save state dicts (fixtu
       expect(wide.content.tensors.get(k)!.data, k).to.deep.equal(t.data);
   });
 
+  it('reads storages written big-endian (byteorder "big") to the same values', async () => {
+    const entries = await zipEntries(PLAIN);
+    for (const [name, data] of entries)
+      if (/^plain\/data\/\d+$/.test(name)) entries.set(name, Buffer.from(data).swap32()); // all float32
+    entries.set('plain/byteorder', Buffer.from('big'));
+    const path = join(tmp('big'), 'big.pt');
+    await writeZip(path, entries);
+    const plain = await readWeightsFile(PLAIN);
+    const big = await readWeightsFile(path);
+    for (const [k, t] of plain.content.tensors)
+      expect(big.content.tensors.get(k)!.data, k).to.deep.equal(t.data);
+    const kernel = big.content.tensors.get('upconv5.conv.weight')!.data as Float32Array;
+    expect(Array.from(kernel.slice(0, 6))).to.deep.equal(
+      REF.checked_tensors['upconv5.conv.weight'].first.map(Math.fround),
+    );
+  });
+
   it('converts float16, bfloat16 and float64 to float32 (with a note), keeps int64', async () => {
     const w = await readWeightsFile(join(FIXTURES, 'dtypes.pt'));
     const want = JSON.parse(readFileSync(join(FIXTURES, 'dtypes.json'), 'utf8')) as Record<
