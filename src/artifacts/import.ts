@@ -85,7 +85,7 @@ export function weightsLayout(a: Architecture): WeightsLayout {
 }
 
 /** Reads, identifies and maps a checkpoint onto one of our architectures (nothing is written). */
-export async function mapCheckpoint(
+async function mapCheckpoint(
   path: string,
   encoder: string | undefined,
   widthMult: number | undefined,

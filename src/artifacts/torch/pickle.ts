@@ -60,7 +60,7 @@ export interface UnpickleOptions {
   ignoredGlobals?: Set<string>;
 }
 
-export class UnpicklingError extends Error {}
+class UnpicklingError extends Error {}
 
 const MARK = Symbol('mark');
 
@@ -137,8 +137,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): PyVal
     return v as PyValue;
   };
   const top = (): PyValue => {
+    if (stack.length === 0) fail('stack underflow');
     const v = stack[stack.length - 1];
-    if (v === undefined && stack.length === 0) fail('stack underflow');
     if (v === MARK) fail('unexpected MARK');
     return v as PyValue;
   };

@@ -36,7 +36,7 @@ const ITEM_BYTES: Record<TorchDType, number> = {
   bool: 1,
 };
 
-export class StorageRef {
+class StorageRef {
   readonly kind = 'storage';
   constructor(
     readonly key: string,
@@ -124,7 +124,7 @@ function storageFromPersistentId(pid: PyValue): StorageRef {
 }
 
 /** Everything a torch.save file holds, with tensors as references into the archive. */
-export interface TorchFile {
+interface TorchFile {
   root: PyValue;
   /** globals the file names that were neither interpreted nor needed (kept as inert placeholders) */
   ignoredGlobals: string[];
