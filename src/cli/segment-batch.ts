@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--model <path>', 'model.onnx, an artifact-set folder, or a training run folder')
     .option(
       '--checkpoint <file>',
-      '.safetensors weights, run with the artifact set next to it (or --artifacts)',
+      'weights: .safetensors run with the artifact set next to it (or --artifacts), or a Lightning .ckpt / torch.save state dict (imported on the fly, T=32, p=1)',
     )
     .option(
       '--artifacts <dir>',
