@@ -158,13 +158,19 @@ export async function importCheckpoint(o: ImportOptions): Promise<ImportResult> 
  */
 export async function inferenceModelFromCheckpoint(
   path: string,
-  clip: { frames?: number; period?: number },
+  clip: { frames?: number; period?: number; backend?: BuildOptions['backend'] },
 ): Promise<{ bytes: Uint8Array; describe: string; notes: string[] }> {
   const { file, architecture, state } = await mapCheckpoint(path, undefined, undefined);
   const frames = clip.frames ?? RELEASED_CLIP.frames;
   const period = clip.period ?? RELEASED_CLIP.period;
   const bytes = inferenceModelBytes(
-    { encoder: architecture.encoder, widthMult: architecture.widthMult, frames, period },
+    {
+      encoder: architecture.encoder,
+      widthMult: architecture.widthMult,
+      frames,
+      period,
+      backend: clip.backend,
+    },
     state.params,
   );
   return {

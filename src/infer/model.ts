@@ -115,7 +115,11 @@ export async function locateModel(
       return { file, origin: `${state.format} checkpoint ${ckpt} (artifact set ${setDir})`, cleanup };
     }
     // No set at hand (e.g. the authors' .ckpt): the architecture comes from the weights.
-    const imported = await inferenceModelFromCheckpoint(ckpt, { frames: src.frames, period: src.period });
+    const imported = await inferenceModelFromCheckpoint(ckpt, {
+      frames: src.frames,
+      period: src.period,
+      backend: src.ep === 'webgpu' ? 'webgpu' : 'cpu',
+    });
     writeFileSync(file, imported.bytes);
     return { file, origin: imported.describe, cleanup };
   } catch (e) {
