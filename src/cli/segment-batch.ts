@@ -1,5 +1,6 @@
 // `unilvseg segment-batch`: thousands of videos on a cluster, sharded, resumable, mergeable.
 import { Command } from 'commander';
+import { parsePixelSpacing } from '../data/open-video.js';
 import { runSegmentBatch } from '../infer/batch/segment-batch.js';
 import { SHARDS_ENV } from '../infer/batch/shard.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
@@ -20,6 +21,8 @@ interface SegmentBatchFlags {
   overlay?: boolean;
   overlap?: boolean;
   batchSize: number;
+  crop: boolean;
+  pixelSpacingMm?: { x: number; y: number };
   ep: ExecutionProvider;
   strict?: boolean;
 }
@@ -63,6 +66,15 @@ export function register(program: Command): void {
     )
     .option('--overlap', 'windows at half stride, probabilities averaged (as segment-video --overlap)')
     .option('--batch-size <n>', 'windows per forward pass', parse.int, 4)
+    .option(
+      '--no-crop',
+      'as segment-video --no-crop: whole frames resized instead of the cropped ultrasound sector',
+    )
+    .option(
+      '--pixel-spacing-mm <x[,y]>',
+      'as segment-video: mm per pixel for every video (DICOM files state their own): EDV/ESV in mL',
+      parsePixelSpacing,
+    )
     .addOption(epOption())
     .option('--strict', STRICT_HELP)
     .addHelpText(
@@ -98,6 +110,8 @@ Examples:
         overlay: o.overlay,
         overlap: o.overlap,
         batchSize: o.batchSize,
+        crop: o.crop,
+        pixelSpacingMm: o.pixelSpacingMm,
         strict: o.strict,
       });
       const m = r.manifest.result!;

@@ -74,6 +74,19 @@ function requireFile(path: string): void {
     );
 }
 
+/**
+ * A failure to start ffmpeg or ffprobe at all is the installation's problem, not the video's: it
+ * comes back as a plain Error (not a VideoError), so a batch stops instead of failing every video.
+ */
+function spawnFailure(err: Error): Error | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.syscall?.startsWith('spawn') && !/^spawn /.test(e.message)) return undefined;
+  return new Error(
+    `${e.path ?? 'ffmpeg'} could not be started (${e.code ?? e.message}): the binaries of @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe are missing or not executable (were npm's install scripts skipped?)`,
+    { cause: err },
+  );
+}
+
 function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeData> {
   return new Promise((resolve, reject) => {
     // fluent-ffmpeg's ffprobe has no timeout; a hard-coded `-rw_timeout` is meaningless for
@@ -84,7 +97,8 @@ function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeDat
     );
     ffmpeg.ffprobe(path, options, (err: Error | null, data: ffmpeg.FfprobeData) => {
       clearTimeout(timer);
-      if (err) reject(new VideoError(path, `not a readable video (${lastLine(err.message)})`));
+      if (err)
+        reject(spawnFailure(err) ?? new VideoError(path, `not a readable video (${lastLine(err.message)})`));
       else resolve(data);
     });
   });
@@ -155,7 +169,10 @@ export async function decodeVideo(
       maybeDone();
     });
     command.on('error', (err: Error, _out: string | null, stderr: string | null) => {
-      reject(new VideoError(path, `corrupt or unreadable video (${lastLine(stderr) || err.message})`));
+      reject(
+        spawnFailure(err) ??
+          new VideoError(path, `corrupt or unreadable video (${lastLine(stderr) || err.message})`),
+      );
     });
     command.on('end', () => {
       exited = true;
@@ -272,7 +289,7 @@ async function runIntoPlace(
   try {
     await new Promise<void>((resolve, reject) => {
       command.on('error', (err: Error, _out: string | null, stderr: string | null) =>
-        reject(fail(lastLine(stderr) || err.message)),
+        reject(spawnFailure(err) ?? fail(lastLine(stderr) || err.message)),
       );
       command.on('end', () => resolve());
       command.run();

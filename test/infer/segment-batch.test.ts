@@ -293,15 +293,32 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     expect(after.stdout).to.contain(`7 videos: ${mine.length - (mine.includes(broken) ? 1 : 0)} done`);
   });
 
-  it('refuses to mix settings in one output folder and skips complete videos on a re-run', async function () {
+  it('results.csv gives EDV/ESV in mL with a pixel spacing; a re-run skips complete videos; other settings in the same folder are refused', async function () {
     const out = tmp('settings');
     const args = ['segment-batch', '--input', input, '--model', model, '--output', out, '--threads', '1'];
-    expect((await cli([...args, '--shard', '1/4'])).code).to.equal(0);
-    const again = await cli([...args, '--shard', '1/4']);
+    const spacing = ['--pixel_spacing_mm', '0.5'];
+    expect((await cli([...args, ...spacing, '--shard', '1/4'])).code).to.equal(0);
+    const rows =
+      mergeBatch({ output: out, input }) && readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    const done = rows.slice(1).filter((l) => l.includes(',done,'));
+    expect(done).to.have.length(2);
+    for (const row of done) {
+      const f = row.split(',');
+      const summary = JSON.parse(readFileSync(join(out, f[1], 'summary.json'), 'utf8'));
+      expect([Number(f[8]), Number(f[9])]).to.deep.equal([
+        Number(summary.meanEdvMl.toFixed(2)),
+        Number(summary.meanEsvMl.toFixed(2)),
+      ]);
+      expect(Number(f[8])).to.be.greaterThan(0);
+    }
+    const again = await cli([...args, ...spacing, '--shard', '1/4']);
     expect(again.stdout).to.match(/0 segmented, 2 already done, 0 failed/);
-    const overlap = await cli([...args, '--shard', '0/4', '--overlap']);
+    const overlap = await cli([...args, ...spacing, '--shard', '0/4', '--overlap']);
     expect(overlap.code).to.equal(1);
     expect(overlap.stderr).to.contain('holds results made with other settings');
     expect(overlap.stderr).to.contain('--overlap false vs true');
+    const noSpacing = await cli([...args, '--shard', '0/4']);
+    expect(noSpacing.code).to.equal(1);
+    expect(noSpacing.stderr).to.contain('--pixel_spacing_mm {"x":0.5,"y":0.5} vs null');
   });
 });

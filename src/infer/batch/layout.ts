@@ -37,6 +37,8 @@ export interface OutputSettings {
   model: { sha256: string; describe: string };
   overlap: boolean;
   overlay: boolean;
+  crop: boolean;
+  pixelSpacingMm: { x: number; y: number } | null;
 }
 
 /** <out>/shards/<tag>.json */

@@ -42,6 +42,9 @@ export interface SegmentBatchOptions {
   overlay?: boolean;
   overlap?: boolean;
   batchSize?: number;
+  /** false: `--no-crop`. */
+  crop?: boolean;
+  pixelSpacingMm?: { x: number; y: number };
   /** Stop at the first bad video. */
   strict?: boolean;
   progress?: boolean;
@@ -66,6 +69,9 @@ function checkSameSettings(out: string, mine: OutputSettings): void {
         `model ${theirs.model.describe} (sha256 ${theirs.model.sha256.slice(0, 12)}) vs ${mine.model.describe} (${mine.model.sha256.slice(0, 12)})`,
       theirs.overlap !== mine.overlap && `--overlap ${theirs.overlap} vs ${mine.overlap}`,
       theirs.overlay !== mine.overlay && `--overlay ${theirs.overlay} vs ${mine.overlay}`,
+      theirs.crop !== mine.crop && `sector crop ${theirs.crop} vs ${mine.crop}`,
+      JSON.stringify(theirs.pixelSpacingMm) !== JSON.stringify(mine.pixelSpacingMm) &&
+        `--pixel_spacing_mm ${JSON.stringify(theirs.pixelSpacingMm)} vs ${JSON.stringify(mine.pixelSpacingMm)}`,
     ].filter(Boolean);
     if (diff.length)
       throw new Error(
@@ -94,6 +100,8 @@ export async function runSegmentBatch(o: SegmentBatchOptions): Promise<SegmentBa
       model: { sha256: sha256(located.file), describe: located.origin },
       overlap: !!o.overlap,
       overlay,
+      crop: o.crop !== false,
+      pixelSpacingMm: o.pixelSpacingMm ?? null,
     };
     checkSameSettings(out, settings);
     const shardsDir = join(out, SHARDS_DIR);
@@ -161,7 +169,13 @@ export async function runSegmentBatch(o: SegmentBatchOptions): Promise<SegmentBa
           modelFile: located.file,
           ep: o.ep ?? 'cpu',
           threads,
-          settings: { overlap: !!o.overlap, overlay, batchSize: o.batchSize ?? 4 },
+          settings: {
+            overlap: settings.overlap,
+            overlay,
+            batchSize: o.batchSize ?? 4,
+            crop: settings.crop,
+            pixelSpacingMm: o.pixelSpacingMm,
+          },
         })
       : [];
     if (executors.length) log.write({ event: 'model', describe: executors[0].describe });

@@ -17,6 +17,10 @@ export interface JobSettings {
   overlap: boolean;
   overlay: boolean;
   batchSize: number;
+  /** false: whole frames resized (`--no-crop`) instead of the cropped ultrasound sector. */
+  crop: boolean;
+  /** mm per pixel over what the files state (`--pixel_spacing_mm`). */
+  pixelSpacingMm?: { x: number; y: number };
 }
 
 export type JobOutcome = { key: string; notes: string[] } & (
@@ -59,6 +63,8 @@ export async function runVideoJob(
         overlap: s.overlap,
         overlay: s.overlay,
         batchSize: s.batchSize,
+        crop: s.crop ? undefined : false,
+        pixelSpacingMm: s.pixelSpacingMm,
       },
       (m) => notes.push(m),
     );
