@@ -12,8 +12,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEB = join(ROOT, 'web');
 const OUT = join(WEB, 'dist');
 
-/** The runtime ort.min.mjs loads (wasm CPU kernels and WebGPU, one binary). */
-export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+/** The runtime onnxruntime-web/webgpu loads (wasm CPU kernels and the WebGPU provider, one binary). */
+const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
 export async function buildWeb(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
@@ -35,7 +35,7 @@ export async function buildWeb(): Promise<void> {
     logLevel: 'warning',
   });
   const ortDist = dirname(
-    createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'),
+    createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm'),
   );
   for (const f of ORT_RUNTIME_FILES) copyFileSync(join(ortDist, f), join(OUT, 'ort', f));
   for (const f of ['index.html', 'viewer.css']) copyFileSync(join(WEB, f), join(OUT, f));

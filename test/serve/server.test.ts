@@ -72,14 +72,14 @@ describe('unilvseg serve', function () {
 
   it('binds 127.0.0.1 and sends the cross-origin isolation headers on the page and on videos', async () => {
     expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    for (const path of ['/', `/videos/Videos/${video}`, '/ort/ort-wasm-simd-threaded.jsep.wasm']) {
+    for (const path of ['/', `/videos/Videos/${video}`, '/ort/ort-wasm-simd-threaded.asyncify.wasm']) {
       const r = await get(server.url, path, {}, 'HEAD');
       expect(r.status, path).to.equal(200);
       expect(r.headers['cross-origin-opener-policy'], path).to.equal('same-origin');
       expect(r.headers['cross-origin-embedder-policy'], path).to.equal('require-corp');
       expect(r.headers['cross-origin-resource-policy'], path).to.equal('same-origin');
     }
-    const wasm = await get(server.url, '/ort/ort-wasm-simd-threaded.jsep.wasm', {}, 'HEAD');
+    const wasm = await get(server.url, '/ort/ort-wasm-simd-threaded.asyncify.wasm', {}, 'HEAD');
     expect(wasm.headers['content-type']).to.equal('application/wasm');
   });
 

@@ -1,7 +1,10 @@
 // A segmentation model.onnx in the browser with onnxruntime-web: WebGPU when the browser offers an
 // adapter, else WebAssembly (multi-threaded when the page is cross-origin isolated; ORT's wasm
 // builds all use 128-bit SIMD). The wasm files come from our own origin, never a CDN.
-import * as ort from 'onnxruntime-web';
+// The WebGPU build: ONNX Runtime's native WebGPU provider compiled to wasm (runs the 3-D U-Net,
+// whose 3-D pooling the older JS provider of the default build rejects), and its CPU kernels ran
+// the wasm backend faster than the default build's in our measurements.
+import * as ort from 'onnxruntime-web/webgpu';
 import { readModelHeader, type ModelHeader } from '../../src/infer/model-header.js';
 import type { ClipModel } from '../../src/infer/segment-core.js';
 
@@ -17,7 +20,7 @@ export interface BrowserModel extends ClipModel, ModelHeader {
   release(): Promise<void>;
 }
 
-/** Where ort-wasm-simd-threaded.jsep.{mjs,wasm} are: the `ort/` folder next to this bundle. */
+/** Where ort-wasm-simd-threaded.asyncify.{mjs,wasm} are: the `ort/` folder next to this bundle. */
 export const DEFAULT_ORT_BASE = new URL('./ort/', import.meta.url).href;
 
 function wasmThreads(): number {
@@ -26,17 +29,33 @@ function wasmThreads(): number {
   return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16));
 }
 
-interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown> };
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
 }
 
-export async function webgpuAdapterAvailable(): Promise<boolean> {
+interface GpuNavigator {
+  gpu?: { requestAdapter(o?: { powerPreference?: string }): Promise<GpuAdapterLike | null> };
+}
+
+/**
+ * 'hardware', 'software' (a CPU emulation such as SwiftShader or lavapipe: far slower than wasm
+ * for this model) or 'none'.
+ */
+export async function webgpuAdapter(): Promise<'hardware' | 'software' | 'none'> {
   const gpu = (navigator as GpuNavigator).gpu;
-  if (!gpu) return false;
+  if (!gpu) return 'none';
   try {
-    return (await gpu.requestAdapter()) !== null;
+    const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!a) return 'none';
+    const i = a.info ?? {};
+    const soft =
+      a.isFallbackAdapter ||
+      i.isFallbackAdapter ||
+      /swiftshader|llvmpipe|lavapipe/i.test(`${i.vendor} ${i.architecture} ${i.description}`);
+    return soft ? 'software' : 'hardware';
   } catch {
-    return false;
+    return 'none';
   }
 }
 
@@ -63,16 +82,30 @@ export async function loadBrowserModel(
   let backend: Backend = 'wasm';
   let detail = wasmDetail(threads);
   let session: ort.InferenceSession | undefined;
+  let fallback: string | undefined;
   if (choice !== 'wasm') {
-    if (await webgpuAdapterAvailable()) {
+    const adapter = await webgpuAdapter();
+    if (adapter === 'software' && choice === 'auto')
+      opts.onNote?.('the only WebGPU adapter is a software one (slower than wasm here); using wasm');
+    if (adapter === 'hardware' || (adapter === 'software' && choice === 'webgpu')) {
+      let gpu: ort.InferenceSession | undefined;
       try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
+        gpu = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
+        // A session can be created and still fail at its first run (a kernel the provider lacks,
+        // e.g. 3-D pooling in NHWC): one black clip proves the model runs here before it is used.
+        const { frames: T, size } = header;
+        const probe = new ort.Tensor('uint8', new Uint8Array(T * size * size * 3), [1, T, size, size, 3]);
+        await (await gpu.run({ frames: probe })).logits.getData();
+        session = gpu;
         backend = 'webgpu';
-        detail = 'webgpu';
+        detail = adapter === 'software' ? 'webgpu (software adapter)' : 'webgpu';
       } catch (e) {
+        await gpu?.release();
         if (choice === 'webgpu')
           throw new Error(`${name} does not run on WebGPU: ${(e as Error).message}`, { cause: e });
-        opts.onNote?.(`WebGPU adapter found but ${name} failed there (${(e as Error).message}); using wasm`);
+        const why = `WebGPU adapter found but ${name} failed there (${(e as Error).message}); using wasm`;
+        opts.onNote?.(why);
+        fallback = why;
       }
     } else if (choice === 'webgpu') {
       throw new Error('this browser offers no WebGPU adapter; choose the wasm backend');
@@ -82,6 +115,7 @@ export async function loadBrowserModel(
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
+  if (fallback) detail += ' (WebGPU failed: see the console)';
   const { frames: T, size } = header;
   const s = session;
   return {
