@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import * as op from '../../src/onnx/ops/index.js';
+import type { Value } from '../../src/onnx/builder.js';
+import { numel } from '../../src/onnx/ir.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
 describe('VJP rules: layout ops (finite differences, float64)', () => {
@@ -9,6 +11,17 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
     await gradCheck([x], ([a]) => op.squeeze(op.unsqueeze(a, [1]), [1]));
     await gradCheck([x], ([a]) => op.unsqueeze(a, [0, 3]));
     await gradCheck([x], ([a]) => op.transpose(a, [2, 0, 1]));
+  });
+  it('Flatten at every axis (also negative) and Identity', async () => {
+    // No builder op emits Flatten (models reshape), but the rule serves imported graphs too.
+    const flatten = (a: Value, axis: number) => {
+      const k = axis < 0 ? axis + a.rank : axis;
+      const dims = a.shape.map(Number);
+      const shape = [numel(dims.slice(0, k)), numel(dims.slice(k))];
+      return a.b.node('Flatten', [a], { axis }, [{ dtype: a.dtype, shape }])[0];
+    };
+    for (const axis of [0, 1, 2, 3, -1]) await gradCheck([x], ([a]) => flatten(a, axis));
+    await gradCheck([x], ([a]) => op.mul(op.identity(a), op.identity(a)));
   });
   it('Concat of three along the middle axis', async () => {
     await gradCheck([x, { name: 'y', shape: [2, 1, 4] }, { name: 'z', shape: [2, 2, 4] }], (v) =>

@@ -21,6 +21,8 @@ import { slice } from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { checkModelGradients } from '../helpers/model-gradcheck.js';
+import { numel } from '../../src/onnx/ir.js';
 
 const norm = ECHONET_NORMALISATION;
 const si = (
@@ -115,14 +117,62 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () =
     );
   });
 
-  it('model output is cut back to [N, T, H, W] frames (top-left of each tile)', async () => {
-    const model = si('si_resnet18_unet', 4, 24, 0.125, 32);
+  it('model output is cut back to [N, T, H, W] frames: frame k is the top-left H x W of grid tile (k / n, k % n)', async () => {
+    const [T, S, tile] = [4, 24, 32];
+    const model = si('si_resnet18_unet', T, S, 0.125, tile);
     const b = new GraphBuilder();
     const ctx = new ModelContext(b, inputSource, false);
-    const frames = b.input('frames', 'uint8', ['N', 4, 24, 24, 3]);
-    const out = model.toFrames(model.forward(ctx, model.prepare(rawFloat(frames))));
-    expect(out.shape).to.deep.equal(['N', 4, 24, 24]);
+    const frames = b.input('frames', 'uint8', ['N', T, S, S, 3]);
+    expect(model.toFrames(model.forward(ctx, model.prepare(rawFloat(frames)))).shape).to.deep.equal([
+      'N',
+      T,
+      S,
+      S,
+    ]);
+    // The cut itself, run on a super-image whose every pixel holds its own index.
+    const side = 2 * tile;
+    const g = new GraphBuilder();
+    g.output(model.toFrames(g.input('image', 'float32', [2, 1, side, side])), 'frames');
+    const image = Float32Array.from({ length: 2 * side * side }, (_, i) => i);
+    const out = (
+      await (
+        await createSession(g.toGraph('cut'))
+      ).run({ image: tensor('float32', image, [2, 1, side, side]) })
+    ).frames;
+    expect(out.dims).to.deep.equal([2, T, S, S]);
+    const got = out.data as Float32Array;
+    for (let n = 0; n < 2; n++)
+      for (let k = 0; k < T; k++)
+        for (const [y, x] of [
+          [0, 0],
+          [S - 1, S - 1],
+          [3, 17],
+        ]) {
+          const at = (n * side + Math.floor(k / 2) * tile + y) * side + (k % 2) * tile + x;
+          expect(got[((n * T + k) * S + y) * S + x], `clip ${n} frame ${k} (${y}, ${x})`).to.equal(image[at]);
+        }
   });
+
+  // ResNet-34 has the same blocks as ResNet-18, only more of them.
+  for (const encoder of ['si_resnet18_unet'] as const)
+    it(`whole-model gradient of a tiny ${encoder} (width 0.0625, 2 clips of T=4 frames of 32x32, BatchNorm on batch statistics): every trained tensor within 2 % of finite differences (float32)`, async function () {
+      this.timeout(300_000);
+      // Frames as large as their tiles: padding would leave constant regions where max-pooling
+      // ties, and at a tie the loss has no derivative for finite differences to approximate.
+      const model = si(encoder, 4, 32, 0.0625, 32);
+      const rng = new Rng(11);
+      const inputShape = [2, 4, 32, 32, 3];
+      const checked = await checkModelGradients({
+        model,
+        inputShape,
+        input: Float32Array.from({ length: numel(inputShape) }, () => rng.range(0, 255)),
+        forward: (ctx, raw) => model.toFrames(model.forward(ctx, model.prepare(raw))),
+        steps: [1e-4, 3e-5, 1e-5],
+        rtol: 0.02,
+        atolOfMax: 5e-5,
+      });
+      expect(checked).to.equal(modelParamSpecs(model).filter((p) => p.kind === 'param').length);
+    });
 
   it('BatchNorm in training mode: batch statistics, PyTorch running-stat update, caller buffers untouched', async () => {
     const b = new GraphBuilder();
