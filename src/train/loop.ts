@@ -239,11 +239,12 @@ async function evaluateSplit(
     if (limit > 0 && ++n >= limit) break;
   }
   if (samples === 0) throw new Error('the validation split is empty');
-  if (!sums) return { val_loss: lossSum / samples, val_dsc: NaN };
+  // val_samples: how many samples the scores pool (fewer than the split with --limit_val_batches).
+  if (!sums) return { val_loss: lossSum / samples, val_dsc: NaN, val_samples: samples };
   const pooledLoss = Number.isFinite(sums.intersection)
     ? diceLossFromSums(sums.intersection, sums.cardinality, sums.positives)
     : lossSum / samples;
-  return { val_loss: pooledLoss, val_dsc: dscFromCounts(sums.tp, sums.fp, sums.fn) };
+  return { val_loss: pooledLoss, val_dsc: dscFromCounts(sums.tp, sums.fp, sums.fn), val_samples: samples };
 }
 
 async function artifactSetFor(o: TrainOptions, out: string, backend: Backend): Promise<ArtifactSet> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint } from '../../src/artifacts/index.js';
@@ -119,6 +119,79 @@ describe('train/loop: ort-train runs', function () {
     expect(Array.from(model.initializers.get(name)!.data as Float32Array)).to.deep.equal(
       Array.from(best.params.get(name)!),
     );
+  });
+
+  it('weak: the MultiStepLR schedule as the loop applies it, --max_steps, --resume mid-epoch to the same weights, --limit_val_batches, --no-test', async () => {
+    const data = await synthDataset();
+    const tiny = await tinyArtifactSet();
+    // A copy of the set whose schedule drops the rate to 0 from epoch 1 on (milestone 1, gamma 0),
+    // so whether the loop applied it shows in the weights: epoch 1 must leave them untouched.
+    const set = mkdtempSync(join(tmpdir(), 'unilvseg-lr0-set-'));
+    cpSync(tiny.dir, set, { recursive: true });
+    const manifestPath = join(set, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    manifest.weak = { ...manifest.weak, milestones: [1], gamma: 0 };
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const o: Omit<TrainOptions, 'out'> = {
+      ...defaultTrainOptions('weak'),
+      dataPath: data,
+      artifacts: set,
+      encoder: '3d_unet_small',
+      widthMult: 0.0625,
+      frames: 16,
+      batchSize: 1,
+      epochs: 2,
+      valCheckInterval: 1,
+      pctTrain: 0.34, // 2 of the 6 training videos: 4 samples, 4 steps per epoch
+      numWorkers: 0,
+      threads: 1,
+      lr: 3e-3,
+      limitValBatches: 1, // of the validation split's 2 samples
+      test: false,
+    };
+    const whole = mkdtempSync(join(tmpdir(), 'unilvseg-lr-whole-'));
+    const summary = await runTraining({ ...o, out: whole });
+    const B = 4;
+    expect(summary.steps).to.equal(2 * B);
+    expect(summary.test).to.equal(undefined);
+    const log = readJsonl(join(whole, 'log.jsonl'));
+    expect(log.some((r) => r.event === 'test')).to.equal(false);
+    const steps = log.filter((r) => r.event === 'step');
+    expect(steps.map((r) => [r.epoch, r.lr])).to.deep.equal([
+      ...Array(B).fill([0, 3e-3]),
+      ...Array(B).fill([1, 0]),
+    ]);
+    const vals = log.filter((r) => r.event === 'val');
+    expect(vals.map((r) => [r.step, r.val_samples])).to.deep.equal([
+      [B, 1],
+      [2 * B, 1],
+    ]);
+    // Epoch 0 trained (weights moved); epoch 1 at rate 0 did not move them, so the best checkpoint
+    // (epoch 0's validation; epoch 1's scores the same and is no improvement) equals the last.
+    const params = (file: string) => readCheckpoint(join(whole, file), tiny.manifest);
+    const [best, last, init] = [
+      params('best.safetensors'),
+      params('last.safetensors'),
+      readCheckpoint(tiny.files.checkpoint, tiny.manifest),
+    ];
+    expect(best.step).to.equal(B);
+    const name = 'encoder1.0.conv.unit0.conv.weight';
+    expect(best.params.get(name)).to.not.deep.equal(init.params.get(name));
+    for (const [k, v] of best.params) expect(last.params.get(k), k).to.deep.equal(v);
+
+    // Stopped by --max_steps one step before the end of epoch 0, then resumed: the same run.
+    const split = mkdtempSync(join(tmpdir(), 'unilvseg-lr-split-'));
+    const first = await runTraining({ ...o, out: split, maxSteps: B - 1 });
+    expect(first.steps).to.equal(B - 1);
+    expect(first.stoppedEarly).to.match(/max_steps 3/);
+    const resumed = await runTraining({ ...o, out: split, resume: true });
+    expect(resumed.steps).to.equal(2 * B);
+    const splitLog = readJsonl(join(split, 'log.jsonl')).filter((r) => r.event === 'step');
+    expect(splitLog.map((r) => [r.step, r.epoch, r.lr])).to.deep.equal(
+      steps.map((r) => [r.step, r.epoch, r.lr]),
+    );
+    const end = readCheckpoint(join(split, 'last.safetensors'), tiny.manifest);
+    for (const [k, v] of last.params) expect(end.params.get(k), k).to.deep.equal(v);
   });
 
   it('--ep cuda without the CUDA provider stops at once with the install hint (nothing built)', async function () {
