@@ -24,6 +24,7 @@ const SECTIONS: Record<string, Section> = {
   segment: { module: './bench-segment.js', fn: 'benchSegment' },
   model: { module: './bench-model.js', fn: 'benchModel' },
   browser: { module: './bench-browser.js', fn: 'benchBrowser' },
+  batch: { module: './bench-batch.js', fn: 'benchBatch' },
 };
 
 type BenchFn = () => Promise<unknown>;

@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Command, Option } from 'commander';
 import { EXECUTION_PROVIDERS } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 
@@ -53,4 +53,21 @@ export function epOption(): Option {
   )
     .choices(EXECUTION_PROVIDERS)
     .default('cpu');
+}
+
+/** --model, --checkpoint and --artifacts: where the weights of a command that runs a model come from. */
+export function withModelSource(command: Command): Command {
+  return command
+    .option(
+      '--model <path>',
+      'model.onnx, an artifact-set folder, or a training run folder (its artifacts/model.onnx holds the best weights)',
+    )
+    .option(
+      '--checkpoint <file>',
+      'weights: .safetensors (e.g. runs/weak/best.safetensors, run with the artifact set next to it), or a Lightning .ckpt / torch.save state dict (imported on the fly; see import-checkpoint)',
+    )
+    .option(
+      '--artifacts <dir>',
+      'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
+    );
 }

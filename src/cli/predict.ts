@@ -4,7 +4,7 @@ import { checkClipSettings, loadSegmentationModel } from '../infer/model.js';
 import { runPredict } from '../infer/predict.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
-import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { epOption, parse, SKIP_HELP, STRICT_HELP, withModelSource } from './flags.js';
 import { DEFAULT_SEED } from '../defaults.js';
 
 interface PredictFlags {
@@ -26,26 +26,19 @@ interface PredictFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('predict')
-    .description(
-      'Segment the traced ED and ES frame of every video of a split (upstream seg_3d_test_get_predictions.py): one centred ' +
-        'clip per traced frame, sigmoid >= 0.5, one 0/255 PNG per traced frame, the folder `unilvseg evaluate --prediction_dir` reads.',
-    )
-    .requiredOption('--data-path <dir>', 'EchoNet-Dynamic folder (FileList.csv, VolumeTracings.csv, Videos/)')
-    .requiredOption('--save-dir <dir>', 'where the PNGs and predictions.jsonl are written')
-    .option(
-      '--model <path>',
-      'model.onnx, an artifact-set folder, or a training run folder (its artifacts/model.onnx holds the best weights)',
-    )
-    .option(
-      '--checkpoint <file>',
-      'weights: .safetensors (e.g. runs/weak/best.safetensors, run with the artifact set next to it), or a Lightning .ckpt / torch.save state dict (imported on the fly; see import-checkpoint)',
-    )
-    .option(
-      '--artifacts <dir>',
-      'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
-    )
+  withModelSource(
+    program
+      .command('predict')
+      .description(
+        'Segment the traced ED and ES frame of every video of a split (upstream seg_3d_test_get_predictions.py): one centred ' +
+          'clip per traced frame, sigmoid >= 0.5, one 0/255 PNG per traced frame, the folder `unilvseg evaluate --prediction_dir` reads.',
+      )
+      .requiredOption(
+        '--data-path <dir>',
+        'EchoNet-Dynamic folder (FileList.csv, VolumeTracings.csv, Videos/)',
+      )
+      .requiredOption('--save-dir <dir>', 'where the PNGs and predictions.jsonl are written'),
+  )
     .option('--split <name>', 'split to predict (train, val, test, all)', 'test')
     .option(
       '--frames <T>',

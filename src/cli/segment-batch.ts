@@ -5,7 +5,7 @@ import { runSegmentBatch } from '../infer/batch/segment-batch.js';
 import { SHARDS_ENV } from '../infer/batch/shard.js';
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
-import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { epOption, parse, SKIP_HELP, STRICT_HELP, withModelSource } from './flags.js';
 
 interface SegmentBatchFlags {
   input: string;
@@ -28,26 +28,19 @@ interface SegmentBatchFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('segment-batch')
-    .description(
-      "Segment every video of a folder, a list or a FileList.csv with segment-video's outputs per video, as one shard " +
-        'of n (Slurm job array, Kubernetes Indexed Job, or by hand); complete videos are skipped, so a re-run does only what is missing.',
-    )
-    .requiredOption(
-      '--input <path>',
-      'a folder (every video and DICOM file in it and its subfolders), a text file of video paths (one a line), or an EchoNet FileList.csv (videos in Videos/ next to it)',
-    )
-    .requiredOption('--output <dir>', 'output folder shared by all shards (videos/<key>/, shards/)')
-    .option('--model <path>', 'model.onnx, an artifact-set folder, or a training run folder')
-    .option(
-      '--checkpoint <file>',
-      'weights: .safetensors run with the artifact set next to it (or --artifacts), or a Lightning .ckpt / torch.save state dict (imported on the fly, T=32, p=1)',
-    )
-    .option(
-      '--artifacts <dir>',
-      'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
-    )
+  withModelSource(
+    program
+      .command('segment-batch')
+      .description(
+        "Segment every video of a folder, a list or a FileList.csv with segment-video's outputs per video, as one shard " +
+          'of n (Slurm job array, Kubernetes Indexed Job, or by hand); complete videos are skipped, so a re-run does only what is missing.',
+      )
+      .requiredOption(
+        '--input <path>',
+        'a folder (every video and DICOM file in it and its subfolders), a text file of video paths (one a line), or an EchoNet FileList.csv (videos in Videos/ next to it)',
+      )
+      .requiredOption('--output <dir>', 'output folder shared by all shards (videos/<key>/, shards/)'),
+  )
     .option('--split <name>', 'FileList.csv input: only this split (train, val, test, all; default all)')
     .option(
       '--shard <i/n>',

@@ -10,7 +10,7 @@ import type { ExecutionProvider } from '../onnx/runtime.js';
 import { JsonlLog } from '../util/jsonl.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 import { parsePixelSpacing } from '../data/open-video.js';
-import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { epOption, parse, SKIP_HELP, STRICT_HELP, withModelSource } from './flags.js';
 
 interface SegmentFlags {
   videoPath?: string;
@@ -48,46 +48,39 @@ function printSummary(s: SegmentSummary): void {
 }
 
 export function register(program: Command): void {
-  program
-    .command('segment-video')
-    .description(
-      'Segment the LV in every frame of a video (upstream seg_3d_inference.py) and measure it: ED/ES frames of every beat, ' +
-        'EF by the method of discs per beat and averaged, LV area plot. One video (--video_path) or a dataset split (--data_path).',
-    )
-    .option(
-      '--video-path <file>',
-      'one video: a DICOM file (found by content, any name) or any format ffmpeg reads, any length and frame size',
-    )
-    .option(
-      '--input <dir>',
-      'batch mode: every video and DICOM file in <dir> (no FileList.csv, no tracings), one output subfolder each',
-    )
-    .option(
-      '--no-crop',
-      "feed whole frames resized to the model's size (aspect ratio not kept) instead of the cropped ultrasound sector",
-    )
-    .option(
-      '--pixel-spacing-mm <x[,y]>',
-      'mm per pixel across (x) and down (y; default x): areas in cm^2 and volumes in mL (DICOM files state their own)',
-      parsePixelSpacing,
-    )
-    .option(
-      '--data-path <dir>',
-      'batch mode: every video of --split listed in <dir>/FileList.csv (Videos/<name>)',
-    )
-    .requiredOption(
-      '--save-path <dir>',
-      'output folder (batch mode: one subfolder per video plus summary.csv, summary.json, failures.csv, segment.jsonl; with --shard named summary.shard-<i>-of-<n>.csv etc.)',
-    )
-    .option('--model <path>', 'model.onnx, an artifact-set folder, or a training run folder')
-    .option(
-      '--checkpoint <file>',
-      'weights: .safetensors run with the artifact set next to it (or --artifacts), or a Lightning .ckpt / torch.save state dict (imported on the fly, T=32, p=1)',
-    )
-    .option(
-      '--artifacts <dir>',
-      'the artifact set of --checkpoint (default: <folder of the checkpoint>/artifacts)',
-    )
+  withModelSource(
+    program
+      .command('segment-video')
+      .description(
+        'Segment the LV in every frame of a video (upstream seg_3d_inference.py) and measure it: ED/ES frames of every beat, ' +
+          'EF by the method of discs per beat and averaged, LV area plot. One video (--video_path) or a dataset split (--data_path).',
+      )
+      .option(
+        '--video-path <file>',
+        'one video: a DICOM file (found by content, any name) or any format ffmpeg reads, any length and frame size',
+      )
+      .option(
+        '--input <dir>',
+        'batch mode: every video and DICOM file in <dir> (no FileList.csv, no tracings), one output subfolder each',
+      )
+      .option(
+        '--no-crop',
+        "feed whole frames resized to the model's size (aspect ratio not kept) instead of the cropped ultrasound sector",
+      )
+      .option(
+        '--pixel-spacing-mm <x[,y]>',
+        'mm per pixel across (x) and down (y; default x): areas in cm^2 and volumes in mL (DICOM files state their own)',
+        parsePixelSpacing,
+      )
+      .option(
+        '--data-path <dir>',
+        'batch mode: every video of --split listed in <dir>/FileList.csv (Videos/<name>)',
+      )
+      .requiredOption(
+        '--save-path <dir>',
+        'output folder (batch mode: one subfolder per video plus summary.csv, summary.json, failures.csv, segment.jsonl; with --shard named summary.shard-<i>-of-<n>.csv etc.)',
+      ),
+  )
     .option(
       '--overlap',
       "windows at half stride whose sigmoid probabilities are averaged (default: upstream's non-overlapping windows, last one wins)",
