@@ -2,6 +2,7 @@
  * Video reading and writing through ffmpeg (static binaries from @ffmpeg-installer /
  * @ffprobe-installer, driven by fluent-ffmpeg). Frames are RGB24 arrays laid out [F, H, W, 3].
  */
+import { execFile } from 'node:child_process';
 import { existsSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -104,9 +105,19 @@ function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeDat
   });
 }
 
+/**
+ * ffprobe where the install has its binary; else ffmpeg itself probes (an install pruned of
+ * ffprobe, such as the GPU machine's bundle, docs/gpu.md, or a platform @ffprobe-installer lacks).
+ */
+const FFPROBE_PRESENT = existsSync(ffprobeInstaller.path);
+
 /** Size, frame rate and frame count from the container (counting frames if it does not say). */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   requireFile(path);
+  return FFPROBE_PRESENT ? probeWithFfprobe(path) : probeWithFfmpeg(path);
+}
+
+export async function probeWithFfprobe(path: string): Promise<VideoInfo> {
   let data = await ffprobeJson(path, []);
   let stream = data.streams.find((s) => s.codec_type === 'video');
   if (!stream) throw new VideoError(path, 'not a video (no video stream)');
@@ -124,6 +135,42 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   }
   if (!Number.isInteger(frames) || frames <= 0) throw new VideoError(path, 'video has zero frames');
   return { width, height, fps, frames };
+}
+
+/**
+ * The same facts from ffmpeg alone: the first video stream's line ("Stream #0:0: Video: mjpeg
+ * ..., 112x112, ..., 50 fps, 50 tbr, ...") for size and rate, and the frame count of a stream copy
+ * to the null muxer (packets, not decoded frames: fast).
+ */
+export function probeWithFfmpeg(path: string): Promise<VideoInfo> {
+  requireFile(path);
+  const args = ['-hide_banner', '-nostdin', '-i', path, '-map', '0:v:0?', '-c', 'copy', '-f', 'null', '-'];
+  return new Promise((resolve, reject) => {
+    execFile(
+      ffmpegInstaller.path,
+      args,
+      { timeout: PROBE_TIMEOUT_S * 1000, maxBuffer: 1 << 24 },
+      (err, _out, stderr) => {
+        const stream = /Stream #\d+:\d+[^:]*: Video: (.*)/.exec(stderr);
+        if (!stream) {
+          const why = err
+            ? `not a readable video (${lastLine(stderr) || err.message})`
+            : 'not a video (no video stream)';
+          return reject(new VideoError(path, why));
+        }
+        const size = /(?:^|[ ,])(\d+)x(\d+)(?=[ ,\[]|$)/.exec(stream[1]);
+        const rate = /([\d.]+)(k?) fps/.exec(stream[1]) ?? /([\d.]+)(k?) tbr/.exec(stream[1]);
+        const counted = [...stderr.matchAll(/frame=\s*(\d+)/g)].pop();
+        const [width, height] = size ? [Number(size[1]), Number(size[2])] : [NaN, NaN];
+        const fps = rate ? Number(rate[1]) * (rate[2] ? 1000 : 1) : NaN;
+        const frames = counted ? Number(counted[1]) : NaN;
+        if (!(width > 0 && height > 0)) return reject(new VideoError(path, 'video stream has no frame size'));
+        if (!(fps > 0)) return reject(new VideoError(path, 'video stream has no frame rate'));
+        if (!(frames > 0)) return reject(new VideoError(path, 'video has zero frames'));
+        resolve({ width, height, fps, frames });
+      },
+    );
+  });
 }
 
 /**
