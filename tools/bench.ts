@@ -25,6 +25,7 @@ const SECTIONS: Record<string, Section> = {
   model: { module: './bench-model.js', fn: 'benchModel' },
   browser: { module: './bench-browser.js', fn: 'benchBrowser' },
   batch: { module: './bench-batch.js', fn: 'benchBatch' },
+  gpu: { module: './gpu/check.js', fn: 'benchGpu' },
 };
 
 type BenchFn = () => Promise<unknown>;

@@ -60,10 +60,10 @@ export function readProfile(file: string): NodeRun[] {
 
 /**
  * ORT keeps small shape and index arithmetic on the CPU on purpose whatever the provider (int64
- * shapes, the [N, T] one-hot of the traced frame, scalar element counts): nodes whose outputs
- * hold at most `hostElements` values (callers pass N*T, which no feature map is as small as).
- * Copying such a result costs microseconds; anything larger off the GPU is a fallback that moves
- * real tensors.
+ * shapes, the [N, T] one-hot of the traced frame, scalar element counts, per-channel constants):
+ * nodes whose outputs hold at most `hostElements` values (callers pass one frame's H*W, which no
+ * feature map is as small as). Copying such a result costs microseconds; anything larger off the
+ * GPU is a fallback that moves real tensors.
  */
 export const DEFAULT_HOST_ELEMENTS = 1024;
 

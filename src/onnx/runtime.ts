@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -97,33 +97,17 @@ function probeGraph(): Graph {
 }
 
 /**
- * True where the only Vulkan drivers installed are software rasterisers (Mesa's lavapipe,
- * SwiftShader): WebGPU works there but runs on the CPU, far slower than the CPU provider, so
- * `--ep auto` does not pick it. Reads the Vulkan ICD manifests (Linux only).
+ * True on a Linux machine with no GPU device node (/dev/nvidia*, /dev/dri/renderD*): a WebGPU
+ * adapter found there is a software rasteriser (Mesa's lavapipe, SwiftShader), which works but
+ * runs on the CPU far slower than the CPU provider, so `--ep auto` does not pick it. (Mesa installs
+ * hardware drivers' manifests too, so the installed drivers do not tell.)
  */
-export function softwareVulkanOnly(): boolean {
+export function softwareAdapterOnly(): boolean {
   if (process.platform !== 'linux') return false;
-  const listed = (process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? '')
-    .split(':')
-    .filter(Boolean);
-  const files = listed.length
-    ? listed
-    : ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'].flatMap((d) =>
-        existsSync(d)
-          ? readdirSync(d)
-              .filter((f) => f.endsWith('.json'))
-              .map((f) => join(d, f))
-          : [],
-      );
-  const libraries = files.flatMap((f) => {
-    try {
-      const icd = JSON.parse(readFileSync(f, 'utf8')) as { ICD?: { library_path?: string } };
-      return [icd.ICD?.library_path ?? f];
-    } catch {
-      return [];
-    }
-  });
-  return libraries.length > 0 && libraries.every((p) => /lvp|lavapipe|swiftshader/i.test(p));
+  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  const nvidia = list('/dev').some((f) => /^nvidia\d+$/.test(f));
+  const render = list('/dev/dri').some((f) => f.startsWith('renderD'));
+  return !nvidia && !render;
 }
 
 export interface ResolvedProvider {
@@ -149,9 +133,11 @@ export async function resolveProvider(ep: ExecutionProvider = 'cpu'): Promise<Re
   }
   if (cudaAvailable()) return { provider: 'cuda', reason: 'cuda (--ep auto: CUDA provider found)' };
   const why = await webgpuUnavailable();
-  if (!why && !softwareVulkanOnly())
+  if (!why && !softwareAdapterOnly())
     return { provider: 'webgpu', reason: 'webgpu (--ep auto: no CUDA provider; a WebGPU adapter answered)' };
-  const webgpu = why ? `no WebGPU adapter (${why})` : 'the only Vulkan driver is a software rasteriser';
+  const webgpu = why
+    ? `no WebGPU adapter (${why})`
+    : 'no GPU device, so the WebGPU adapter is a software rasteriser';
   return { provider: 'cpu', reason: `cpu (--ep auto: no CUDA provider installed, ${webgpu})` };
 }
 

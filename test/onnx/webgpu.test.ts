@@ -7,20 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { readCheckpoint, type ArtifactSet, type TrainingState } from '../../src/artifacts/index.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import type { GraphKey } from '../../src/artifacts/manifest.js';
-import { numel } from '../../src/onnx/ir.js';
 import { shiftedTapsConv } from '../../src/onnx/ops/index.js';
 import { profileFile, readProfile, summarizeProfile } from '../../src/onnx/profile.js';
-import {
-  createSession,
-  tensor,
-  webgpuUnavailable,
-  type Feeds,
-  type Provider,
-} from '../../src/onnx/runtime.js';
+import { createSession, webgpuUnavailable, type Provider } from '../../src/onnx/runtime.js';
 import { decodeGraph } from '../../src/onnx/serialize.js';
 import { webgpuIncompatibilities } from '../../src/onnx/webgpu-support.js';
 import { PhaseRunner, type AnyBatch } from '../../src/train/runner.js';
 import { Rng } from '../../src/util/rng.js';
+import { graphFeeds, relL2 } from '../../tools/gpu/feeds.js';
 import { tinyArtifactSet } from '../helpers/fixtures.js';
 
 // Small sets: 32x32 frames keep Mesa's software Vulkan (lavapipe, what CI has) fast.
@@ -35,58 +29,7 @@ function incompatibilities(set: ArtifactSet, keys: GraphKey[]) {
   return keys.flatMap((k) => webgpuIncompatibilities(decodeGraph(readFileSync(set.files[k]))));
 }
 
-/** Deterministic feeds for any graph of a set (uint8 frames, int64 traced frame, small floats). */
-function feedsFor(set: ArtifactSet, key: GraphKey, seed = 1): Feeds {
-  const rng = new Rng(seed);
-  const { frames: T } = set.manifest.model;
-  const feeds: Feeds = {};
-  for (const io of set.manifest.graphs[key].inputs) {
-    const dims = io.shape.map((d) => (typeof d === 'number' ? d : N));
-    const n = numel(dims);
-    if (io.dtype === 'uint8')
-      feeds[io.name] = tensor(
-        'uint8',
-        Uint8Array.from({ length: n }, () => rng.int(0, 255)),
-        dims,
-      );
-    else if (io.dtype === 'int64')
-      feeds[io.name] = tensor(
-        'int64',
-        BigInt64Array.from({ length: n }, (_, i) => BigInt((5 * i + 3) % T)),
-        dims,
-      );
-    else if (io.name === 'trace_mask' || io.name === 'keep')
-      feeds[io.name] = tensor(
-        'float32',
-        Float32Array.from({ length: n }, () => (rng.uniform() < 0.4 ? 1 : 0)),
-        dims,
-      );
-    else if (io.name.startsWith('others_')) feeds[io.name] = tensor('float32', new Float32Array(n), dims);
-    else if (io.name === 'lr') feeds[io.name] = tensor('float32', Float32Array.of(1e-3), dims);
-    else if (io.name === 'step') feeds[io.name] = tensor('float32', Float32Array.of(1), dims);
-    else
-      feeds[io.name] = tensor(
-        'float32',
-        Float32Array.from({ length: n }, () => 0.1 * rng.normal()),
-        dims,
-      );
-  }
-  // the set's own initial weights, so the step is a real one
-  const state = readCheckpoint(set.files.checkpoint, set.manifest);
-  for (const [name, values] of state.params)
-    if (feeds[name]) feeds[name] = tensor('float32', values, feeds[name].dims);
-  return feeds;
-}
-
-const relL2 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    s += b[i] ** 2;
-  }
-  return Math.sqrt(d / Math.max(s, 1e-30));
-};
+const feedsFor = (set: ArtifactSet, key: GraphKey, seed = 1) => graphFeeds(set, key, N, seed);
 
 describe('WebGPU forms: the emitted graphs hold nothing the WebGPU provider cannot run', function () {
   this.timeout(300_000);
@@ -128,9 +71,9 @@ describe('WebGPU provider (an adapter: a GPU, or Mesa lavapipe in CI)', function
         await session.run(feedsFor(set, key));
         session.endProfiling();
         const runs = readProfile(profileFile(prefix));
-        // tiny index/shape nodes (at most N*T values) may stay on the CPU; nothing else
+        // tiny index/shape nodes (fewer values than one frame) may stay on the CPU; nothing else
         const s = summarizeProfile(runs, 'WebGpuExecutionProvider', {
-          hostElements: N * set.manifest.model.frames,
+          hostElements: set.manifest.model.size ** 2,
         });
         expect(runs.length, `${key}: profiled nodes`).to.be.greaterThan(0);
         expect(
