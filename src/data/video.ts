@@ -158,7 +158,7 @@ export function probeWithFfmpeg(path: string): Promise<VideoInfo> {
             : 'not a video (no video stream)';
           return reject(new VideoError(path, why));
         }
-        const size = /(?:^|[ ,])(\d+)x(\d+)(?=[ ,\[]|$)/.exec(stream[1]);
+        const size = /(?:^|[ ,])(\d+)x(\d+)(?=[ ,[]|$)/.exec(stream[1]);
         const rate = /([\d.]+)(k?) fps/.exec(stream[1]) ?? /([\d.]+)(k?) tbr/.exec(stream[1]);
         const counted = [...stderr.matchAll(/frame=\s*(\d+)/g)].pop();
         const [width, height] = size ? [Number(size[1]), Number(size[2])] : [NaN, NaN];
