@@ -22,8 +22,8 @@ ${line('ED', r.headline.large)}
 ${line('ES', r.headline.small)}
 Whole-video segmentation of ${r.segment.videos} test videos against the synthetic per-frame truth:
   DSC over all frames: ${orNa(t?.dscAllFrames, pct)} %
-  EF mean absolute error: ${orNa(t?.efMae, (v) => v.toFixed(1))} points
-  ED / ES frame error: ${orNa(t?.edErrorFrames, (v) => v.toFixed(1))} / ${orNa(t?.esErrorFrames, (v) => v.toFixed(1))} frames (mean absolute)
+  EF mean absolute error: ${orNa(t?.efMae, (v) => v.toFixed(1))} points (${t?.videosWithoutBeat ?? 0} video(s) without a detected beat left out)
+  ED / ES frame error: ${orNa(t?.edErrorFrames, (v) => v.toFixed(1))} / ${orNa(t?.esErrorFrames, (v) => v.toFixed(1))} frames (mean absolute over detected beats; missed ED ${t?.ed.missed ?? 0} of ${t?.ed.countable ?? 0}, ES ${t?.es.missed ?? 0} of ${t?.es.countable ?? 0})
 Report:        ${r.files.report}
 Overlay video: ${r.files.overlays}
 Training logs: ${r.files.logs.join(', ')} (curves.svg beside them)`);

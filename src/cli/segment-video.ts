@@ -42,7 +42,7 @@ function printSummary(s: SegmentSummary): void {
   else if (t) {
     const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
     console.log(
-      `truth: all-frame DSC ${f(t.dsc, 4)}, EF true ${t.efTrue.toFixed(1)} vs ${f(t.efPredicted, 1)} (|err| ${f(t.efAbsError, 1)}), mean |ED err| ${f(t.meanAbsEdError)} frames, mean |ES err| ${f(t.meanAbsEsError)} frames`,
+      `truth: all-frame DSC ${f(t.dsc, 4)}, EF true ${t.efTrue.toFixed(1)} vs ${f(t.efPredicted, 1)} (|err| ${f(t.efAbsError, 1)}), mean |ED err| ${f(t.meanAbsEdError)} frames, mean |ES err| ${f(t.meanAbsEsError)} frames; missed ED ${t.ed.missed}/${t.ed.countable}, ES ${t.es.missed}/${t.es.countable}`,
     );
   }
 }
@@ -197,7 +197,7 @@ Examples:
             const t = r.truth;
             const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d));
             console.log(
-              `truth over ${t.videos} videos: pooled all-frame DSC ${f(t.dscAllFrames, 4)}, EF MAE ${f(t.efMae)}, mean |ED err| ${f(t.edErrorFrames)} frames, mean |ES err| ${f(t.esErrorFrames)} frames`,
+              `truth over ${t.videos} videos: pooled all-frame DSC ${f(t.dscAllFrames, 4)}, EF MAE ${f(t.efMae)}, mean |ED err| ${f(t.edErrorFrames)} frames, mean |ES err| ${f(t.esErrorFrames)} frames; ${t.videosWithoutBeat} video(s) without a detected beat (no EF), missed ED ${t.ed.missed}/${t.ed.countable}, ES ${t.es.missed}/${t.es.countable}`,
             );
           }
           console.log(`wrote ${r.files.csv}, ${r.files.json}, ${r.files.failures}`);

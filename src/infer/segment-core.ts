@@ -26,6 +26,12 @@ export interface ClipModel {
 }
 
 /** Scores of a segmented video against its synthetic per-frame ground truth. */
+export interface EventMatch {
+  countable: number;
+  missed: number;
+  spurious: number;
+}
+
 export interface TruthScore {
   /**
    * Pooled over every frame: 2 sum(I) / (sum(U) + sum(I)), I = |pred AND truth|, U = |pred OR truth|
@@ -41,6 +47,15 @@ export interface TruthScore {
   esErrors: number[];
   meanAbsEdError: number | null;
   meanAbsEsError: number | null;
+  /** Beats the analysis found; with none, EF and the ED/ES errors above are undefined (null). */
+  beatsDetected: number;
+  /**
+   * True ED (ES) frames a detector could find (not on the first or last frame, an ED with a true
+   * ES after it, an ES with a true ED before it), how many of them no detection lies within a
+   * quarter beat of, and detections matched to no true event (or to one already matched).
+   */
+  ed: EventMatch;
+  es: EventMatch;
   /** The dataset's EF (method of discs on its tracings) against the mean predicted EF. */
   efTrue: number;
   efPredicted: number | null;

@@ -22,6 +22,7 @@ import {
   segmentVideoFrames,
   type OutputKind,
   type SegmentSummary,
+  type EventMatch,
   type TruthScore,
 } from './segment-core.js';
 import type { WindowMode } from './windows.js';
@@ -64,6 +65,26 @@ function nearestErrors(detected: number[], truth: number[]): number[] {
   );
 }
 
+/** Detected against true events of one kind; see TruthScore.ed. */
+function matchEvents(
+  detected: number[],
+  truth: number[],
+  countable: number[],
+  tolerance: number,
+): EventMatch {
+  const found = new Set<number>();
+  let spurious = 0;
+  for (const d of detected) {
+    const t = truth.reduce<number | undefined>(
+      (best, x) => (best === undefined || Math.abs(d - x) < Math.abs(d - best) ? x : best),
+      undefined,
+    );
+    if (t === undefined || Math.abs(d - t) > tolerance || found.has(t)) spurious++;
+    else found.add(t);
+  }
+  return { countable: countable.length, missed: countable.filter((t) => !found.has(t)).length, spurious };
+}
+
 const meanAbs = (xs: number[]): number | null =>
   xs.length ? xs.reduce((a, x) => a + Math.abs(x), 0) / xs.length : null;
 
@@ -89,6 +110,20 @@ export function scoreAgainstTruth(
     truth.esFrames,
   );
   const efPredicted = finiteOrNull(analysis.meanEf);
+  const inside = (t: number) => t > 0 && t < truth.frames - 1;
+  const tolerance = (0.25 * truth.fps * 60) / truth.heartRate; // a quarter of a beat, in frames
+  const ed = matchEvents(
+    analysis.beats.map((b) => b.ed),
+    truth.edFrames,
+    truth.edFrames.filter((t) => inside(t) && truth.esFrames.some((s) => s > t)),
+    tolerance,
+  );
+  const es = matchEvents(
+    analysis.beats.map((b) => b.es),
+    truth.esFrames,
+    truth.esFrames.filter((t) => inside(t) && truth.edFrames.some((e) => e < t)),
+    tolerance,
+  );
   return {
     dsc: finiteOrNull(diceFromOverlap(inter, union)),
     intersectionPx: inter,
@@ -99,6 +134,9 @@ export function scoreAgainstTruth(
     esErrors,
     meanAbsEdError: meanAbs(edErrors),
     meanAbsEsError: meanAbs(esErrors),
+    beatsDetected: analysis.beats.length,
+    ed,
+    es,
     efTrue: truth.efTrue,
     efPredicted,
     efAbsError: efPredicted === null ? null : Math.abs(efPredicted - truth.efTrue),

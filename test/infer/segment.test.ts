@@ -219,6 +219,54 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     expect([none.meanAbsEdError, none.efPredicted, none.efAbsError]).to.deep.equal([null, null, null]);
   });
 
+  it('scoreAgainstTruth counts missed and spurious ED/ES detections (quarter-beat tolerance); the batch aggregate counts videos without a beat', function () {
+    const beat = (ed: number, es: number) => ({
+      ed,
+      es,
+      edArea: 0,
+      esArea: 0,
+      edVolume: 0,
+      esVolume: 0,
+      ef: 0,
+    });
+    // 100 frames at 50 fps and 60 bpm: one beat is 50 frames, the tolerance 12.5 frames.
+    const truth: GroundTruth = {
+      frames: 100,
+      height: 1,
+      width: 1,
+      fps: 50,
+      edFrames: [5, 55, 99],
+      esFrames: [30, 80],
+      tracedEd: 5,
+      tracedEs: 30,
+      efTrue: 60,
+      edv: 1,
+      esv: 0.4,
+      heartRate: 60,
+      masks: new Uint8Array(100).fill(1),
+    };
+    const masks = new Uint8Array(100).fill(1);
+    // ED 57 finds 55; ED 20 is 15 frames from 5: spurious, and 5 is missed. ES 78 and 31 find 80 and 30.
+    // The last true ED (frame 99, no ES after it) cannot be detected and is not counted.
+    const t = scoreAgainstTruth(masks, 100, 1, 1, { beats: [beat(20, 31), beat(57, 78)], meanEf: 50 }, truth);
+    expect(t.beatsDetected).to.equal(2);
+    expect(t.ed).to.deep.equal({ countable: 2, missed: 1, spurious: 1 });
+    expect(t.es).to.deep.equal({ countable: 2, missed: 0, spurious: 0 });
+    const none = scoreAgainstTruth(masks, 100, 1, 1, { beats: [], meanEf: NaN }, truth);
+    expect([none.beatsDetected, none.ed.missed, none.es.missed, none.meanAbsEdError]).to.deep.equal([
+      0,
+      2,
+      2,
+      null,
+    ]);
+    const summary = (truthScore: typeof t) => ({ truth: truthScore }) as unknown as SegmentSummary;
+    const agg = aggregateTruth([summary(t), summary(none)])!;
+    expect(agg.videosWithoutBeat).to.equal(1);
+    expect(agg.ed).to.deep.equal({ countable: 4, missed: 3, spurious: 1 });
+    expect(agg.es).to.deep.equal({ countable: 4, missed: 2, spurious: 0 });
+    expect(agg.efAbsError.n).to.equal(1); // the video without a beat has no EF
+  });
+
   it('a 128x96 video: --no-crop squashes the whole frame (noted), the default pads its changing region to a square; masks come back at 128x96 either way', async function () {
     const dir = tmp('resize');
     const levels = Array.from({ length: 10 }, (_, f) => (f % 2 ? 200 : 30));

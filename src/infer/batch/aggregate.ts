@@ -1,5 +1,6 @@
 // Scores of a batch of segmented videos against synthetic ground truth, aggregated over videos.
 import { diceFromOverlap } from '../../eval/metrics.js';
+import type { EventMatch } from '../segment-core.js';
 import type { SegmentSummary } from '../segment.js';
 
 /** Count, mean and median of the finite numbers among `xs` (null when there are none). */
@@ -13,6 +14,12 @@ export function stats(xs: (number | null | undefined)[]) {
     median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2,
   };
 }
+
+const sumMatches = (ms: EventMatch[]): EventMatch => ({
+  countable: ms.reduce((a, m) => a + m.countable, 0),
+  missed: ms.reduce((a, m) => a + m.missed, 0),
+  spurious: ms.reduce((a, m) => a + m.spurious, 0),
+});
 
 export const scored = (s: SegmentSummary) => (s.truth && !('error' in s.truth) ? s.truth : undefined);
 
@@ -32,6 +39,11 @@ export function aggregateTruth(summaries: SegmentSummary[]) {
     efMae: ef.mean,
     edErrorFrames: ed.mean,
     esErrorFrames: es.mean,
+    // What those means leave out: videos without a detected beat have no EF and no ED/ES error,
+    // and the errors are over detections, so true beats that were missed are counted here.
+    videosWithoutBeat: t.filter((x) => x.beatsDetected === 0).length,
+    ed: sumMatches(t.map((x) => x.ed)),
+    es: sumMatches(t.map((x) => x.es)),
     // Their distributions over videos (n = videos with a value: EF and ED/ES need a detected beat).
     dsc: stats(t.map((x) => x.dsc)),
     efAbsError: ef,
