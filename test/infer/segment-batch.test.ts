@@ -293,6 +293,34 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     expect(after.stdout).to.contain(`7 videos: ${mine.length - (mine.includes(broken) ? 1 : 0)} done`);
   });
 
+  it('--workers 2: a worker process killed mid-video costs only that video (failed, named), the others complete; a re-run does it', async function () {
+    const out = tmp('worker-crash');
+    const args = ['segment-batch', '--input', input, '--model', model, '--output', out, '--workers', '2'];
+    const log = join(out, 'shards', 'shard-0-of-1.jsonl');
+    let killed: { key: string; pid: number } | undefined;
+    const killWorker = () => {
+      if (killed || !existsSync(log)) return false;
+      const begin = readJsonl(log).find((r) => r.event === 'begin' && r.worker === 1 && r.key !== broken);
+      if (begin) {
+        killed = { key: String(begin.key), pid: Number(begin.pid) };
+        process.kill(killed.pid, 'SIGKILL');
+      }
+      return false; // the main process runs on
+    };
+    const first = await cli([...args, '--threads', '1'], {}, killWorker);
+    expect(killed, 'a worker began a video').to.not.equal(undefined);
+    expect(first.code, first.stderr).to.equal(EXIT_SKIPPED);
+    const failures = readFileSync(join(out, 'shards', 'shard-0-of-1.failures.csv'), 'utf8');
+    expect(failures).to.contain(
+      `${join(input, `${killed!.key}.avi`)},the worker process segmenting it died (SIGKILL)`,
+    );
+    const merged = mergeBatch({ output: out });
+    expect([merged.done, merged.failed]).to.deep.equal([keys.length - 2, 2]);
+    const second = await cli([...args, '--threads', '1']);
+    expect(second.code).to.equal(EXIT_SKIPPED); // the garbage video fails again
+    expect(mergeBatch({ output: out })).to.include({ done: keys.length - 1, failed: 1 });
+  });
+
   it('results.csv gives EDV/ESV in mL with a pixel spacing; a re-run skips complete videos; other settings in the same folder are refused', async function () {
     const out = tmp('settings');
     const args = ['segment-batch', '--input', input, '--model', model, '--output', out, '--threads', '1'];

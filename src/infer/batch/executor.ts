@@ -21,9 +21,13 @@ export interface ExecutorConfig {
   settings: JobSettings;
 }
 
-export interface Executor {
+interface Executor {
   /** The model line of the session (encoder, T, p, size, provider). */
   describe: string;
+  /** The process that runs the jobs. */
+  readonly pid: number;
+  /** Starts the process again if it died. */
+  ensureRunning(): Promise<void>;
   run(job: VideoJob): Promise<JobOutcome>;
   close(): Promise<void>;
 }
@@ -44,6 +48,8 @@ async function inProcess(c: ExecutorConfig): Promise<Executor> {
   });
   return {
     describe: model.describe,
+    pid: process.pid,
+    ensureRunning: async () => undefined,
     run: (job) => runVideoJob(job, model, c.settings),
     close: () => model.release(),
   };
@@ -55,6 +61,10 @@ class WorkerProcess implements Executor {
   private pending?: { resolve: (o: JobOutcome) => void; reject: (e: Error) => void; job: VideoJob };
 
   constructor(private readonly config: ExecutorConfig) {}
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
 
   /** Starts (or restarts) the process and waits for its model session. */
   async start(): Promise<this> {
@@ -94,8 +104,12 @@ class WorkerProcess implements Executor {
     return this;
   }
 
-  async run(job: VideoJob): Promise<JobOutcome> {
+  async ensureRunning(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) await this.start();
+  }
+
+  async run(job: VideoJob): Promise<JobOutcome> {
+    await this.ensureRunning();
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject, job };
       this.child.send({ type: 'video', job } satisfies ToWorker);
@@ -112,7 +126,7 @@ class WorkerProcess implements Executor {
 }
 
 /** `workers` executors: the main process itself for one, else that many worker processes. */
-export async function openExecutors(workers: number, c: ExecutorConfig): Promise<Executor[]> {
+async function openExecutors(workers: number, c: ExecutorConfig): Promise<Executor[]> {
   if (workers <= 1) return [await inProcess(c)];
   const started = await Promise.allSettled(
     Array.from({ length: workers }, () => new WorkerProcess(c).start()),
@@ -124,6 +138,46 @@ export async function openExecutors(workers: number, c: ExecutorConfig): Promise
     throw failed.reason;
   }
   return ok;
+}
+
+export interface JobHandlers {
+  /** Once the sessions are up: the model line. */
+  ready(describe: string): void;
+  begin(job: VideoJob, worker: { index: number; pid: number }): void;
+  /** May throw (e.g. --strict): the other workers stop after their current video, then it is rethrown. */
+  outcome(r: JobOutcome, worker: number): void;
+}
+
+/**
+ * Runs `jobs` on `workers` executors, each taking the next job as soon as it is free; the
+ * executors are opened here and closed before this returns or throws.
+ */
+export async function runVideoJobs(
+  jobs: VideoJob[],
+  workers: number,
+  c: ExecutorConfig,
+  on: JobHandlers,
+): Promise<void> {
+  if (!jobs.length) return;
+  const executors = await openExecutors(Math.min(workers, jobs.length), c);
+  on.ready(executors[0].describe);
+  const queue = [...jobs];
+  try {
+    await Promise.all(
+      executors.map(async (ex, worker) => {
+        for (let job = queue.shift(); job; job = queue.shift()) {
+          await ex.ensureRunning();
+          on.begin(job, { index: worker, pid: ex.pid });
+          on.outcome(await ex.run(job), worker);
+        }
+      }),
+    );
+  } catch (e) {
+    queue.length = 0;
+    throw e;
+  } finally {
+    await Promise.all(executors.map((ex) => ex.close()));
+  }
 }
 
 // The worker process: one session, jobs one at a time; it ends when the main process goes away.

@@ -11,7 +11,7 @@ import { FailureLog } from '../../util/failures.js';
 import { JsonlLog } from '../../util/jsonl.js';
 import { Progress } from '../../util/progress.js';
 import { locateModel, type ModelSource } from '../model.js';
-import { openExecutors, type Executor } from './executor.js';
+import { runVideoJobs } from './executor.js';
 import { listBatchInput } from './inputs.js';
 import {
   readShardManifests,
@@ -22,7 +22,7 @@ import {
   type ShardManifest,
 } from './layout.js';
 import { chooseShard, shardItems, shardTag } from './shard.js';
-import type { JobOutcome, VideoJob } from './video-job.js';
+import type { VideoJob } from './video-job.js';
 
 export interface SegmentBatchOptions {
   input: string;
@@ -164,51 +164,40 @@ export async function runSegmentBatch(o: SegmentBatchOptions): Promise<SegmentBa
 
     let done = 0;
     let frames = 0;
-    const executors: Executor[] = todo.length
-      ? await openExecutors(workers, {
-          modelFile: located.file,
-          ep: o.ep ?? 'cpu',
-          threads,
-          settings: {
-            overlap: settings.overlap,
-            overlay,
-            batchSize: o.batchSize ?? 4,
-            crop: settings.crop,
-            pixelSpacingMm: o.pixelSpacingMm,
-          },
-        })
-      : [];
-    if (executors.length) log.write({ event: 'model', describe: executors[0].describe });
     const progress =
       o.progress === false || !todo.length ? undefined : new Progress(`segment-batch ${tag}`, todo.length);
-    const queue = [...todo];
-    const record = (r: JobOutcome, worker: number) => {
-      for (const n of r.notes) log.write({ event: 'note', key: r.key, note: n });
-      if (r.ok) {
-        done++;
-        frames += r.frames;
-        log.write({ event: 'video', key: r.key, frames: r.frames, seconds: r.seconds, worker });
-      } else {
-        failures.add(r.file, r.problem);
-        if (o.strict) throw new Error(`${r.file}: ${r.problem} (--strict)`);
-      }
-      progress?.tick(1, r.key);
+    const config = {
+      modelFile: located.file,
+      ep: o.ep ?? 'cpu',
+      threads,
+      settings: {
+        overlap: settings.overlap,
+        overlay,
+        batchSize: o.batchSize ?? 4,
+        crop: settings.crop,
+        pixelSpacingMm: o.pixelSpacingMm,
+      },
     };
     try {
-      await Promise.all(
-        executors.map(async (ex, worker) => {
-          for (let job = queue.shift(); job; job = queue.shift()) {
-            log.write({ event: 'begin', key: job.key, path: job.path, worker });
-            record(await ex.run(job), worker);
+      await runVideoJobs(todo, workers, config, {
+        ready: (describe) => log.write({ event: 'model', describe }),
+        begin: (job, worker) =>
+          log.write({ event: 'begin', key: job.key, path: job.path, worker: worker.index, pid: worker.pid }),
+        outcome: (r, worker) => {
+          for (const n of r.notes) log.write({ event: 'note', key: r.key, note: n });
+          if (r.ok) {
+            done++;
+            frames += r.frames;
+            log.write({ event: 'video', key: r.key, frames: r.frames, seconds: r.seconds, worker });
+          } else {
+            failures.add(r.file, r.problem);
+            if (o.strict) throw new Error(`${r.file}: ${r.problem} (--strict)`);
           }
-        }),
-      );
-    } catch (e) {
-      queue.length = 0; // the other workers stop after their current video
-      throw e;
+          progress?.tick(1, r.key);
+        },
+      });
     } finally {
       progress?.stop();
-      await Promise.all(executors.map((ex) => ex.close()));
     }
 
     const wallSeconds = (Date.now() - started) / 1000;
