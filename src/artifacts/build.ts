@@ -1,5 +1,5 @@
 // buildArtifactSet: every graph of a model, its initial checkpoint and the manifest, in one folder.
-import { formsFor, type Backend } from '../onnx/forms.js';
+import { formsFor, type Backend, type GraphForms } from '../onnx/forms.js';
 import { webgpuIncompatibilities } from '../onnx/webgpu-support.js';
 import { join, resolve } from 'node:path';
 import { initialValues, trainedParamCount, type ParamSpec } from '../../graphs/layers.js';
@@ -50,6 +50,8 @@ export interface BuildOptions {
   tile?: number;
   /** the execution provider family whose graph forms to emit (src/onnx/forms.ts); default cpu */
   backend?: Backend;
+  /** single form choices over the backend's (benchmarks comparing forms; recorded in the manifest) */
+  formOverrides?: Partial<GraphForms>;
   /**
    * the command line recorded in the manifest; default: the equivalent build-graph command with every option
    * spelled out
@@ -97,6 +99,7 @@ function resolveOptions(o: BuildOptions) {
     size: o.size ?? FRAME_SIZE,
     tile: o.tile,
     backend: o.backend ?? 'cpu',
+    formOverrides: o.formOverrides ?? {},
   };
   if (!(r.maskRatio > 0 && r.maskRatio < 1))
     throw new Error(`mask_ratio must be in (0, 1) (got ${r.maskRatio})`);
@@ -115,7 +118,7 @@ function modelConfig(o: ReturnType<typeof resolveOptions>): ModelConfig {
     mean: o.mean,
     std: o.std,
     tile: o.tile,
-    forms: formsFor(o.backend),
+    forms: formsFor(o.backend, o.formOverrides),
   };
 }
 

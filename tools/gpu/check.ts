@@ -328,6 +328,25 @@ export async function runGpuCheck(o: Options): Promise<Record<string, unknown>> 
 
   if (o.torch && existsSync(o.torch))
     report.vsPyTorch = vsPyTorch(report, JSON.parse(readFileSync(o.torch, 'utf8')));
+  // Which conv weight-gradient form suits the GPU (the CPU's stacked-MatMul form copies a lot):
+  // the 3d_unet weak step at batch 16 with the other form, same run. Last: only if time is left.
+  await section('forms_ab', 90, async () => {
+    const n = o.quick ? 2 : 16;
+    const other = await buildArtifactSet({
+      ...sets.unet.manifest.model,
+      period: 1,
+      seed: 1,
+      backend: 'webgpu',
+      formOverrides: { convWeightGrad: 'batch-conv' },
+      out: join(dir, 'unet-batch-conv'),
+    });
+    return {
+      batch: n,
+      stackedMatmul: await trainStep(sets.unet, 'weak', n, 'webgpu'),
+      batchConv: await trainStep(other, 'weak', n, 'webgpu'),
+    };
+  });
+
   report.totalSeconds = (Date.now() - started) / 1000;
   save();
   return report;
