@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTraining } from '../train/loop.js';
 import { defaultTrainOptions, type TrainOptions } from '../train/options.js';
+import { PRETRAINED_TYPES, UPSTREAM_TRANSFER, type PretrainedType } from '../train/transfer.js';
 import type { Phase } from '../defaults.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
@@ -48,9 +49,28 @@ export function register(program: Command): void {
       'weak: initial weights from an SSL (or any) checkpoint; ssl: resume from it. Our .safetensors, a Lightning .ckpt or a torch.save state dict',
     )
     .addOption(
-      new Option('--pretrained-type <t>', 'how --checkpoint is loaded (upstream: pl_full = every weight)')
-        .choices(['pl_full'])
-        .default('pl_full'),
+      new Option(
+        '--pretrained-type <t>',
+        'weak: which weights --checkpoint provides: pl_full = every weight (upstream default), encoder = the encoder only',
+      )
+        .choices([...PRETRAINED_TYPES])
+        .default(UPSTREAM_TRANSFER.pretrainedType),
+    )
+    .option(
+      '--reinit-head',
+      'weak: start the output block (decoder1 / segmentation head) fresh, not from --checkpoint',
+    )
+    .option(
+      '--transfer-lr-scale <f>',
+      'weak: learning-rate multiplier for the weights taken from --checkpoint',
+      parse.float,
+      UPSTREAM_TRANSFER.transferLrScale,
+    )
+    .option(
+      '--head-warmup-steps <n>',
+      'weak: first train only the weights not taken from --checkpoint, for n steps',
+      parse.int,
+      UPSTREAM_TRANSFER.headWarmupSteps,
     )
     .option('--pct-train <f>', 'train on this fraction of the training videos', parse.float)
     .addOption(epOption())
@@ -103,6 +123,12 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
         numWorkers: a.numWorkers as number,
         seed: a.seed as number,
         checkpoint: a.checkpoint as string | undefined,
+        transfer: {
+          pretrainedType: a.pretrainedType as PretrainedType,
+          reinitHead: Boolean(a.reinitHead),
+          transferLrScale: a.transferLrScale as number,
+          headWarmupSteps: a.headWarmupSteps as number,
+        },
         pctTrain: a.pctTrain as number | undefined,
         ep: a.ep as TrainOptions['ep'],
         threads: a.threads as number | undefined,

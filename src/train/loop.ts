@@ -27,6 +27,13 @@ import { addSums, NonFiniteLossError, PhaseRunner, type WeakSums } from './runne
 import { diceLossFromSums, dscFromCounts } from '../eval/metrics.js';
 import { multiStepLr, validationPoints } from './schedule.js';
 import { initialProgress, loadState, saveState, type RunProgress } from './state.js';
+import {
+  checkTransferOptions,
+  lrScalesAt,
+  transferredNames,
+  transferWeights,
+  UPSTREAM_TRANSFER,
+} from './transfer.js';
 
 export interface TrainSummary {
   out: string;
@@ -47,6 +54,14 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   process.stderr.write(`ort-train: ONNX Runtime execution provider ${reason}\n`);
   const set = await artifactSetFor(o, out, backendOf(provider));
   const m = set.manifest;
+  if (o.phase === 'ssl' && JSON.stringify(o.transfer) !== JSON.stringify(UPSTREAM_TRANSFER))
+    throw new Error(
+      '--pretrained_type, --reinit_head, --transfer_lr_scale and --head_warmup_steps are for --phase weak',
+    );
+  checkTransferOptions(m, o.transfer, o.checkpoint !== undefined);
+  // Weights taken from --checkpoint (weak phase); their learning rate may differ from the rest's.
+  const transferred =
+    o.phase === 'weak' && o.checkpoint ? transferredNames(m, o.transfer) : new Set<string>();
   const paths = { last: join(out, 'last.safetensors'), best: join(out, 'best.safetensors') };
   const { state, progress } = await initialState(o, set, paths.last);
   log.write({
@@ -141,7 +156,13 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
         o.phase === 'weak' ? multiStepLr(baseLr, state.epoch, m.weak.milestones, m.weak.gamma) : baseLr;
       for await (const batch of trainLoader.epoch(state.epoch, progress.batch)) {
         const t0 = Date.now();
-        const r = await runner.step(state, batch, lr, o.microBatch);
+        const r = await runner.step(
+          state,
+          batch,
+          lr,
+          o.microBatch,
+          lrScalesAt(transferred, o.transfer, state.step),
+        );
         const k = progress.batch++;
         const rec: Record<string, unknown> = {
           event: 'step',
@@ -299,14 +320,17 @@ async function initialState(
     const from = await loadCheckpoint(o.checkpoint, set.manifest, { optimizer: o.phase === 'ssl' });
     for (const note of from.notes) process.stderr.write(`ort-train: ${o.checkpoint}: ${note}\n`);
     // SSL: upstream's --checkpoint resumes (optimizer state, step, epoch); weak: it only
-    // initialises every weight (docs/upstream.md#from-ssl-to-weak-supervision), training starts at step 0
-    // with fresh optimizer state.
+    // initialises the weights (every one with upstream's default pl_full, the encoder's with
+    // --pretrained_type encoder: docs/upstream.md#from-ssl-to-weak-supervision), the rest keep the
+    // set's initial values; training starts at step 0 with fresh optimizer state.
     if (o.phase === 'ssl') {
       const { params, optimizer, step, epoch, metadata } = from;
       return { state: { params, optimizer, step, epoch, metadata }, progress: initialProgress() };
     }
+    const initial = readCheckpoint(set.files.checkpoint, set.manifest).params;
+    const params = transferWeights(initial, from.params, transferredNames(set.manifest, o.transfer));
     return {
-      state: { params: from.params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} },
+      state: { params, optimizer: new Map(), step: 0, epoch: 0, metadata: {} },
       progress: initialProgress(),
     };
   }

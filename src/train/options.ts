@@ -1,6 +1,7 @@
 import type { ExecutionProvider } from '../onnx/runtime.js';
 import { DEFAULT_MASK_RATIO, DEFAULT_SEED, FRAME_SIZE, type Phase } from '../defaults.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
+import { UPSTREAM_TRANSFER, type TransferOptions } from './transfer.js';
 
 /** `unilvseg ort-train` settings; defaults are the upstream scripts' (docs/upstream.md#defaults). */
 export interface TrainOptions {
@@ -18,6 +19,8 @@ export interface TrainOptions {
   seed: number;
   /** weak: initial weights (SSL or any checkpoint of this encoder); ssl: resume from it (upstream) */
   checkpoint?: string;
+  /** weak: which weights --checkpoint provides and how fast they may move (src/train/transfer.ts) */
+  transfer: TransferOptions;
   pctTrain?: number;
   ep: ExecutionProvider;
   threads?: number;
@@ -55,6 +58,7 @@ export function defaultTrainOptions(phase: Phase): Omit<TrainOptions, 'dataPath'
     valCheckInterval: 0.25,
     numWorkers: 8,
     seed: DEFAULT_SEED,
+    transfer: UPSTREAM_TRANSFER,
     ep: 'cpu',
     microBatch: 0,
     widthMult: 1,

@@ -141,8 +141,16 @@ export class PhaseRunner {
    * sums, and each micro-batch's train run is given the sums of the others (`others_*` inputs):
    * its gradient is then exactly its share of the whole-batch gradient, and they add up.
    * On a GPU the state's arrays are left behind (see ResidentState): `sync` before reading them.
+   * `lrScale` multiplies the learning rate per parameter (0 = frozen: weights and optimizer state
+   * untouched); without it every parameter uses `lr`.
    */
-  async step(state: TrainingState, b: AnyBatch, lr: number, microBatch = 0): Promise<StepResult> {
+  async step(
+    state: TrainingState,
+    b: AnyBatch,
+    lr: number,
+    microBatch = 0,
+    lrScale?: (name: string) => number,
+  ): Promise<StepResult> {
     const n = batchSize(b);
     const m = microBatch > 0 ? Math.min(microBatch, n) : n;
     const parts: AnyBatch[] = [];
@@ -197,31 +205,52 @@ export class PhaseRunner {
         if (p.kind === 'buffer' && out[`${p.name}.new`]) running.set(p.name, out[`${p.name}.new`]);
       if (running.size) this.resident.replace(state, running);
     }
-    await this.applyOptimizer(state, grads!, lr);
+    await this.applyOptimizer(state, grads!, lr, lrScale);
     return { loss, sums };
   }
 
-  private async applyOptimizer(state: TrainingState, grads: Feeds, lr: number): Promise<void> {
+  /**
+   * The optimizer graph takes one learning rate: parameters with different multipliers are
+   * updated by one run per distinct multiplier, each keeping only its own parameters' outputs;
+   * a multiplier of 0 leaves a parameter and its optimizer state untouched (frozen).
+   */
+  private async applyOptimizer(
+    state: TrainingState,
+    grads: Feeds,
+    lr: number,
+    lrScale?: (name: string) => number,
+  ): Promise<void> {
     const suffixes = this.manifest[this.phase].stateSuffixes;
     const step = state.step + 1;
     const held = await this.resident.tensors(state);
-    const feeds: Feeds = {
-      lr: tensor('float32', Float32Array.of(lr), []),
-      step: tensor('float32', Float32Array.of(step), []),
-    };
+    const groups = new Map<number, string[]>();
     for (const p of this.trainable) {
-      feeds[p.name] = held.get(p.name)!;
-      feeds[`${p.name}.grad`] = grads[p.name];
-      for (const s of suffixes) feeds[`${p.name}.${s}`] = held.get(`${p.name}.${s}`)!;
+      const scale = lrScale ? lrScale(p.name) : 1;
+      groups.set(scale, [...(groups.get(scale) ?? []), p.name]);
     }
-    const out = await this.optimizer.run(feeds);
-    this.count(feeds, out);
-    disposeAll(grads);
     const next = new Map<string, ort.Tensor>();
-    for (const p of this.trainable) {
-      next.set(p.name, out[`${p.name}.new`]);
-      for (const s of suffixes) next.set(`${p.name}.${s}`, out[`${p.name}.${s}.new`]);
+    for (const [scale, names] of groups) {
+      if (scale === 0) continue;
+      const feeds: Feeds = {
+        lr: tensor('float32', Float32Array.of(lr * scale), []),
+        step: tensor('float32', Float32Array.of(step), []),
+      };
+      for (const p of this.trainable) {
+        feeds[p.name] = held.get(p.name)!;
+        feeds[`${p.name}.grad`] = grads[p.name];
+        for (const s of suffixes) feeds[`${p.name}.${s}`] = held.get(`${p.name}.${s}`)!;
+      }
+      const out = await this.optimizer.run(feeds);
+      this.count(feeds, out);
+      const kept = new Set<string>();
+      for (const name of names)
+        for (const key of [`${name}.new`, ...suffixes.map((s) => `${name}.${s}.new`)]) {
+          next.set(key.slice(0, -'.new'.length), out[key]);
+          kept.add(key);
+        }
+      disposeAll(Object.fromEntries(Object.entries(out).filter(([k]) => !kept.has(k))));
     }
+    disposeAll(grads);
     this.resident.replace(state, next);
     state.step = step;
   }
