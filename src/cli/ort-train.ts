@@ -42,6 +42,12 @@ export function register(program: Command): void {
       parse.float,
       d.valCheckInterval,
     )
+    .option(
+      '--check-val-every-n-epoch <n>',
+      'validate only in every n-th epoch (Lightning Trainer option; short epochs of few labelled videos)',
+      parse.int,
+      d.checkValEveryNEpoch,
+    )
     .option('--num-workers <n>', 'data worker threads (0 = main thread)', parse.int, d.numWorkers)
     .option('--seed <n>', 'seed for initialisation, sampling, augmentation, masking', parse.int, d.seed)
     .option(
@@ -120,6 +126,7 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
         batchSize: a.batchSize as number,
         epochs: (a.epochs as number | undefined) ?? base.epochs,
         valCheckInterval: a.valCheckInterval as number,
+        checkValEveryNEpoch: a.checkValEveryNEpoch as number,
         numWorkers: a.numWorkers as number,
         seed: a.seed as number,
         checkpoint: a.checkpoint as string | undefined,

@@ -38,6 +38,8 @@ export interface ChartFrameOptions {
   y: [number, number];
   /** x tick values (default ticks(x)) */
   xTicks?: number[];
+  /** text of an x tick (default the value itself) */
+  xTickLabel?: (t: number) => string;
   /** grid line colour */
   grid?: string;
 }
@@ -72,7 +74,8 @@ export function chartFrame(o: ChartFrameOptions): {
   for (const t of o.xTicks ?? ticks(o.x[0], o.x[1])) {
     const x = sx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${m.top + ph}" y2="${m.top + ph + 4}" stroke="#333"/>`);
-    parts.push(`<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle">${t}</text>`);
+    const label = o.xTickLabel ? escapeXml(o.xTickLabel(t)) : t;
+    parts.push(`<text x="${x}" y="${m.top + ph + 16}" text-anchor="middle">${label}</text>`);
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   parts.push(
@@ -128,6 +131,75 @@ export function sortedValuesSvg(
       `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
     );
     parts.push(`<text x="${lx + 26}" y="${ly}">${escapeXml(`${s.label} (n=${n})`)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** One point of a line chart, with an optional interval drawn as an error bar. */
+export interface LinePoint {
+  x: number;
+  y: number;
+  lo?: number;
+  hi?: number;
+}
+
+/**
+ * Lines through points (one per series) with error bars where the points carry an interval, a
+ * legend in the lower right. x values are placed as given, so a caller that wants a log axis or
+ * evenly spaced categories passes transformed x values and labels the ticks with `xTickLabel`.
+ */
+export function lineChartSvg(
+  series: { label: string; color: string; points: LinePoint[] }[],
+  opts: Pick<ChartFrameOptions, 'title' | 'xLabel' | 'yLabel' | 'xTicks' | 'xTickLabel'> & {
+    y?: [number, number];
+    width?: number;
+    height?: number;
+  },
+): string {
+  const width = opts.width ?? 640;
+  const height = opts.height ?? 380;
+  const m = { left: 56, right: 16, top: 32, bottom: 44 };
+  const pts = series.flatMap((s) => s.points);
+  const xs = pts.map((p) => p.x);
+  const ys = pts.flatMap((p) => [p.y, p.lo ?? p.y, p.hi ?? p.y]).filter(Number.isFinite);
+  const pad = (Math.max(...xs) - Math.min(...xs)) * 0.05 || 0.5;
+  const y = opts.y ?? [
+    Math.floor(Math.min(...ys) * 20) / 20,
+    Math.min(1, Math.ceil(Math.max(...ys) * 20) / 20),
+  ];
+  const {
+    parts,
+    sx,
+    sy,
+    plotWidth: pw,
+    plotHeight: ph,
+  } = chartFrame({
+    ...opts,
+    width,
+    height,
+    margin: m,
+    x: [Math.min(...xs) - pad, Math.max(...xs) + pad],
+    y,
+  });
+  series.forEach((s, k) => {
+    const line = s.points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${line}"/>`);
+    for (const p of s.points) {
+      // Series side by side at one x, so their error bars do not hide each other.
+      const x = (sx(p.x) + (k - (series.length - 1) / 2) * 4).toFixed(1);
+      if (p.lo !== undefined && p.hi !== undefined)
+        parts.push(
+          `<line x1="${x}" x2="${x}" y1="${sy(p.lo).toFixed(1)}" y2="${sy(p.hi).toFixed(1)}" stroke="${s.color}" stroke-width="1.2"/>`,
+        );
+      parts.push(`<circle cx="${x}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    }
+    const ly = m.top + ph - 12 - 16 * (series.length - 1 - k);
+    const lx = m.left + pw - 210;
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
+    );
+    parts.push(`<text x="${lx + 26}" y="${ly}">${escapeXml(s.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

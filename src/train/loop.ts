@@ -59,6 +59,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       '--pretrained_type, --reinit_head, --transfer_lr_scale and --head_warmup_steps are for --phase weak',
     );
   checkTransferOptions(m, o.transfer, o.checkpoint !== undefined);
+  if (!(Number.isInteger(o.checkValEveryNEpoch) && o.checkValEveryNEpoch >= 1))
+    throw new Error(`--check_val_every_n_epoch must be a whole number >= 1, got ${o.checkValEveryNEpoch}`);
   // Weights taken from --checkpoint (weak phase); their learning rate may differ from the rest's.
   const transferred =
     o.phase === 'weak' && o.checkpoint ? transferredNames(m, o.transfer) : new Set<string>();
@@ -151,7 +153,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
         throw new Error(
           `the training split has fewer than ${o.batchSize} usable samples: lower --batch_size`,
         );
-      const valAt = new Set(validationPoints(batches, o.valCheckInterval));
+      const valEpoch = (state.epoch + 1) % Math.max(1, o.checkValEveryNEpoch) === 0;
+      const valAt = new Set(valEpoch ? validationPoints(batches, o.valCheckInterval) : []);
       const lr =
         o.phase === 'weak' ? multiStepLr(baseLr, state.epoch, m.weak.milestones, m.weak.gamma) : baseLr;
       for await (const batch of trainLoader.epoch(state.epoch, progress.batch)) {

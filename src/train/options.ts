@@ -15,6 +15,8 @@ export interface TrainOptions {
   batchSize: number;
   epochs: number;
   valCheckInterval: number;
+  /** validate only in every n-th epoch (Lightning's check_val_every_n_epoch; 1 = every epoch) */
+  checkValEveryNEpoch: number;
   numWorkers: number;
   seed: number;
   /** weak: initial weights (SSL or any checkpoint of this encoder); ssl: resume from it (upstream) */
@@ -56,6 +58,7 @@ export function defaultTrainOptions(phase: Phase): Omit<TrainOptions, 'dataPath'
     batchSize: 16,
     epochs: phase === 'ssl' ? 100 : 70,
     valCheckInterval: 0.25,
+    checkValEveryNEpoch: 1,
     numWorkers: 8,
     seed: DEFAULT_SEED,
     transfer: UPSTREAM_TRANSFER,

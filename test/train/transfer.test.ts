@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readJsonl } from '../../src/util/jsonl.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,5 +155,32 @@ describe('train/transfer: starting weak training from another run (--pretrained_
       if (p.kind === 'param' && drift > 0) moved++;
     }
     expect(moved).to.be.above(0);
+  });
+
+  it('--check_val_every_n_epoch 2 validates in the second epoch only', async () => {
+    const data = await synthDataset();
+    const set = await tinyArtifactSet();
+    const out = mkdtempSync(join(tmpdir(), 'unilvseg-valevery-'));
+    await runTraining({
+      ...defaultTrainOptions('weak'),
+      dataPath: data,
+      out,
+      artifacts: set.dir,
+      encoder: '3d_unet_small',
+      widthMult: 0.0625,
+      frames: 16,
+      batchSize: 4,
+      epochs: 2,
+      valCheckInterval: 1,
+      checkValEveryNEpoch: 2,
+      numWorkers: 0,
+      threads: 1,
+      test: false,
+    });
+    const log = readJsonl(join(out, 'log.jsonl'));
+    const perEpoch = log.filter((r) => r.event === 'step' && r.epoch === 0).length;
+    const vals = log.filter((r) => r.event === 'val');
+    expect(perEpoch).to.be.at.least(2);
+    expect(vals.map((v) => [v.epoch, v.step])).to.deep.equal([[1, 2 * perEpoch]]);
   });
 });
