@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { parse } from './flags.js';
 import { generateDataset } from '../data/synth/dataset.js';
 import { writeContactSheet } from '../data/synth/contact.js';
-import { SYNTH_FRAMES } from '../data/synth/params.js';
+import { Option } from 'commander';
+import { SYNTH_FRAMES, SYNTH_LOOKS, type SynthLook } from '../data/synth/params.js';
 
 /** `unilvseg synth`: a synthetic EchoNet-format dataset (videos, tracings, per-frame masks). */
 export function register(program: Command): void {
@@ -15,6 +16,14 @@ export function register(program: Command): void {
     .option('--frames-min <n>', 'fewest frames per video (>= 30)', parse.int, SYNTH_FRAMES.min)
     .option('--frames-max <n>', 'most frames per video', parse.int, SYNTH_FRAMES.max)
     .option('--fps <fps>', 'frame rate of every video (default: 45-55 per video)', parse.int)
+    .addOption(
+      new Option(
+        '--look <look>',
+        'echonet: typical clips; hard: low contrast, dropout, haze, gain drift and probe motion, as poor echo has them',
+      )
+        .choices([...SYNTH_LOOKS])
+        .default('echonet'),
+    )
     .option(
       '--contact-sheet <file.png>',
       'also write a PNG of ED/mid/ES frames with the ground-truth contour',
@@ -28,6 +37,7 @@ export function register(program: Command): void {
           framesMin: number;
           framesMax: number;
           fps?: number;
+          look: SynthLook;
           contactSheet?: string;
         },
         cmd: Command,
@@ -45,6 +55,7 @@ export function register(program: Command): void {
           framesMin: o.framesMin,
           framesMax,
           fps: o.fps,
+          look: o.look,
         });
         const frames = videos.reduce((s, v) => s + v.frames, 0);
         console.log(

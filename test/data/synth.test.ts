@@ -12,7 +12,10 @@ import { tracingToMask } from '../../src/data/polygon.js';
 import { edFrame, esFrame, readVolumeTracings } from '../../src/data/tracings.js';
 import { decodeVideo, probeVideo } from '../../src/data/video.js';
 import { assignSplits, generateDataset } from '../../src/data/synth/dataset.js';
+import { sampleParams } from '../../src/data/synth/params.js';
+import { VideoRenderer } from '../../src/data/synth/render.js';
 import { readGroundTruthMasks } from '../../src/data/synth/truth.js';
+import { Rng } from '../../src/util/rng.js';
 import { ejectionFraction, volumeFromTracing } from '../../src/data/synth/volume.js';
 
 function dice(a: Uint8Array, b: Uint8Array): number {
@@ -235,5 +238,57 @@ describe('data/synth', function () {
   it('reports missing ground truth as a DataError naming the file', () => {
     expect(() => readGroundTruthMasks(dir, '0XNOSUCHVIDEO')).to.throw(DataError, /0XNOSUCHVIDEO\.json/);
     expect(existsSync(join(dir, 'Masks'))).to.equal(true);
+  });
+});
+
+describe('data/synth --look hard', () => {
+  const renderPair = (look: 'echonet' | 'hard') => {
+    const params = sampleParams(Rng.derive(3, 3, 0), { framesMin: 60, framesMax: 60, look });
+    const renderer = new VideoRenderer(params, Rng.derive(3, 5, 0));
+    const frames = [0, 25].map((t) => {
+      const rgb = new Uint8Array(112 * 112 * 3);
+      const mask = new Uint8Array(112 * 112);
+      renderer.render(t, 0, 0, 0, rgb, mask); // end-diastole, no breathing: only the probe may move
+      return { rgb, mask };
+    });
+    return { params, frames };
+  };
+  /** Mean grey 3 px inside the cavity border over mean grey within 3 px outside it (the walls). */
+  const contrast = ({ rgb, mask }: { rgb: Uint8Array; mask: Uint8Array }) => {
+    const W = 112;
+    const sum = [0, 0];
+    const n = [0, 0];
+    for (let y = 3; y < W - 3; y++)
+      for (let x = 3; x < W - 3; x++) {
+        const i = y * W + x;
+        const around = [i - 3, i + 3, i - 3 * W, i + 3 * W].filter((j) => mask[j]).length;
+        const k = mask[i] && around === 4 ? 0 : !mask[i] && around > 0 ? 1 : -1;
+        if (k < 0) continue;
+        sum[k] += rgb[3 * i];
+        n[k]++;
+      }
+    return sum[0] / n[0] / (sum[1] / n[1]);
+  };
+
+  it('draws the default look unchanged and the hard extras after it', () => {
+    const easy = renderPair('echonet');
+    const hard = renderPair('hard');
+    const { hard: extras, ...base } = hard.params;
+    const { hard: none, ...easyBase } = easy.params;
+    expect(base).to.deep.equal(easyBase);
+    expect(extras).to.not.equal(undefined);
+    expect(none).to.equal(undefined);
+  });
+
+  it('has a brighter cavity relative to its walls, and a probe that moves the heart (mask follows)', () => {
+    const easy = renderPair('echonet');
+    const hard = renderPair('hard');
+    expect(contrast(hard.frames[0])).to.be.above(contrast(easy.frames[0]) + 0.1);
+    expect(Array.from(easy.frames[1].mask)).to.deep.equal(Array.from(easy.frames[0].mask));
+    expect(dice(hard.frames[0].mask, hard.frames[1].mask)).to.be.below(0.99);
+    expect(area(hard.frames[1].mask)).to.be.closeTo(
+      area(hard.frames[0].mask),
+      0.05 * area(hard.frames[0].mask),
+    );
   });
 });

@@ -38,6 +38,32 @@ export interface ImagingParams {
   speckleFrames: number;
 }
 
+/**
+ * The `hard` look's extra difficulties, each as real echo has them: a cavity filled with more
+ * echo and walls with less (low contrast), beams that lose the signal (dropout of whole angular
+ * bands: rib shadows, a wall parallel to the beams), near-field clutter reaching deeper, a gain
+ * that drifts over the clip, and a probe that moves (the heart slides within the fan).
+ */
+export interface HardParams {
+  /** multiplier of the blood-pool echo and of the myocardium's */
+  bloodEcho: number;
+  wallEcho: number;
+  /** angular bands (radians from the fan's axis) whose echo is multiplied by `dropoutDepth` */
+  dropout: { centre: number; halfWidth: number }[];
+  dropoutDepth: number;
+  /** near-field clutter: strength multiplier and decay depth (pixels) */
+  hazeGain: number;
+  hazeDepth: number;
+  /** gain drift: amplitude (dB), period (frames), phase */
+  gainSwingDb: number;
+  gainPeriod: number;
+  gainPhase: number;
+  /** probe motion: two slow sinusoids per axis, amplitudes in pixels, periods in frames */
+  probe: { ax: number; ay: number; px: number; py: number; phx: number; phy: number };
+  /** extra additive noise multiplier */
+  noiseGain: number;
+}
+
 export interface VideoParams {
   frames: number;
   fps: number;
@@ -46,7 +72,13 @@ export interface VideoParams {
   sector: SectorParams;
   heart: HeartShape;
   imaging: ImagingParams;
+  /** present only for `look: 'hard'` */
+  hard?: HardParams;
 }
+
+/** How the videos look: like EchoNet's typical clips, or with the difficulties of poor ones. */
+export const SYNTH_LOOKS = ['echonet', 'hard'] as const;
+export type SynthLook = (typeof SYNTH_LOOKS)[number];
 
 /** Default range of frames per synthetic video (`synth --frames-min/--frames-max`). */
 export const SYNTH_FRAMES = { min: 100, max: 200 };
@@ -56,6 +88,8 @@ export interface SynthOptions {
   framesMax: number;
   /** Fixed frame rate; by default each video gets 45..55 fps like EchoNet's ~50. */
   fps?: number;
+  /** default 'echonet' */
+  look?: SynthLook;
 }
 
 const deg = Math.PI / 180;
@@ -112,7 +146,36 @@ export function sampleParams(rng: Rng, opts: SynthOptions): VideoParams {
     speckleLateral: rng.range(1.1, 1.6),
     speckleFrames: rng.range(8, 20),
   };
-  return { frames, fps, heartRate, efTarget, sector, heart, imaging };
+  // Drawn after everything else, so the default look's videos do not change.
+  const hard = opts.look === 'hard' ? sampleHard(rng, sector.halfAngle) : undefined;
+  return { frames, fps, heartRate, efTarget, sector, heart, imaging, hard };
+}
+
+function sampleHard(rng: Rng, halfAngle: number): HardParams {
+  const bands = rng.int(1, 2);
+  return {
+    bloodEcho: rng.range(2.5, 5),
+    wallEcho: rng.range(0.55, 0.8),
+    dropout: Array.from({ length: bands }, () => ({
+      centre: rng.range(-0.8, 0.8) * halfAngle,
+      halfWidth: rng.range(3, 7) * deg,
+    })),
+    dropoutDepth: rng.range(0.08, 0.3),
+    hazeGain: rng.range(3, 6),
+    hazeDepth: rng.range(20, 35),
+    gainSwingDb: rng.range(2, 5),
+    gainPeriod: rng.range(20, 60),
+    gainPhase: rng.range(0, 2 * Math.PI),
+    probe: {
+      ax: rng.range(1.5, 4),
+      ay: rng.range(1.5, 4),
+      px: rng.range(40, 120),
+      py: rng.range(40, 120),
+      phx: rng.range(0, 2 * Math.PI),
+      phy: rng.range(0, 2 * Math.PI),
+    },
+    noiseGain: rng.range(1.5, 2.5),
+  };
 }
 
 /** EF (%) of the tracings at end-diastole (k = 0) and full contraction (k = 1). */

@@ -5,7 +5,7 @@
  */
 import type { Rng } from '../../util/rng.js';
 import { HeartModel, type HeartState } from './heart.js';
-import { SIZE, type VideoParams } from './params.js';
+import { SIZE, type HardParams, type VideoParams } from './params.js';
 import { blur, smoothTexture, speckleField, type ComplexField } from './speckle.js';
 
 /** Reflectivities (linear amplitude, 1 = brightest tissue). */
@@ -52,6 +52,11 @@ export class VideoRenderer {
         const lateral = 1 - 0.4 * (Math.abs(angle) / sector.halfAngle) ** 4;
         this.gain[i] = Math.exp((-imaging.attenuation * depth) / SIZE) * lateral;
         this.haze[i] = imaging.haze * Math.exp(-depth / 12);
+        const hard = params.hard;
+        if (hard) {
+          this.gain[i] *= dropout(hard, angle);
+          this.haze[i] = imaging.haze * hard.hazeGain * Math.exp(-depth / hard.hazeDepth);
+        }
       }
     }
     const coarse = smoothTexture(rng, SIZE, SIZE, 5);
@@ -59,6 +64,13 @@ export class VideoRenderer {
     this.background = coarse.map((c, i) => 0.006 + 0.07 * c ** 2.5 + 0.035 * fine[i] ** 3);
     this.muscle = smoothTexture(rng, SIZE, SIZE, 9).map((t) => 0.4 + 0.9 * t ** 1.3);
     this.blood = smoothTexture(rng, SIZE, SIZE, 20).map((t) => 0.004 + 0.012 * t ** 4);
+    if (params.hard) {
+      const { bloodEcho, wallEcho } = params.hard;
+      for (let i = 0; i < PIXELS; i++) {
+        this.blood[i] *= bloodEcho;
+        this.muscle[i] *= wallEcho;
+      }
+    }
     for (let i = 0; i < NORMALS; i++) this.normals[i] = rng.normal();
     this.speckle = this.polarSpeckle(rng);
   }
@@ -100,6 +112,13 @@ export class VideoRenderer {
   /** Render frame t (contraction k, valve opening, breathing phase) as RGB24 plus its LV mask. */
   render(t: number, k: number, valve: number, breath: number, rgb: Uint8Array, mask: Uint8Array): HeartState {
     const st = this.model.state(k, breath);
+    const hard = this.params.hard;
+    if (hard) {
+      // The probe moves: the heart slides within the fan (mask and tracing follow the state).
+      const p = hard.probe;
+      st.ox += p.ax * Math.sin((2 * Math.PI * t) / p.px + p.phx);
+      st.oy += p.ay * Math.sin((2 * Math.PI * t) / p.py + p.phy);
+    }
     this.paintAnatomy(st, mask);
     this.paintValves(st, valve);
     const refl = blur(this.refl, SIZE, SIZE, 0.9, 0.9);
@@ -110,6 +129,11 @@ export class VideoRenderer {
     const w = [Math.cos(theta), Math.sin(theta) * Math.cos(psi), Math.sin(theta) * Math.sin(psi)];
     const [a, b, c] = this.speckle;
     const dbScale = 20 / Math.LN10;
+    // The hard look's gain drifts over the clip and its noise is stronger.
+    const gainDb = hard
+      ? imaging.gainDb + hard.gainSwingDb * Math.sin((2 * Math.PI * t) / hard.gainPeriod + hard.gainPhase)
+      : imaging.gainDb;
+    const noise = hard ? imaging.noise * hard.noiseGain : imaging.noise;
     // A random start and odd stride through the table: a different noise pattern every frame.
     let n = this.rng.int(0, NORMALS - 1);
     const stride = 2 * this.rng.int(0, NORMALS / 2 - 1) + 1;
@@ -121,10 +145,9 @@ export class VideoRenderer {
       const re = w[0] * a.re[i] + w[1] * b.re[i] + w[2] * c.re[i];
       const im = w[0] * a.im[i] + w[1] * b.im[i] + w[2] * c.im[i];
       const echo = (refl[i] + this.haze[i]) * Math.sqrt(re * re + im * im) * this.gain[i] + 1e-6;
-      const db = dbScale * Math.log(echo) + imaging.gainDb;
+      const db = dbScale * Math.log(echo) + gainDb;
       const grey =
-        255 * (1 + db / imaging.dynamicRange) +
-        imaging.noise * this.normals[(n = (n + stride) & (NORMALS - 1))];
+        255 * (1 + db / imaging.dynamicRange) + noise * this.normals[(n = (n + stride) & (NORMALS - 1))];
       const v = Math.round(Math.min(255, Math.max(0, grey)) * this.fan[i]);
       rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = v;
     }
@@ -236,6 +259,21 @@ export class VideoRenderer {
       }
     }
   }
+}
+
+/**
+ * Echo left in a beam at `angle` (radians from the fan's axis): dropout bands lose most of it,
+ * with soft edges (a quarter of the band's half-width) so no straight seam shows.
+ */
+function dropout(hard: HardParams, angle: number): number {
+  let keep = 1;
+  for (const band of hard.dropout) {
+    const edge = band.halfWidth / 4;
+    const d = Math.abs(angle - band.centre) - band.halfWidth;
+    const inside = d <= -edge ? 1 : d >= edge ? 0 : 0.5 - d / (2 * edge);
+    keep = Math.min(keep, 1 - inside * (1 - hard.dropoutDepth));
+  }
+  return keep;
 }
 
 /** Paint an atrium: its thin wall over what is there, its cavity inside. */
