@@ -59,6 +59,33 @@ const perFrame = (masks: Uint8Array, plane: number) =>
   Array.from({ length: masks.length / plane }, (_, f) => masks[f * plane]);
 const quiet = () => undefined;
 
+/** A detected beat with only its ED and ES frames set. */
+const beat = (ed: number, es: number) => ({ ed, es, edArea: 0, esArea: 0, edVolume: 0, esVolume: 0, ef: 0 });
+
+/** Synthetic ground truth at 50 fps and 60 bpm (a beat of 50 frames) with the given frames and masks. */
+const truthOf = (
+  frames: number,
+  height: number,
+  width: number,
+  edFrames: number[],
+  esFrames: number[],
+  masks: Uint8Array,
+): GroundTruth => ({
+  frames,
+  height,
+  width,
+  fps: 50,
+  edFrames,
+  esFrames,
+  tracedEd: edFrames[0],
+  tracedEs: esFrames[0],
+  efTrue: 60,
+  edv: 1,
+  esv: 0.4,
+  heartRate: 60,
+  masks,
+});
+
 describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () {
   it('windows: upstream layout (reference values); overlap at half stride, last aligned to the end; padding for short videos', function () {
     const starts = (count: number, T: number, p: number, mode: 'upstream' | 'overlap') =>
@@ -172,32 +199,9 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
   });
 
   it('scoreAgainstTruth: pooled all-frame DSC, nearest-frame ED/ES errors, EF error', function () {
-    const beat = (ed: number, es: number) => ({
-      ed,
-      es,
-      edArea: 0,
-      esArea: 0,
-      edVolume: 0,
-      esVolume: 0,
-      ef: 0,
-    });
     const gtMasks = Uint8Array.of(1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0);
     const pred = Uint8Array.of(1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1);
-    const truth: GroundTruth = {
-      frames: 3,
-      height: 2,
-      width: 2,
-      fps: 50,
-      edFrames: [10, 40],
-      esFrames: [25],
-      tracedEd: 10,
-      tracedEs: 25,
-      efTrue: 60,
-      edv: 1,
-      esv: 0.4,
-      heartRate: 60,
-      masks: gtMasks,
-    };
+    const truth = truthOf(3, 2, 2, [10, 40], [25], gtMasks);
     const t = scoreAgainstTruth(pred, 3, 2, 2, { beats: [beat(12, 24), beat(36, 27)], meanEf: 52.5 }, truth);
     // I = 1 + 3 + 0, U = 2 + 4 + 1: DSC = 2*4 / (7 + 4).
     expect([t.intersectionPx, t.unionPx]).to.deep.equal([4, 7]);
@@ -220,31 +224,8 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
   });
 
   it('scoreAgainstTruth counts missed and spurious ED/ES detections (quarter-beat tolerance); the batch aggregate counts videos without a beat', function () {
-    const beat = (ed: number, es: number) => ({
-      ed,
-      es,
-      edArea: 0,
-      esArea: 0,
-      edVolume: 0,
-      esVolume: 0,
-      ef: 0,
-    });
     // 100 frames at 50 fps and 60 bpm: one beat is 50 frames, the tolerance 12.5 frames.
-    const truth: GroundTruth = {
-      frames: 100,
-      height: 1,
-      width: 1,
-      fps: 50,
-      edFrames: [5, 55, 99],
-      esFrames: [30, 80],
-      tracedEd: 5,
-      tracedEs: 30,
-      efTrue: 60,
-      edv: 1,
-      esv: 0.4,
-      heartRate: 60,
-      masks: new Uint8Array(100).fill(1),
-    };
+    const truth = truthOf(100, 1, 1, [5, 55, 99], [30, 80], new Uint8Array(100).fill(1));
     const masks = new Uint8Array(100).fill(1);
     // ED 57 finds 55; ED 20 is 15 frames from 5: spurious, and 5 is missed. ES 78 and 31 find 80 and 30.
     // The last true ED (frame 99, no ES after it) cannot be detected and is not counted.

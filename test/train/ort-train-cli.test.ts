@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCheckpoint } from '../../src/artifacts/index.js';
+import { readCheckpoint, type ArtifactSet } from '../../src/artifacts/index.js';
+import type { Phase } from '../../src/defaults.js';
 import { runTraining } from '../../src/train/loop.js';
 import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
 import { readJsonl } from '../../src/util/jsonl.js';
@@ -23,6 +24,32 @@ function ortTrain(args: string[]): Promise<void> {
   });
 }
 
+/** What every run here shares, as flags: a tiny 3d_unet_small set, 16 frames, batches of 2, no workers. */
+const tinyFlags = (data: string, set: ArtifactSet, threads = 1) => [
+  `--data_path=${data}`,
+  `--artifacts=${set.dir}`,
+  '--encoder=3d_unet_small',
+  `--width_mult=${set.manifest.model.widthMult}`,
+  '--frames=16',
+  '--batch_size=2',
+  '--num_workers=0',
+  `--threads=${threads}`,
+];
+
+/** The same settings for an in-process run. */
+const tinyOptions = (phase: Phase, data: string, set: ArtifactSet): TrainOptions => ({
+  ...defaultTrainOptions(phase),
+  dataPath: data,
+  out: '',
+  artifacts: set.dir,
+  encoder: '3d_unet_small',
+  widthMult: set.manifest.model.widthMult,
+  frames: 16,
+  batchSize: 2,
+  numWorkers: 0,
+  threads: 1,
+});
+
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `unilvseg-${name}-`));
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 
@@ -35,18 +62,11 @@ describe('ort-train command line', function () {
     const out = tmp('converge');
     await ortTrain([
       '--phase=weak',
-      `--data_path=${data}`,
-      `--artifacts=${set.dir}`,
+      ...tinyFlags(data, set, 2),
       `--out=${out}`,
-      '--encoder=3d_unet_small',
-      '--width_mult=0.125',
-      '--frames=16',
-      '--batch_size=2',
       '--epochs=2',
       '--lr=1e-2',
       '--val_check_interval=1',
-      '--num_workers=0',
-      '--threads=2',
       '--no-test',
     ]);
     const log = readJsonl(join(out, 'log.jsonl'));
@@ -65,28 +85,11 @@ describe('ort-train command line', function () {
   it('--checkpoint: weak training starts from every weight of an SSL checkpoint with fresh optimizer state; SSL training resumes from it', async () => {
     const data = await synthDataset();
     const set = await tinyArtifactSet();
-    const common = [
-      `--data_path=${data}`,
-      `--artifacts=${set.dir}`,
-      '--encoder=3d_unet_small',
-      '--width_mult=0.0625',
-      '--frames=16',
-      '--batch_size=2',
-      '--num_workers=0',
-      '--threads=1',
-    ];
+    const common = tinyFlags(data, set);
     const ssl = tmp('ckpt-ssl');
     const pre = await runTraining({
-      ...defaultTrainOptions('ssl'),
-      dataPath: data,
+      ...tinyOptions('ssl', data, set),
       out: ssl,
-      artifacts: set.dir,
-      encoder: '3d_unet_small',
-      widthMult: 0.0625,
-      frames: 16,
-      batchSize: 2,
-      numWorkers: 0,
-      threads: 1,
       maxSteps: 2,
       limitValBatches: 1,
     });
@@ -126,34 +129,12 @@ describe('ort-train command line', function () {
   it('--micro_batch 1 reaches the runner: the same weights as an in-process micro-batched run, not those of whole batches', async () => {
     const data = await synthDataset();
     const set = await tinyArtifactSet();
-    const o: TrainOptions = {
-      ...defaultTrainOptions('weak'),
-      dataPath: data,
-      out: '',
-      artifacts: set.dir,
-      encoder: '3d_unet_small',
-      widthMult: 0.0625,
-      frames: 16,
-      batchSize: 2,
-      numWorkers: 0,
-      threads: 1,
-      lr: 3e-3,
-      maxSteps: 2,
-      limitValBatches: 1,
-      test: false,
-    };
+    const o = { ...tinyOptions('weak', data, set), lr: 3e-3, maxSteps: 2, limitValBatches: 1, test: false };
     const cli = tmp('micro-cli');
     await ortTrain([
       '--phase=weak',
-      `--data_path=${data}`,
-      `--artifacts=${set.dir}`,
+      ...tinyFlags(data, set),
       `--out=${cli}`,
-      '--encoder=3d_unet_small',
-      '--width_mult=0.0625',
-      '--frames=16',
-      '--batch_size=2',
-      '--num_workers=0',
-      '--threads=1',
       '--lr=3e-3',
       '--max_steps=2',
       '--limit_val_batches=1',
