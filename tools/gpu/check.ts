@@ -232,33 +232,20 @@ export async function runGpuCheck(o: Options): Promise<Record<string, unknown>> 
     return { seconds, bytesToDevice: traffic.toDevice, bytesToHost: traffic.toHost };
   };
 
-  await section('train_step', 120, async () => ({
-    [`${sets.unet.manifest.model.encoder}_weak_batch16_webgpu`]: await trainStep(
-      sets.unet,
-      'weak',
-      o.quick ? 2 : 16,
-      'webgpu',
-    ),
-    [`${sets.unet.manifest.model.encoder}_weak_batch1_webgpu`]: await trainStep(
-      sets.unet,
-      'weak',
-      1,
-      'webgpu',
-    ),
-    [`${sets.unet.manifest.model.encoder}_weak_batch1_cpu`]: await trainStep(sets.unet, 'weak', 1, 'cpu'),
-    [`${sets.unet.manifest.model.encoder}_ssl_batch16_webgpu`]: await trainStep(
-      sets.unet,
-      'ssl',
-      o.quick ? 2 : 16,
-      'webgpu',
-    ),
-    [`${sets.si.manifest.model.encoder}_weak_batch8_webgpu`]: await trainStep(
-      sets.si,
-      'weak',
-      o.quick ? 2 : 8,
-      'webgpu',
-    ),
-  }));
+  await section('train_step', 120, async () => {
+    const big = o.quick ? 2 : 16;
+    const plan: [ArtifactSet, 'weak' | 'ssl', number, Provider][] = [
+      [sets.unet, 'weak', big, 'webgpu'],
+      [sets.unet, 'weak', 1, 'webgpu'],
+      [sets.unet, 'weak', 1, 'cpu'],
+      [sets.unet, 'ssl', big, 'webgpu'],
+      [sets.si, 'weak', o.quick ? 2 : 8, 'webgpu'],
+    ];
+    const result: Record<string, unknown> = {};
+    for (const [set, phase, n, ep] of plan)
+      result[`${set.manifest.model.encoder}_${phase}_batch${n}_${ep}`] = await trainStep(set, phase, n, ep);
+    return result;
+  });
 
   await section('train_profile', 40, async () => {
     const set = sets.unet;
@@ -361,7 +348,7 @@ interface TorchTiming {
 function vsPyTorch(report: Record<string, unknown>, torch: TorchTiming) {
   const inf = report.inference as Record<string, number> | undefined;
   const steps = report.train_step as Record<string, { seconds: number }> | undefined;
-  const step16 = steps && Object.entries(steps).find(([k]) => k.endsWith('_weak_batch16_webgpu'))?.[1];
+  const step16 = steps && Object.entries(steps).find(([k]) => /^3d_unet_weak_batch16_webgpu$/.test(k))?.[1];
   return {
     torch,
     inferenceBatch1Ratio: inf?.webgpu_batch1_s
