@@ -240,7 +240,7 @@ export function accurateInstanceNorm(x: Value, eps = 1e-5): Value {
   const squares = axesInward
     .slice(1)
     .reduce((v, a) => reduceSum(v, [a]), reduceSumSquare(centred, [axesInward[0]]));
-  const count = spatial.reduce((a, d) => a * d, 1);
+  const count = numel(spatial);
   const variance = mul(reshape(squares, [planes]), 1 / count);
   const meanFlat = reshape(mean, [planes]);
   const y = batchNormInference(flat, fullLike(meanFlat, 1), fullLike(meanFlat, 0), meanFlat, variance, eps);

@@ -5,6 +5,7 @@ import { Buffer } from 'node:buffer';
 import type { SafeTensor } from '../safetensors.js';
 import { PyDict, PyGlobal, PyObject, unpickle, type PyValue } from './pickle.js';
 import { TorchZipArchive } from './zip-archive.js';
+import { numel } from '../../onnx/ir.js';
 
 type TorchDType =
   'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -73,9 +74,9 @@ function rebuildTensor(args: PyValue[]): TensorRef {
   const strides = intList(stride, 'the stride');
   if (shape.length !== strides.length)
     throw new Error(`size [${shape}] and stride [${strides}] differ in rank`);
-  const numel = shape.reduce((a, c) => a * c, 1);
-  const last = numel === 0 ? offset : offset + shape.reduce((a, s, i) => a + (s - 1) * strides[i], 0);
-  if (numel > 0 && last >= storage.numel)
+  const count = numel(shape);
+  const last = count === 0 ? offset : offset + shape.reduce((a, s, i) => a + (s - 1) * strides[i], 0);
+  if (count > 0 && last >= storage.numel)
     throw new Error(
       `size [${shape}], stride [${strides}] and offset ${offset} reach element ${last} of a storage of ${storage.numel}`,
     );
@@ -224,7 +225,7 @@ export class TensorReader {
       uint8: (o: number) => view.getUint8(o),
       bool: (o: number) => view.getUint8(o),
     }[dtype];
-    const n = t.shape.reduce((a, c) => a * c, 1);
+    const n = numel(t.shape);
     let out: SafeTensor;
     if (dtype === 'int64') out = { dtype: 'I64', shape: t.shape, data: new BigInt64Array(n) };
     else if (dtype === 'int32' || dtype === 'int16' || dtype === 'int8')
