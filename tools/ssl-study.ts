@@ -8,12 +8,16 @@
  *
  * Usage: node dist/tools/ssl-study.js [--work DIR] [--results docs/ssl-study] [--fractions 0.1,0.05,0.25,1]
  *          [--ssl-epochs 2,10] [--seeds 0,1,2] [--steps 60] [--variants full-newhead,...]
- *          [--variant-fractions 0.1] [--videos 100] [--plan] [--report]
+ *          [--variant-fractions 0.1] [--videos 100] [--plan] [--report] [--probe]
+ * --probe measures what the SSL checkpoints' heads predict before weak training (ssl-head.json).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { atomicWriteFile } from '../src/util/atomic.js';
 import { JsonlLog } from '../src/util/jsonl.js';
 import { Progress } from '../src/util/progress.js';
 import { planCells, RANDOM, sslInit, variantInit, VARIANTS, type InitConfig } from './ssl-study/plan.js';
+import { probeSslHead } from './ssl-study/probe.js';
 import { writeReport } from './ssl-study/report.js';
 import {
   ensureData,
@@ -49,6 +53,7 @@ async function main() {
       workers: { type: 'string', default: '1' },
       plan: { type: 'boolean', default: false },
       report: { type: 'boolean', default: false },
+      probe: { type: 'boolean', default: false },
     },
   });
   const s: StudySettings = {
@@ -90,6 +95,19 @@ async function main() {
   const todo = cells.filter((c) => !done.has(c.key));
   if (a.plan) {
     for (const c of cells) console.log(`${done.has(c.key) ? 'done' : 'todo'} ${c.key}`);
+    return;
+  }
+  if (a.probe) {
+    // The SSL heads before weak training, for every SSL checkpoint the study has made so far.
+    const data = await ensureData(s);
+    const probes = [];
+    for (const seed of config.seeds)
+      for (const e of sslEpochs) {
+        const p = await probeSslHead(s, data, seed, e);
+        if (p) probes.push(p);
+      }
+    atomicWriteFile(join(s.results, 'ssl-head.json'), JSON.stringify(probes, null, 1) + '\n');
+    console.log(JSON.stringify(probes, null, 1));
     return;
   }
   if (a.report || todo.length === 0) {
