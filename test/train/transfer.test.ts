@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint, writeCheckpoint, type TrainingState } from '../../src/artifacts/index.js';
 import { runTraining } from '../../src/train/loop.js';
-import { defaultTrainOptions } from '../../src/train/options.js';
+import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
 import { PhaseRunner } from '../../src/train/runner.js';
 import {
   checkTransferOptions,
@@ -31,6 +31,27 @@ function weakBatch() {
     trace_index: BigInt64Array.from([2n, 9n]),
     items: [0, 1].map((i) => ({ fileName: `v${i}.avi`, which: 'ed' as const, traceFrame: i })),
   };
+}
+
+/** A tiny weak run of the fixture set on the fixture data (options override the defaults). */
+async function tinyWeakRun(out: string, extra: Partial<TrainOptions>) {
+  const set = await tinyArtifactSet();
+  return runTraining({
+    ...defaultTrainOptions('weak'),
+    dataPath: await synthDataset(),
+    out,
+    artifacts: set.dir,
+    encoder: '3d_unet_small',
+    widthMult: 0.0625,
+    frames: 16,
+    batchSize: 2,
+    epochs: 1,
+    valCheckInterval: 1,
+    numWorkers: 0,
+    threads: 1,
+    test: false,
+    ...extra,
+  });
 }
 
 const copy = (s: TrainingState): TrainingState => ({
@@ -106,7 +127,6 @@ describe('train/transfer: starting weak training from another run (--pretrained_
   });
 
   it('ort-train --pretrained_type encoder --head_warmup_steps: encoder from the checkpoint and frozen, the rest trained from the initial values', async () => {
-    const data = await synthDataset();
     const set = await tinyArtifactSet();
     const dir = mkdtempSync(join(tmpdir(), 'unilvseg-transfer-'));
     // A "pre-trained" checkpoint far from the initial values: every weight + 1.
@@ -120,22 +140,9 @@ describe('train/transfer: starting weak training from another run (--pretrained_
     const ckpt = join(dir, 'ssl.safetensors');
     writeCheckpoint(ckpt, set.manifest, pre);
     const out = join(dir, 'weak');
-    await runTraining({
-      ...defaultTrainOptions('weak'),
-      dataPath: data,
-      out,
-      artifacts: set.dir,
-      encoder: '3d_unet_small',
-      widthMult: 0.0625,
-      frames: 16,
-      batchSize: 2,
-      epochs: 1,
+    await tinyWeakRun(out, {
       maxSteps: 2,
-      valCheckInterval: 1,
-      numWorkers: 0,
-      threads: 1,
       lr: 1e-3,
-      test: false,
       checkpoint: ckpt,
       transfer: { ...UPSTREAM_TRANSFER, pretrainedType: 'encoder', headWarmupSteps: 5 },
     });
@@ -158,25 +165,8 @@ describe('train/transfer: starting weak training from another run (--pretrained_
   });
 
   it('--check_val_every_n_epoch 2 validates in the second epoch only', async () => {
-    const data = await synthDataset();
-    const set = await tinyArtifactSet();
     const out = mkdtempSync(join(tmpdir(), 'unilvseg-valevery-'));
-    await runTraining({
-      ...defaultTrainOptions('weak'),
-      dataPath: data,
-      out,
-      artifacts: set.dir,
-      encoder: '3d_unet_small',
-      widthMult: 0.0625,
-      frames: 16,
-      batchSize: 4,
-      epochs: 2,
-      valCheckInterval: 1,
-      checkValEveryNEpoch: 2,
-      numWorkers: 0,
-      threads: 1,
-      test: false,
-    });
+    await tinyWeakRun(out, { batchSize: 4, epochs: 2, checkValEveryNEpoch: 2 });
     const log = readJsonl(join(out, 'log.jsonl'));
     const perEpoch = log.filter((r) => r.event === 'step' && r.epoch === 0).length;
     const vals = log.filter((r) => r.event === 'val');

@@ -5,12 +5,8 @@
 // segmentation target.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadArtifactSet, readCheckpoint } from '../../src/artifacts/index.js';
-import { openEchoNet } from '../../src/data/echonet.js';
-import { BatchLoader } from '../../src/data/loader.js';
 import { overlap, pooledDice, type Overlap } from '../../src/eval/metrics.js';
-import { PhaseRunner } from '../../src/train/runner.js';
-import { sslCheckpoint, type StudySettings } from './run.js';
+import { forEachTracedFrame, sslCheckpoint, type StudySettings } from './run.js';
 
 export interface HeadProbe {
   seed: number;
@@ -30,59 +26,28 @@ export async function probeSslHead(
 ): Promise<HeadProbe | null> {
   const ckpt = sslCheckpoint(s, seed, sslEpochs);
   if (!existsSync(ckpt)) return null;
-  const set = loadArtifactSet(join(s.work, 'sets', `seed${seed}`));
-  const state = readCheckpoint(ckpt, set.manifest);
-  const runner = await PhaseRunner.open(set, 'weak', { threads: s.threads });
-  const loader = new BatchLoader({
-    videos: openEchoNet(data, 'val'),
-    phase: 'weak',
-    frames: s.frames,
-    period: 1,
-    batchSize: s.batchSize,
-    train: false,
-    shuffle: false,
-    dropLast: false,
-    numWorkers: 0,
-    seed,
-  });
-  const px = set.manifest.model.size ** 2;
   const sums = { inside: 0, nInside: 0, outside: 0, nOutside: 0 };
   const plain: Overlap[] = [];
   const flipped: Overlap[] = [];
-  try {
-    for await (const batch of loader.epoch(0)) {
-      const { logits } = await runner.evalBatch(state, batch);
-      for (let n = 0; n < batch.items.length; n++) {
-        const l = logits!.subarray(n * px, (n + 1) * px);
-        const m = batch.trace_mask.subarray(n * px, (n + 1) * px);
-        // The fan: pixels whose raw value is above black somewhere in the clip's traced frame.
-        const frame = Number(batch.trace_index[n]);
-        const rgb = batch.frames.subarray(
-          (n * s.frames + frame) * px * 3,
-          (n * s.frames + frame + 1) * px * 3,
-        );
-        for (let i = 0; i < px; i++) {
-          if (m[i] > 0) {
-            sums.inside += l[i];
-            sums.nInside++;
-          } else if (rgb[3 * i] > 0) {
-            sums.outside += l[i];
-            sums.nOutside++;
-          }
-        }
-        plain.push(overlap(l, m));
-        flipped.push(
-          overlap(
-            Float32Array.from(l, (v) => -v),
-            m,
-          ),
-        );
+  await forEachTracedFrame(s, data, 'val', join(s.work, 'sets', `seed${seed}`), ckpt, seed, (l, m, rgb) => {
+    for (let i = 0; i < l.length; i++) {
+      if (m[i] > 0) {
+        sums.inside += l[i];
+        sums.nInside++;
+      } else if (rgb[3 * i] > 0) {
+        // outside the cavity but inside the fan (the corners are black)
+        sums.outside += l[i];
+        sums.nOutside++;
       }
     }
-  } finally {
-    await loader.close();
-    await runner.release();
-  }
+    plain.push(overlap(l, m));
+    flipped.push(
+      overlap(
+        Float32Array.from(l, (v) => -v),
+        m,
+      ),
+    );
+  });
   return {
     seed,
     sslEpochs,

@@ -179,13 +179,24 @@ export async function runCell(s: StudySettings, data: string, cell: WeakCell): P
   return result;
 }
 
-/** Intersection and union of every test frame's prediction (logit > 0) with its tracing, best weights. */
-async function testOverlaps(s: StudySettings, data: string, out: string, seed: number): Promise<Overlap[]> {
-  const set = loadArtifactSet(join(out, 'artifacts'));
-  const best = readCheckpoint(join(out, 'best.safetensors'), set.manifest);
+/**
+ * Runs the weak evaluation graph with the given weights over a split's traced frames (centred
+ * clips, no augmentation) and hands each frame's logits, mask and traced frame's pixels to `visit`.
+ */
+export async function forEachTracedFrame(
+  s: StudySettings,
+  data: string,
+  split: 'val' | 'test',
+  setDir: string,
+  weights: string,
+  seed: number,
+  visit: (logits: Float32Array, mask: Float32Array, rgb: Uint8Array) => void,
+): Promise<void> {
+  const set = loadArtifactSet(setDir);
+  const state = readCheckpoint(weights, set.manifest);
   const runner = await PhaseRunner.open(set, 'weak', { threads: s.threads });
   const loader = new BatchLoader({
-    videos: openEchoNet(data, 'test'),
+    videos: openEchoNet(data, split),
     phase: 'weak',
     frames: s.frames,
     period: 1,
@@ -197,18 +208,35 @@ async function testOverlaps(s: StudySettings, data: string, out: string, seed: n
     seed,
   });
   const px = set.manifest.model.size ** 2;
-  const overlaps: Overlap[] = [];
   try {
     for await (const batch of loader.epoch(0)) {
-      const { logits } = await runner.evalBatch(best, batch);
-      for (let n = 0; n < batch.items.length; n++)
-        overlaps.push(
-          overlap(logits!.subarray(n * px, (n + 1) * px), batch.trace_mask.subarray(n * px, (n + 1) * px)),
+      const { logits } = await runner.evalBatch(state, batch);
+      for (let n = 0; n < batch.items.length; n++) {
+        const t = n * s.frames + Number(batch.trace_index[n]);
+        visit(
+          logits!.subarray(n * px, (n + 1) * px),
+          batch.trace_mask.subarray(n * px, (n + 1) * px),
+          batch.frames.subarray(t * px * 3, (t + 1) * px * 3),
         );
+      }
     }
   } finally {
     await loader.close();
     await runner.release();
   }
+}
+
+/** Intersection and union of every test frame's prediction (logit > 0) with its tracing, best weights. */
+async function testOverlaps(s: StudySettings, data: string, out: string, seed: number): Promise<Overlap[]> {
+  const overlaps: Overlap[] = [];
+  await forEachTracedFrame(
+    s,
+    data,
+    'test',
+    join(out, 'artifacts'),
+    join(out, 'best.safetensors'),
+    seed,
+    (l, m) => overlaps.push(overlap(l, m)),
+  );
   return overlaps;
 }

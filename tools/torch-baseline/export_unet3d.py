@@ -19,9 +19,11 @@ import torch
 from torch import nn
 
 UNITS = {'3d_unet': [2, 3, 4, 6, 3], '3d_unet_small': [2, 2, 2, 2, 2]}
+SAFETENSORS_DTYPES = {'F32': '<f4', 'F64': '<f8', 'I64': '<i8', 'U8': 'u1'}
 
 
 def read_safetensors(path):
+    """Every tensor of a safetensors file as a torch tensor of its own dtype."""
     with open(path, 'rb') as f:
         (n,) = struct.unpack('<Q', f.read(8))
         header = json.loads(f.read(n))
@@ -31,8 +33,8 @@ def read_safetensors(path):
         if name == '__metadata__':
             continue
         a, b = info['data_offsets']
-        assert info['dtype'] == 'F32', (name, info['dtype'])
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype='<f4').reshape(info['shape']).copy())
+        dtype = SAFETENSORS_DTYPES[info['dtype']]
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=dtype).reshape(info['shape']).copy())
     return out
 
 

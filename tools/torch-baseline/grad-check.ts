@@ -215,7 +215,9 @@ async function main() {
     '../../../tools/torch-baseline/grad_reference.py',
   );
   if (!values['reuse-reference'] || !existsSync(join(work, 'torch_grads.safetensors'))) {
-    const py = spawnSync(values.python!, [script, set.dir, weightsPath, work], { stdio: 'inherit' });
+    const py = spawnSync(values.python!, [script, set.dir, weightsPath, work], {
+      stdio: ['ignore', process.stderr, process.stderr], // stdout carries only the JSON report
+    });
     if (py.status !== 0) throw new Error(`${values.python} ${script} failed (exit ${py.status})`);
   }
   const ref = readSafetensors(join(work, 'torch_grads.safetensors'));

@@ -18,30 +18,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_unet3d import UNITS, UNet3D  # noqa: E402
-
-DTYPES = {'F32': '<f4', 'F64': '<f8', 'I64': '<i8', 'U8': 'u1'}
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        (n,) = struct.unpack('<Q', f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        a, b = info['data_offsets']
-        out[name] = np.frombuffer(data[a:b], dtype=DTYPES[info['dtype']]).reshape(info['shape']).copy()
-    return out
+from export_unet3d import SAFETENSORS_DTYPES, UNITS, UNet3D, read_safetensors  # noqa: E402
 
 
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {'__metadata__': metadata}, [], 0
     for name, a in tensors.items():
         dtype = 'F64' if a.dtype == np.float64 else 'F32'
-        raw = np.ascontiguousarray(a, dtype=DTYPES[dtype]).tobytes()
+        raw = np.ascontiguousarray(a, dtype=SAFETENSORS_DTYPES[dtype]).tobytes()
         header[name] = {'dtype': dtype, 'shape': list(a.shape), 'data_offsets': [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
@@ -85,17 +69,17 @@ def main(artifacts, weights, work):
     for dtype, tag in ((torch.float64, 'f64'), (torch.float32, 'f32')):
         model = UNet3D(UNITS[m['encoder']]).to(dtype)
         names = [n for n, _ in model.named_parameters()]
-        model.load_state_dict({n: torch.from_numpy(state[n]).to(dtype) for n in names}, strict=True)
-        raw = torch.from_numpy(batch['frames'].astype(np.float64)).to(dtype)
+        model.load_state_dict({n: state[n].to(dtype) for n in names}, strict=True)
+        raw = batch['frames'].to(dtype)
         mean = torch.tensor(m['mean'], dtype=dtype)
         std = torch.tensor(m['std'], dtype=dtype)
         cases = {
-            'ssl': lambda: ssl_loss(model, raw, torch.from_numpy(batch['keep']).to(dtype), mean, std),
+            'ssl': lambda: ssl_loss(model, raw, batch['keep'].to(dtype), mean, std),
             'weak': lambda: weak_loss(
                 model,
                 raw,
-                torch.from_numpy(batch['trace_mask']).to(dtype),
-                torch.from_numpy(batch['trace_index']),
+                batch['trace_mask'].to(dtype),
+                batch['trace_index'],
                 mean,
                 std,
             ),
