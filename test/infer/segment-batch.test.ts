@@ -7,6 +7,7 @@ import { listBatchInput } from '../../src/infer/batch/inputs.js';
 import { readShardManifests } from '../../src/infer/batch/layout.js';
 import { mergeBatch } from '../../src/infer/batch/merge.js';
 import { chooseShard } from '../../src/infer/batch/shard.js';
+import { OUTPUT_FILES } from '../../src/infer/segment-core.js';
 import { EXIT_INCOMPLETE, EXIT_SKIPPED } from '../../src/util/failures.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
@@ -189,7 +190,10 @@ describe('infer/batch: segment-batch and merge-batch', function () {
 
     const files = tree(join(single, 'videos'));
     expect(tree(join(sharded, 'videos'))).to.deep.equal(files);
-    expect(files.filter((f) => f.startsWith('a/')).length).to.equal(15); // 3 videos x 5 outputs, no overlay
+    // 3 videos x every output but the overlay
+    expect(files.filter((f) => f.startsWith('a/')).length).to.equal(
+      3 * (Object.keys(OUTPUT_FILES).length - 1),
+    );
     for (const f of files) {
       const [a, b] = [join(single, 'videos', f), join(sharded, 'videos', f)];
       if (f.endsWith('summary.json'))
@@ -280,14 +284,7 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     const all = readdirSync(out, { recursive: true }) as string[];
     expect(all.filter((f) => /\.tmp/.test(f))).to.deep.equal([]);
     for (const k of mine.filter((k) => k !== broken))
-      expect(readdirSync(join(out, 'videos', k)).sort(), k).to.deep.equal([
-        'area.svg',
-        'contours.json',
-        'frames.csv',
-        'mask.avi',
-        'overlay.mp4',
-        'summary.json',
-      ]);
+      expect(readdirSync(join(out, 'videos', k)).sort(), k).to.deep.equal(Object.values(OUTPUT_FILES).sort());
     const after = await cli(['merge-batch', '--output', out, '--input', input]);
     expect(after.code).to.equal(EXIT_INCOMPLETE); // shard 1 still never ran
     expect(after.stdout).to.contain(`7 videos: ${mine.length - (mine.includes(broken) ? 1 : 0)} done`);
