@@ -47,16 +47,18 @@ export function register(program: Command): void {
       'this process does videos k with k mod n = i of the sorted list (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else all)',
     )
     .option('--shards <n>', `number of shards for JOB_COMPLETION_INDEX (or set ${SHARDS_ENV})`, parse.int)
-    .option('--workers <k>', 'ONNX Runtime sessions in parallel, each in its own process', parse.int, 1)
+    .option(
+      '--workers <k>',
+      'ONNX Runtime sessions in parallel (more than one: each in its own worker process)',
+      parse.int,
+      1,
+    )
     .option(
       '--threads <t>',
       'intra-op threads per session (default: the cores divided among the workers)',
       parse.int,
     )
-    .option(
-      '--overlay',
-      'also write overlay.mp4 per video (off by default: it costs about as much as the masks)',
-    )
+    .option('--overlay', 'also write overlay.mp4 per video (as segment-video does always)')
     .option('--overlap', 'windows at half stride, probabilities averaged (as segment-video --overlap)')
     .option('--batch-size <n>', 'windows per forward pass', parse.int, 4)
     .option(
