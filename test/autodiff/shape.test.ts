@@ -86,11 +86,12 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
       rtol: 1e-4,
       atol: 1e-4,
     });
-    await gradCheck([f32('x', [1, 2, 4, 6])], ([a]) => op.spaceToDepth(a, 2), {
-      eps: 1e-1,
-      rtol: 1e-4,
-      atol: 1e-4,
-    });
+    for (const form of ['op', 'reshape-transpose'] as const)
+      await gradCheck([f32('x', [1, 2, 4, 6])], ([a]) => op.spaceToDepth(a, 2, form), {
+        eps: 1e-1,
+        rtol: 1e-4,
+        atol: 1e-4,
+      });
   });
   it('MatMul', async () => {
     await gradCheck(
@@ -104,14 +105,15 @@ describe('VJP rules: layout ops (finite differences, float64)', () => {
 });
 
 describe('depthToSpace / spaceToDepth', () => {
-  it('moves channel (i*b + j)*C + c to row h*b + i, column w*b + j, and spaceToDepth undoes it', async () => {
+  it('moves channel (i*b + j)*C + c to row h*b + i, column w*b + j, and spaceToDepth undoes it in both forms', async () => {
     const { GraphBuilder } = await import('../../src/onnx/builder.js');
     const { createSession, tensor } = await import('../../src/onnx/runtime.js');
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', [1, 8, 2, 3]);
     const y = op.depthToSpace(x, 2);
     b.output(y, 'y');
-    b.output(op.spaceToDepth(y, 2), 'back');
+    b.output(op.spaceToDepth(y, 2, 'op'), 'back');
+    b.output(op.spaceToDepth(y, 2, 'reshape-transpose'), 'back2');
     const data = Float32Array.from({ length: 48 }, (_, i) => i);
     const out = await (
       await createSession(b.toGraph('d2s'))
@@ -127,5 +129,6 @@ describe('depthToSpace / spaceToDepth', () => {
                 data[(((i * 2 + j) * 2 + c) * 2 + h) * 3 + w],
               );
     expect(Array.from(out.back.data as Float32Array)).to.deep.equal(Array.from(data));
+    expect(Array.from(out.back2.data as Float32Array)).to.deep.equal(Array.from(data));
   });
 });

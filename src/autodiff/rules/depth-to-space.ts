@@ -3,10 +3,10 @@
 import { depthToSpace, spaceToDepth } from '../../onnx/ops/index.js';
 import { registerVjp } from '../registry.js';
 
-registerVjp('DepthToSpace', ({ g, attr, node }) => {
+registerVjp('DepthToSpace', ({ g, attr, node, forms }) => {
   if (attr<string>('mode', 'DCR') !== 'DCR')
     throw new Error(`DepthToSpace ${node.name}: gradient only for mode DCR`);
-  return [() => spaceToDepth(g, attr<number>('blocksize'))];
+  return [() => spaceToDepth(g, attr<number>('blocksize'), forms.spaceToDepth)];
 });
 
 registerVjp('SpaceToDepth', ({ g, attr }) => [() => depthToSpace(g, attr<number>('blocksize'))]);

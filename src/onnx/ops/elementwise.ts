@@ -67,7 +67,8 @@ export function where(cond: Value, a: Value, b: Value): Value {
 
 /**
  * n-ary sum as a balanced tree of Adds. Not ONNX's Sum: ORT's WebGPU EP has no Sum kernel and
- * would run each one on the CPU with two device copies; on the CPU an Add tree costs the same.
+ * would run each one on the CPU with two device copies; for two or three terms (what gradient
+ * accumulation sums) an Add tree costs the same on the CPU. See sumOp for many terms.
  */
 export function sum(xs: Value[]): Value {
   if (!xs.length) throw new Error('sum of no values');
@@ -79,4 +80,14 @@ export function sum(xs: Value[]): Value {
     level = next;
   }
   return level[0];
+}
+
+/**
+ * n-ary sum as one ONNX Sum: a single pass over all terms, where an Add tree writes n - 1
+ * temporaries. For CPU-only forms (shiftedTapsConv's 27 taps); the WebGPU EP has no Sum kernel.
+ */
+export function sumOp(xs: Value[]): Value {
+  if (xs.length < 2) return sum(xs);
+  const shape = broadcastShapes(...xs.map((x) => x.shape));
+  return xs[0].b.node('Sum', xs, {}, [{ dtype: xs[0].dtype, shape }])[0];
 }

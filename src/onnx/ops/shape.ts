@@ -187,14 +187,18 @@ export function depthToSpace(x: Value, block: number): Value {
 }
 
 /**
- * SpaceToDepth on [N, C, H*b, W*b] -> [N, C*b*b, H, W]: the inverse of depthToSpace. Emitted as
- * Reshape/Transpose/Reshape, not ONNX's SpaceToDepth, which ORT's WebGPU EP runs on the CPU.
+ * SpaceToDepth on [N, C, H*b, W*b] -> [N, C*b*b, H, W]: the inverse of depthToSpace, as ONNX's
+ * SpaceToDepth or as Reshape/Transpose/Reshape (ORT's WebGPU EP has no SpaceToDepth kernel).
  */
-export function spaceToDepth(x: Value, block: number): Value {
+export function spaceToDepth(x: Value, block: number, form: 'op' | 'reshape-transpose' = 'op'): Value {
   if (x.rank !== 4 || x.dim(2) % block !== 0 || x.dim(3) % block !== 0)
     throw new Error(`spaceToDepth ${x.name}: needs [N, C, H*${block}, W*${block}], got [${x.shape}]`);
   const [n, c, h, w] = x.shape.map((d, i) => (i === 0 ? d : Number(d)));
   const [ho, wo] = [(h as number) / block, (w as number) / block];
+  if (form === 'op')
+    return x.b.node('SpaceToDepth', [x], { blocksize: block }, [
+      { dtype: x.dtype, shape: [n, (c as number) * block * block, ho, wo] },
+    ])[0];
   const split6 = reshape(x, [n, c, ho, block, wo, block]);
   // channel (i*b + j)*C + c, as DepthToSpace (DCR) reads it back
   return reshape(transpose(split6, [0, 3, 5, 1, 2, 4]), [n, (c as number) * block * block, ho, wo]);

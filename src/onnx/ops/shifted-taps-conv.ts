@@ -2,14 +2,17 @@
 // at ~8 GFLOP/s in ORT's Conv, a tenth of its rate for 16 outputs: the im2col GEMM has one row.
 // Turned around, the same sum is one 1x1 Conv to K*Cout channels (one per kernel tap, a GEMM with
 // K*Cout rows) and a sum of K shifted single-tap maps; on the zero-padded grid flattened to one
-// axis every shift is a contiguous flat offset, so each tap is one Slice (its channels and its
-// offset at once; a 27-way Split would pass the WebGPU EP's 16 storage buffers per shader).
-// About 2x faster than Conv for 32 -> 1 at 1x32x32x112x112, equal to ~5e-6 (summation order).
+// axis every shift is a contiguous flat offset, so each tap is one Split piece and one Slice,
+// and the taps add up in one Sum. (Slicing each tap straight from the whole z would make every
+// Slice's gradient a Pad to z's full size, 27 of them added up: ~250 ms more per full 3d_unet
+// train step on the CPU.) About 2x faster than Conv for 32 -> 1 at 1x32x32x112x112, equal to
+// ~5e-6 (summation order). A CPU form: the WebGPU EP has no Sum kernel and binds at most 16
+// buffers per shader (a 27-way Split), so src/onnx/forms.ts never picks it for WebGPU.
 import type { Value } from '../builder.js';
 import { numel } from '../ir.js';
 import { fillConvOpts, type ConvOpts } from './nn.js';
-import { add, sum } from './elementwise.js';
-import { pad, reshape, slice, transpose } from './shape.js';
+import { add, sumOp } from './elementwise.js';
+import { pad, reshape, slice, split, transpose } from './shape.js';
 
 /** Conv(x, w, bias) for stride 1, dilation 1, group 1, computed as a sum of shifted taps. */
 export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: ConvOpts = {}): Value {
@@ -42,13 +45,13 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
     { kernel_shape: k.map(() => 1), pads: o.pads, strides: o.strides, dilations: o.dilations, group: 1 },
     [{ dtype: x.dtype, shape: [n, taps * cout, ...padded] }],
   )[0];
-  const flatZ = reshape(z, [n, taps * cout, numel(padded)]);
-  const shifted = Array.from({ length: taps }, (_, tap) => {
+  const pieces = split(reshape(z, [n, taps * cout, numel(padded)]), 1, Array(taps).fill(cout));
+  const shifted = pieces.map((piece, tap) => {
     const offset = k.reduce((a, kk, i) => a + (Math.floor(tap / numel(k.slice(i + 1))) % kk) * st[i], 0);
-    return slice(flatZ, [tap * cout, offset], [(tap + 1) * cout, offset + len], [1, 2]);
+    return slice(piece, [offset], [offset + len], [2]);
   });
   // Back from flat positions to [N, Cout, out..]: pad to whole rows of the padded grid, cut.
-  const flat = pad(sum(shifted), [0, 0, 0, 0, 0, out[0] * st[0] - len]);
+  const flat = pad(sumOp(shifted), [0, 0, 0, 0, 0, out[0] * st[0] - len]);
   const grid = reshape(flat, [n, cout, out[0], ...padded.slice(1)]);
   const y = slice(
     grid,
