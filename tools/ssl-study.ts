@@ -8,11 +8,12 @@
  *
  * Usage: node dist/tools/ssl-study.js [--work DIR] [--results docs/ssl-study] [--fractions 0.1,0.05,0.25,1]
  *          [--ssl-epochs 2,10] [--seeds 0,1,2] [--steps 60] [--variants full-newhead,...]
- *          [--variant-fractions 0.1] [--videos 100] [--plan] [--report] [--probe]
+ *          [--variant-fractions 0.1] [--videos 100] [--look echonet|hard] [--plan] [--report] [--probe]
  * --probe measures what the SSL checkpoints' heads predict before weak training (ssl-head.json).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SYNTH_LOOKS, type SynthLook } from '../src/data/synth/params.js';
 import { atomicWriteFile } from '../src/util/atomic.js';
 import { JsonlLog } from '../src/util/jsonl.js';
 import { Progress } from '../src/util/progress.js';
@@ -29,6 +30,11 @@ import {
 } from './ssl-study/run.js';
 
 const list = (v: string) => v.split(',').filter(Boolean);
+function parseLook(v: string): SynthLook {
+  if (!(SYNTH_LOOKS as readonly string[]).includes(v))
+    throw new Error(`--look ${v}: one of ${SYNTH_LOOKS.join(', ')}`);
+  return v as SynthLook;
+}
 const numbers = (v: string) => list(v).map(Number);
 
 async function main() {
@@ -38,6 +44,7 @@ async function main() {
       results: { type: 'string', default: 'docs/ssl-study' },
       videos: { type: 'string', default: '100' },
       'data-seed': { type: 'string', default: '0' },
+      look: { type: 'string', default: 'echonet' },
       fractions: { type: 'string', default: '0.1,0.05,0.25,1' },
       'ssl-epochs': { type: 'string', default: '2,10' },
       seeds: { type: 'string', default: '0,1,2' },
@@ -61,6 +68,7 @@ async function main() {
     results: a.results!,
     videos: Number(a.videos),
     dataSeed: Number(a['data-seed']),
+    look: parseLook(a.look!),
     encoder: '3d_unet_small',
     widthMult: Number(a['width-mult']),
     frames: Number(a.frames),

@@ -8,6 +8,7 @@ import { buildArtifactSet, loadArtifactSet, readCheckpoint } from '../../src/art
 import { openEchoNet } from '../../src/data/echonet.js';
 import { BatchLoader } from '../../src/data/loader.js';
 import { generateDataset } from '../../src/data/synth/dataset.js';
+import type { SynthLook } from '../../src/data/synth/params.js';
 import { overlap, type Overlap } from '../../src/eval/metrics.js';
 import { runTraining } from '../../src/train/loop.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
@@ -22,6 +23,8 @@ export interface StudySettings {
   results: string;
   videos: number;
   dataSeed: number;
+  /** the synthetic generator's look (synth --look): 'echonet' or 'hard' */
+  look: SynthLook;
   encoder: string;
   widthMult: number;
   frames: number;
@@ -58,7 +61,8 @@ export function readResults(s: StudySettings): CellResult[] {
   return existsSync(resultsFile(s)) ? (readJsonl(resultsFile(s)) as unknown as CellResult[]) : [];
 }
 
-const dataDir = (s: StudySettings) => join(s.work, `data-${s.videos}-${s.dataSeed}`);
+const dataDir = (s: StudySettings) =>
+  join(s.work, `data-${s.videos}-${s.dataSeed}${s.look === 'echonet' ? '' : `-${s.look}`}`);
 const setDir = (s: StudySettings, seed: number) => join(s.work, 'sets', `seed${seed}`);
 const sslDir = (s: StudySettings, seed: number) => join(s.work, 'ssl', `seed${seed}`);
 export const sslCheckpoint = (s: StudySettings, seed: number, epochs: number) =>
@@ -69,7 +73,14 @@ export async function ensureData(s: StudySettings): Promise<string> {
   const done = join(dir, 'FileList.csv'); // written last
   if (!existsSync(done)) {
     rmSync(dir, { recursive: true, force: true });
-    await generateDataset({ out: dir, videos: s.videos, seed: s.dataSeed, framesMin: 64, framesMax: 96 });
+    await generateDataset({
+      out: dir,
+      videos: s.videos,
+      seed: s.dataSeed,
+      framesMin: 64,
+      framesMax: 96,
+      look: s.look,
+    });
   }
   return dir;
 }
