@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { buildArtifactSet, loadArtifactSet, type ArtifactSet } from '../../src/artifacts/index.js';
 import { generateDataset } from '../../src/data/synth/dataset.js';
 import type { Backend } from '../../src/onnx/forms.js';
+import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
 
 async function once(dir: string, make: (dir: string) => Promise<unknown>): Promise<string> {
   const done = join(dir, '.fixture-complete');
@@ -61,4 +62,21 @@ export async function tinyArtifactSet(
     buildArtifactSet({ encoder, frames, period: 1, widthMult, size, backend, out, seed: 1 }),
   );
   return loadArtifactSet(dir);
+}
+
+/**
+ * Training options for the default tiny set on the default synthetic dataset: the phase's
+ * defaults with the set's encoder, width and frames, one thread (the tests set the rest).
+ */
+export async function tinyTrainOptions(phase: 'ssl' | 'weak'): Promise<Omit<TrainOptions, 'out'>> {
+  const set = await tinyArtifactSet();
+  return {
+    ...defaultTrainOptions(phase),
+    dataPath: await synthDataset(),
+    artifacts: set.dir,
+    encoder: set.manifest.model.encoder,
+    widthMult: set.manifest.model.widthMult,
+    frames: set.manifest.model.frames,
+    threads: 1,
+  };
 }

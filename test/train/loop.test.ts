@@ -7,8 +7,8 @@ import { readCheckpoint } from '../../src/artifacts/index.js';
 import { decodeGraph } from '../../src/onnx/serialize.js';
 import { runTraining } from '../../src/train/loop.js';
 import { readJsonl } from '../../src/util/jsonl.js';
-import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
-import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import type { TrainOptions } from '../../src/train/options.js';
+import { synthDataset, tinyArtifactSet, tinyTrainOptions } from '../helpers/fixtures.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -73,22 +73,15 @@ describe('train/loop: ort-train runs', function () {
   this.timeout(600_000);
 
   it('a weak run keeps the best checkpoint by val DSC and the last, logs JSON lines, bakes the best weights into model.onnx', async () => {
-    const data = await synthDataset();
     const set = await tinyArtifactSet();
     const out = mkdtempSync(join(tmpdir(), 'unilvseg-weak-'));
     const o: TrainOptions = {
-      ...defaultTrainOptions('weak'),
-      dataPath: data,
+      ...(await tinyTrainOptions('weak')),
       out,
-      artifacts: set.dir,
-      encoder: '3d_unet_small',
-      widthMult: 0.0625,
-      frames: 16,
       batchSize: 2,
       epochs: 1,
       valCheckInterval: 0.5,
       numWorkers: 1,
-      threads: 1,
       lr: 3e-3,
     };
     const summary = await runTraining(o);
@@ -122,7 +115,6 @@ describe('train/loop: ort-train runs', function () {
   });
 
   it('weak: the MultiStepLR schedule as the loop applies it, --max_steps, --resume mid-epoch to the same weights, --limit_val_batches, --no-test', async () => {
-    const data = await synthDataset();
     const tiny = await tinyArtifactSet();
     // A copy of the set whose schedule drops the rate to 0 from epoch 1 on (milestone 1, gamma 0),
     // so whether the loop applied it shows in the weights: epoch 1 must leave them untouched.
@@ -133,18 +125,13 @@ describe('train/loop: ort-train runs', function () {
     manifest.weak = { ...manifest.weak, milestones: [1], gamma: 0 };
     writeFileSync(manifestPath, JSON.stringify(manifest));
     const o: Omit<TrainOptions, 'out'> = {
-      ...defaultTrainOptions('weak'),
-      dataPath: data,
-      artifacts: set,
-      encoder: '3d_unet_small',
-      widthMult: 0.0625,
-      frames: 16,
+      ...(await tinyTrainOptions('weak')),
+      artifacts: set, // the copy with the changed schedule
       batchSize: 1,
       epochs: 2,
       valCheckInterval: 1,
       pctTrain: 0.34, // 2 of the 6 training videos: 4 samples, 4 steps per epoch
       numWorkers: 0,
-      threads: 1,
       lr: 3e-3,
       limitValBatches: 1, // of the validation split's 2 samples
       test: false,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint, writeCheckpoint, type TrainingState } from '../../src/artifacts/index.js';
 import { runTraining } from '../../src/train/loop.js';
-import { defaultTrainOptions, type TrainOptions } from '../../src/train/options.js';
+import type { TrainOptions } from '../../src/train/options.js';
 import { PhaseRunner } from '../../src/train/runner.js';
 import {
   checkTransferOptions,
@@ -14,7 +14,7 @@ import {
   UPSTREAM_TRANSFER,
 } from '../../src/train/transfer.js';
 import { Rng } from '../../src/util/rng.js';
-import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { tinyArtifactSet, tinyTrainOptions } from '../helpers/fixtures.js';
 
 const T = 16;
 const S = 112;
@@ -35,20 +35,13 @@ function weakBatch() {
 
 /** A tiny weak run of the fixture set on the fixture data (options override the defaults). */
 async function tinyWeakRun(out: string, extra: Partial<TrainOptions>) {
-  const set = await tinyArtifactSet();
   return runTraining({
-    ...defaultTrainOptions('weak'),
-    dataPath: await synthDataset(),
+    ...(await tinyTrainOptions('weak')),
     out,
-    artifacts: set.dir,
-    encoder: '3d_unet_small',
-    widthMult: 0.0625,
-    frames: 16,
     batchSize: 2,
     epochs: 1,
     valCheckInterval: 1,
     numWorkers: 0,
-    threads: 1,
     test: false,
     ...extra,
   });
