@@ -3,7 +3,9 @@
  * UNILVSEG_BENCH_MODEL names another model.onnx) in Chromium's onnxruntime-web wasm backend, next to
  * onnxruntime-node on the same clip, same thread count, in the same run (alternating rounds, so
  * a change of machine load hits both). The page is served by `serve` (cross-origin isolated:
- * multi-threaded wasm). Part of `npm run bench` (section `browser`) or alone:
+ * multi-threaded wasm). Next to it, the float32 GEMM rate of both sides in the same run and, for
+ * the full 3d_unet, the least browser time (and ratio) that GEMM rate allows any graph of its FLOPs.
+ * Part of `npm run bench` (section `browser`) or alone:
  * `node dist/tools/bench-browser.js` prints its JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { buildArtifactSet } from '../src/artifacts/build.js';
 import { loadSegmentationModel } from '../src/infer/model.js';
 import { startServer } from '../src/serve/server.js';
-import { median, syntheticClip } from './bench-common.js';
+import { createSession, tensor } from '../src/onnx/runtime.js';
+import {
+  cpuSimd,
+  GEMM_N,
+  gemmInput,
+  gemmModelBytes,
+  median,
+  syntheticClip,
+  UNET3D_FORWARD_GFLOP,
+} from './bench-common.js';
+import type { Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
 
 /** Target from the issue: the browser within 2.5x of Node. */
@@ -30,6 +42,7 @@ export async function benchBrowser(rounds = 2, runsPerRound = 2): Promise<Record
   const threads = cpus().length;
   try {
     let file = process.env.UNILVSEG_BENCH_MODEL;
+    const builtFull = !file;
     if (!file) {
       console.error('bench-browser: building 3d_unet (T=32)');
       file = (await buildArtifactSet({ encoder: '3d_unet', frames: 32, period: 1, out: join(dir, 'set') }))
@@ -94,6 +107,8 @@ export async function benchBrowser(rounds = 2, runsPerRound = 2): Promise<Record
         nodeTimes.push(...(await nodeRuns(runsPerRound)).seconds);
         webTimes.push(...(await browserRuns(runsPerRound)).seconds);
       }
+      console.error(`bench-browser: GEMM rate (${GEMM_N}^3 MatMul) in Node and in Chromium`);
+      const gemm = await gemmRates(page, threads);
       let maxDiff = 0;
       webWarm.logits.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - nodeWarm.logits[i]))));
       const nodeS = median(nodeTimes);
@@ -112,6 +127,14 @@ export async function benchBrowser(rounds = 2, runsPerRound = 2): Promise<Record
         },
         ratio: webS / nodeS,
         targetRatio: TARGET_RATIO,
+        cpuSimd: cpuSimd(),
+        gemm,
+        // With the kernels measured above no graph of the full 3d_unet's FLOPs can run faster in
+        // the browser than browserFloorS, so no graph form can bring the ratio under floorRatio.
+        ...(builtFull && {
+          browserFloorS: UNET3D_FORWARD_GFLOP / gemm.browserGflops,
+          floorRatio: UNET3D_FORWARD_GFLOP / gemm.browserGflops / nodeS,
+        }),
         withinTarget: webS / nodeS <= TARGET_RATIO,
         logitsMaxAbsDiff: maxDiff,
       };
@@ -123,6 +146,55 @@ export async function benchBrowser(rounds = 2, runsPerRound = 2): Promise<Record
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Float32 GEMM rate (GFLOP/s) of onnxruntime-node and of the page's onnxruntime-web (wasm, same
+ * thread count) on the same 2048^3 MatMul: the ceiling each side's convolutions can reach, since
+ * ONNX Runtime runs a 3-D convolution as im2col + this GEMM.
+ */
+async function gemmRates(page: Page, threads: number, runs = 5) {
+  const n = GEMM_N;
+  const bytes = gemmModelBytes(n);
+  const session = await createSession(bytes, { threads });
+  const m = tensor('float32', gemmInput(n), [n, n]);
+  await session.run({ a: m, b: m });
+  const nodeS: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    await session.run({ a: m, b: m });
+    nodeS.push((performance.now() - t) / 1000);
+  }
+  await session.release();
+  const webS = await page.evaluate(
+    async ({ b64, n, runs }) => {
+      const { ort } = (await import('/lv-segmenter.js' as string)) as {
+        ort: typeof import('onnxruntime-web');
+      };
+      const model = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const s = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+      // The same values as gemmInput (tools/bench-common.ts).
+      const t = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000),
+        [n, n],
+      );
+      await s.run({ a: t, b: t });
+      const seconds: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        await s.run({ a: t, b: t });
+        seconds.push((performance.now() - t0) / 1000);
+      }
+      await s.release();
+      return seconds;
+    },
+    { b64: Buffer.from(bytes).toString('base64'), n, runs },
+  );
+  const gflop = (2 * n ** 3) / 1e9;
+  const nodeGflops = gflop / median(nodeS);
+  const browserGflops = gflop / median(webS);
+  return { n, nodeGflops, browserGflops, ratio: nodeGflops / browserGflops };
 }
 
 interface BenchModel {

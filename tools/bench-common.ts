@@ -1,4 +1,8 @@
 // Shared by the benchmark and baseline tools.
+import { readFileSync } from 'node:fs';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import { matmul } from '../src/onnx/ops/index.js';
+import { encodeGraph } from '../src/onnx/serialize.js';
 
 /** The middle element of the sorted values (the upper one of an even count). */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -9,4 +13,39 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length 
  */
 export function syntheticClip(frames: number, size: number): Uint8Array {
   return Uint8Array.from({ length: frames * size * size * 3 }, (_, i) => (i * 2654435761) >>> 24);
+}
+
+/** UNet3D forward FLOPs per 1x3x32x112x112 clip (docs/upstream.md#unet3d: 35.82 GMACs). */
+export const UNET3D_FORWARD_GFLOP = 71.6;
+
+/** Side of the square float32 MatMul that measures a runtime's GEMM rate (MLAS's best case). */
+export const GEMM_N = 2048;
+
+/** The GEMM-rate graph: c = a x b, both [n, n] float32 inputs, as ONNX bytes. */
+export function gemmModelBytes(n = GEMM_N): Uint8Array {
+  const b = new GraphBuilder();
+  b.output(matmul(b.input('a', 'float32', [n, n]), b.input('b', 'float32', [n, n])), 'c');
+  return encodeGraph(b.toGraph('gemm'));
+}
+
+/** Deterministic values in [0, 1) for the GEMM inputs (any values do; these avoid denormals). */
+export function gemmInput(n = GEMM_N): Float32Array {
+  return Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000);
+}
+
+/**
+ * The CPU's widest float SIMD that ONNX Runtime's native kernels use ('avx512f', 'avx2', 'neon',
+ * ...), read from /proc/cpuinfo: it decides how far WebAssembly's 128-bit SIMD falls behind.
+ */
+export function cpuSimd(): string {
+  try {
+    const flags = new Set(
+      (/^(?:flags|Features)\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '')
+        .trim()
+        .split(/\s+/),
+    );
+    return ['avx512f', 'avx2', 'avx', 'sve', 'asimd', 'neon'].find((f) => flags.has(f)) ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -14,11 +14,16 @@ import { fileURLToPath } from 'node:url';
 import { buildArtifactSet } from '../src/artifacts/build.js';
 import { readCheckpoint } from '../src/artifacts/checkpoint.js';
 import { loadArtifactSet } from '../src/artifacts/load.js';
-import { GraphBuilder } from '../src/onnx/builder.js';
 import { numel } from '../src/onnx/ir.js';
-import { matmul } from '../src/onnx/ops/index.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
-import { median, syntheticClip as clip } from './bench-common.js';
+import {
+  GEMM_N,
+  gemmInput,
+  gemmModelBytes,
+  median,
+  syntheticClip as clip,
+  UNET3D_FORWARD_GFLOP,
+} from './bench-common.js';
 
 const THREADS = 2;
 const RUNS = 3;
@@ -134,9 +139,6 @@ async function trainStep(setDir: string) {
   };
 }
 
-/** UNet3D forward FLOPs per 1x3x32x112x112 clip (docs/upstream.md#unet3d: 35.82 GMACs). */
-const UNET3D_FORWARD_GFLOP = 71.6;
-
 /**
  * This machine's compute ceiling in the same run: a float32 2048^3 MatMul on the same 2 threads
  * (MLAS's best case). Dividing the model's FLOPs by it gives the least time any graph of these
@@ -144,15 +146,9 @@ const UNET3D_FORWARD_GFLOP = 71.6;
  * input gradient, weight gradient).
  */
 async function ceiling() {
-  const n = 2048;
-  const b = new GraphBuilder();
-  b.output(matmul(b.input('a', 'float32', [n, n]), b.input('b', 'float32', [n, n])), 'c');
-  const session = await createSession(b.toGraph('gemm'), { threads: THREADS });
-  const m = tensor(
-    'float32',
-    Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000),
-    [n, n],
-  );
+  const n = GEMM_N;
+  const session = await createSession(gemmModelBytes(n), { threads: THREADS });
+  const m = tensor('float32', gemmInput(n), [n, n]);
   await session.run({ a: m, b: m });
   const times: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {

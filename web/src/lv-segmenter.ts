@@ -448,4 +448,4 @@ declare global {
 }
 
 /** The model alone, without the element's UI: for pages that run their own pipeline (and the browser bench). */
-export { loadBrowserModel } from './ort-model.js';
+export { loadBrowserModel, ort } from './ort-model.js';

@@ -5,6 +5,9 @@
 // whose 3-D pooling the older JS provider of the default build rejects), and its CPU kernels ran
 // the wasm backend faster than the default build's in our measurements.
 import * as ort from 'onnxruntime-web/webgpu';
+
+/** The onnxruntime-web instance the component runs, for pages (and the bench) that run other graphs with the same wasm files. */
+export { ort };
 import { readModelHeader, type ModelHeader } from '../../src/infer/model-header.js';
 import type { ClipModel } from '../../src/infer/segment-core.js';
 
