@@ -10,6 +10,7 @@
 import { cpus, totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { ort } from '../src/onnx/runtime.js';
+import { cpuSimd } from './bench-common.js';
 
 interface Section {
   /** module path relative to this file, as compiled (.js) */
@@ -64,6 +65,8 @@ export function machineInfo(): Record<string, unknown> {
   return {
     cpus: cpu.length,
     cpuModel: cpu[0]?.model ?? 'unknown',
+    // Hosts named alike differ in vector width, which moves every CPU figure (README, Measured).
+    cpuSimd: cpuSimd(),
     memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
     node: process.version,
     ort: ort.env.versions.node ?? ort.env.versions.common,
