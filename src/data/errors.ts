@@ -13,6 +13,17 @@ export class DataError extends Error {
   }
 }
 
+/** Any failure to read or write a video; the message names the file. Browser-safe (the DICOM reader runs in the viewer). */
+export class VideoError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'VideoError';
+  }
+}
+
 /** Called for an input that is wrong but need not stop a run; `problem` is a full sentence. */
 export type BadItemHandler = (file: string, problem: string) => void;
 

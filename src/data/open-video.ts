@@ -5,6 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { hasDicomName } from './dicom/decode.js';
 import { isDicomFile } from './dicom/detect.js';
 import { readDicomVideo, type DicomInfo } from './dicom/read.js';
 import type { PixelSpacing } from './dicom/regions.js';
@@ -38,7 +39,7 @@ export interface OpenVideoOptions {
 export async function openVideo(path: string, opts: OpenVideoOptions = {}): Promise<OpenedVideo> {
   const flag = opts.pixelSpacingMm ? { ...opts.pixelSpacingMm, source: 'command line' as const } : null;
   // DICOM by content; a file named as DICOM goes to the DICOM reader too (ffmpeg never guesses at it).
-  if (isDicomFile(path) || /\.(dcm|dicom)$/i.test(path)) {
+  if (isDicomFile(path) || hasDicomName(path)) {
     const d = readDicomVideo(path);
     return {
       frames: d.frames,

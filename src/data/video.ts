@@ -10,20 +10,13 @@ import ffmpeg from 'fluent-ffmpeg';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import ffprobeInstaller from '@ffprobe-installer/ffprobe';
 import { isDicomFile } from './dicom/detect.js';
+import { VideoError } from './errors.js';
 
 ffmpeg.setFfmpegPath(ffmpegInstaller.path);
 ffmpeg.setFfprobePath(ffprobeInstaller.path);
 
-/** Any failure to read or write a video; the message names the file. */
-export class VideoError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problem: string,
-  ) {
-    super(`${file}: ${problem}`);
-    this.name = 'VideoError';
-  }
-}
+// VideoError lives in errors.ts (browser-safe); callers import it from here too.
+export { VideoError };
 
 export interface DecodedVideo {
   /** RGB24, [count, height, width, 3]. */

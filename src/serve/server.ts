@@ -10,7 +10,7 @@ import send from 'send';
 import { probeVideo, VideoError, type BrowserFormat } from '../data/video.js';
 import { readModelHeader, type ModelHeader } from '../infer/model-header.js';
 import { PathRefused, resolveInside } from './paths.js';
-import { isVideoFile, listVideos, playableFormat, TranscodeCache } from './videos.js';
+import { isDicomVideo, isVideoFile, listVideos, playableFormat, TranscodeCache } from './videos.js';
 
 export interface ServeOptions {
   /** Folder whose videos are offered (never written). */
@@ -139,6 +139,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     }
     if (path.startsWith('/videos/')) {
       const file = resolveInside(dataRoot, path.slice('/videos/'.length));
+      if (isDicomVideo(file)) return sendFile(req, res, file, 'no-cache');
       if (!isVideoFile(file)) throw new HttpError(404, 'only video files are served from the data folder');
       const wanted = query.get('format') ?? playableFormat(file) ?? 'webm';
       if (wanted !== 'mp4' && wanted !== 'webm')

@@ -1,11 +1,14 @@
 // The videos of the served folder: listing, and browser-playable copies of the ones browsers cannot
 // play (EchoNet's MJPEG AVI), transcoded on first request and kept in a cache outside the folder
-// (the folder itself is only read).
+// (the folder itself is only read). DICOM cine loops are listed and served as they are: the page
+// decodes them with segment-video's DICOM reader.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, relative } from 'node:path';
+import { basename, extname, join, relative } from 'node:path';
 import { CACHE_ENV } from '../data/cache.js';
+import { hasDicomName } from '../data/dicom/decode.js';
+import { isDicomFile } from '../data/dicom/detect.js';
 import { transcodeVideo, type BrowserFormat } from '../data/video.js';
 
 /** Extensions listed and served; anything else in the folder (CSVs, masks, caches) is not exposed. */
@@ -19,11 +22,23 @@ export interface VideoEntry {
   size: number;
   /** Whether browsers play the file as it is (otherwise it is transcoded when requested). */
   playable: boolean;
+  /** A DICOM file, served as it is for the page to decode. */
+  dicom: boolean;
 }
 
 export const isVideoFile = (name: string): boolean => VIDEO_EXTENSIONS.includes(extname(name).toLowerCase());
 export const playableFormat = (name: string): BrowserFormat | undefined =>
   PLAYABLE[extname(name).toLowerCase()];
+
+/**
+ * A DICOM file to list and serve: named .dcm/.dicom, or any other file whose content is DICOM
+ * (scanner exports are often named IM0001), except a DICOMDIR index. `path` is a real path.
+ */
+export function isDicomVideo(path: string): boolean {
+  const name = basename(path);
+  if (name.toUpperCase() === 'DICOMDIR' || isVideoFile(name)) return false;
+  return hasDicomName(name) || isDicomFile(path);
+}
 
 /**
  * Video files under `root`, depth-first in name order, skipping hidden entries (such as
@@ -37,9 +52,15 @@ export function listVideos(root: string, maxDepth = 4): VideoEntry[] {
       if (e.name.startsWith('.')) continue;
       const abs = join(dir, e.name);
       if (e.isDirectory() && depth < maxDepth) walk(abs, depth + 1);
-      else if (e.isFile() && isVideoFile(e.name)) {
+      else if (e.isFile() && (isVideoFile(e.name) || isDicomVideo(abs))) {
         const rel = relative(root, abs).split('\\').join('/');
-        out.push({ path: rel, size: statSync(abs).size, playable: playableFormat(e.name) !== undefined });
+        const dicom = !isVideoFile(e.name);
+        out.push({
+          path: rel,
+          size: statSync(abs).size,
+          playable: !dicom && playableFormat(e.name) !== undefined,
+          dicom,
+        });
       }
     }
   };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-serve');
+const DICOM_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/dicom/', import.meta.url));
 
 interface Reply {
   status: number;
@@ -59,6 +60,12 @@ describe('unilvseg serve', function () {
     symlinkSync(join(outside, 'secret.avi'), join(data, 'Videos', 'link-out.avi'));
     symlinkSync(outside, join(data, 'linked-folder'));
     symlinkSync(join(data, 'Videos', video), join(data, 'link-in.avi'));
+    // A scanner export: DICOM named by extension or only by content, its DICOMDIR index, a note.
+    mkdirSync(join(data, 'dicom'));
+    copyFileSync(join(DICOM_FIXTURES, 'us_jpeg.dcm'), join(data, 'dicom', 'IM0001'));
+    copyFileSync(join(DICOM_FIXTURES, 'us_rgb.dcm'), join(data, 'dicom', 'scan.dcm'));
+    copyFileSync(join(DICOM_FIXTURES, 'us_rgb.dcm'), join(data, 'dicom', 'DICOMDIR'));
+    writeFileSync(join(data, 'dicom', 'notes.txt'), 'exported by the scanner');
     const set = await tinyArtifactSet();
     server = await startServer({
       dataPath: data,
@@ -125,7 +132,7 @@ describe('unilvseg serve', function () {
   it('lists only the videos, and transcodes AVI to WebM/MP4 with every frame, with byte ranges for seeking', async () => {
     const list = JSON.parse((await get(server.url, '/api/videos')).body.toString()) as { path: string }[];
     // Symbolic links are not listed (never followed while listing), hidden entries neither.
-    expect(list.map((v) => v.path)).to.deep.equal(['Videos/' + video]);
+    expect(list.map((v) => v.path)).to.deep.equal(['Videos/' + video, 'dicom/IM0001', 'dicom/scan.dcm']);
     const info = JSON.parse((await get(server.url, `/api/info?path=Videos/${video}`)).body.toString());
     const source = await probeVideo(join(data, 'Videos', video));
     expect(info).to.deep.equal(source);
@@ -152,6 +159,32 @@ describe('unilvseg serve', function () {
       expect(part.body.equals(r.body.subarray(100, 200))).to.be.true;
     }
     expect((await get(server.url, `/videos/Videos/${video}?format=gif`)).status).to.equal(400);
+  });
+
+  it('lists DICOM files by name or by content (not a DICOMDIR index or other files) and serves them byte for byte, with ranges', async () => {
+    const list = JSON.parse((await get(server.url, '/api/videos')).body.toString()) as {
+      path: string;
+      dicom: boolean;
+      playable: boolean;
+    }[];
+    expect(list.map((v) => [v.path, v.dicom, v.playable])).to.deep.equal([
+      ['Videos/' + video, false, false],
+      ['dicom/IM0001', true, false],
+      ['dicom/scan.dcm', true, false],
+    ]);
+    for (const [name, fixture] of [
+      ['IM0001', 'us_jpeg.dcm'],
+      ['scan.dcm', 'us_rgb.dcm'],
+    ]) {
+      const r = await get(server.url, `/videos/dicom/${name}`);
+      expect(r.status, name).to.equal(200);
+      expect(r.body.equals(readFileSync(join(DICOM_FIXTURES, fixture))), name).to.be.true;
+      expect(r.headers['cross-origin-resource-policy'], name).to.equal('same-origin');
+    }
+    const part = await get(server.url, '/videos/dicom/IM0001', { Range: 'bytes=128-131' });
+    expect([part.status, part.body.toString('latin1')]).to.deep.equal([206, 'DICM']);
+    expect((await get(server.url, '/videos/dicom/DICOMDIR')).status).to.equal(404);
+    expect((await get(server.url, '/videos/dicom/notes.txt')).status).to.equal(404);
   });
 
   it('offers the default model and reports a corrupt video as 422 naming it', async () => {

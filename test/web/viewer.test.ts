@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { readDicomVideo } from '../../src/data/dicom/read.js';
 import { decodeVideo } from '../../src/data/video.js';
 import { areaCurve } from '../../src/infer/cardiac/index.js';
 import { loadSegmentationModel, type SegmentationModel } from '../../src/infer/model.js';
@@ -14,6 +16,7 @@ import { testOutputDir } from '../helpers/output.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-viewer');
+const DICOM_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/dicom/', import.meta.url));
 
 /** Share of positions where two 0/1 mask stacks agree. */
 function agreement(a: Uint8Array, b: Uint8Array): number {
@@ -25,7 +28,8 @@ function agreement(a: Uint8Array, b: Uint8Array): number {
 
 /** The <lv-segmenter> properties the tests read (the element's class lives in the browser bundle). */
 interface PageSegmenter extends HTMLElement {
-  frames?: { frames: Uint8Array; count: number; width: number; fps: number };
+  frames?: { frames: Uint8Array; count: number; width: number; height: number; fps: number };
+  framesCsv(): string;
   masks?: Uint8Array;
   summary?: SegmentSummary;
   result?: unknown;
@@ -56,6 +60,7 @@ async function pageState(page: Page) {
       frames: b64(f.frames),
       count: f.count,
       size: f.width,
+      height: f.height,
       fps: f.fps,
       masks: b64(el.masks!),
       summary: el.summary!,
@@ -78,6 +83,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
   /** segment-video's own run on the AVI: summary and output folder. */
   let cli: SegmentSummary;
   let cliOut: string;
+  let modelFile: string;
 
   before(async () => {
     // Two videos of about two seconds: several beats, so a mean EF differs from any one beat's.
@@ -86,7 +92,8 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
       .sort()[0]
       .replace(/\.avi$/, '');
     const set = await tinyArtifactSet('3d_unet_small', 0.25, 16);
-    model = await loadSegmentationModel({ model: set.files.model });
+    modelFile = set.files.model;
+    model = await loadSegmentationModel({ model: modelFile });
     server = await startServer({
       dataPath: dataDir,
       modelFile: set.files.model,
@@ -286,5 +293,83 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     expect(broken).to.have.length(1);
     expect(broken[0].detail.message).to.match(/no-such-model\.onnx: 404/);
     await page.close();
+  });
+  it("segments a served DICOM named only by its content: segment-video's frames, fps and pixel spacing, masks >= 99.5 % equal to its, its EF, mL units and frames.csv columns", async () => {
+    // A scanner export: a JPEG-baseline cine loop (62 frames of 96x80 at 50 fps, 0.3 x 0.25 mm
+    // pixels in its ultrasound region) with no file extension.
+    const dir = tmp('dicom-data');
+    copyFileSync(join(DICOM_FIXTURES, 'us_jpeg.dcm'), join(dir, 'IM0001'));
+    const dicomServer = await startServer({ dataPath: dir, modelFile, port: 0 });
+    const out = tmp('dicom-segment');
+    const cliDicom = await segmentVideo({ videoPath: join(dir, 'IM0001'), outDir: out, model }, () => {});
+    const page = await chromium.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${dicomServer.url}?video=IM0001`);
+      await page.waitForFunction(
+        () => {
+          const el = document.querySelector('lv-segmenter') as PageSegmenter;
+          return el.result || el.shadowRoot!.querySelector('.message.error');
+        },
+        null,
+        { timeout: 240_000 },
+      );
+      const state = await pageState(page);
+      expect(errors).to.deep.equal([]);
+      expect(state.summary, 'the page finished without an error').to.be.an('object');
+      await page.screenshot({ path: join(testOutputDir('web'), 'viewer-dicom.png'), fullPage: true });
+
+      // The same decoder on both sides: the page's frames are segment-video's, byte for byte.
+      const dicom = readDicomVideo(join(dir, 'IM0001'));
+      expect([state.count, state.size, state.height, state.fps]).to.deep.equal([62, 96, 80, 50]);
+      expect(Buffer.from(state.frames).equals(Buffer.from(dicom.frames))).to.be.true;
+
+      const maskVideo = await decodeVideo(join(out, 'mask.avi'));
+      const cliMasks = Uint8Array.from({ length: maskVideo.frames.length / 3 }, (_, i) =>
+        maskVideo.frames[3 * i] > 127 ? 1 : 0,
+      );
+      expect(agreement(state.masks, cliMasks)).to.be.at.least(0.995);
+      expect(state.summary.spacing).to.deep.equal({ x: 0.3, y: 0.25, source: 'SequenceOfUltrasoundRegions' });
+      expect(state.summary.spacing).to.deep.equal(cliDicom.spacing);
+      expect(state.summary.units).to.deep.equal(cliDicom.units);
+      expect(state.summary.source).to.deep.include({
+        format: 'dicom',
+        fpsFrom: 'FrameTime',
+        width: 96,
+        height: 80,
+      });
+      expect(state.summary.beats.map((b) => [b.ed, b.es])).to.deep.equal(
+        cliDicom.beats.map((b) => [b.ed, b.es]),
+      );
+      if (cliDicom.meanEf === null) expect(state.summary.meanEf).to.equal(null);
+      else expect(state.summary.meanEf).to.be.closeTo(cliDicom.meanEf, 0.05);
+      const csv = await page.evaluate(() =>
+        (document.querySelector('lv-segmenter') as PageSegmenter).framesCsv(),
+      );
+      const cliCsv = readFileSync(join(out, 'frames.csv'), 'utf8');
+      expect(csv.split('\n')[0])
+        .to.equal(cliCsv.split('\n')[0])
+        .and.to.match(/area_cm2,smoothed_area_cm2$/);
+      expect(csv.trim().split('\n')).to.have.length(63);
+
+      // The same file dropped on the page as a File without extension: recognised by its content.
+      const dropped = await page.evaluate(async () => {
+        const el = document.querySelector('lv-segmenter') as PageSegmenter & {
+          load(r: {
+            model: string;
+            video: Blob;
+          }): Promise<{ frames: number; fps: number; summary: SegmentSummary }>;
+        };
+        const bytes = await (await fetch('videos/IM0001')).arrayBuffer();
+        const r = await el.load({ model: 'model.onnx', video: new File([bytes], 'IM0001') });
+        return { frames: r.frames, fps: r.fps, spacing: r.summary.spacing, ef: r.summary.meanEf };
+      });
+      expect(dropped).to.deep.include({ frames: 62, fps: 50, ef: state.summary.meanEf });
+      expect(dropped.spacing).to.deep.equal(state.summary.spacing);
+    } finally {
+      await page.close();
+      await dicomServer.close();
+    }
   });
 });

@@ -2,12 +2,25 @@
 // drawn on a canvas at the video's own size, giving the RGB [F, H, W, 3] layout segment-video
 // decodes with ffmpeg. Browsers do not report a video's frame rate, so it is given (serve probes it with
 // ffprobe) or measured from the timestamps of presented frames.
+// DICOM files do not go through <video>: segment-video's own DICOM decoder reads their bytes.
+import { decodeDicomVideo, type DicomInfo } from '../../src/data/dicom/decode.js';
+import type { PixelSpacing } from '../../src/data/dicom/regions.js';
 import type { RgbVideo } from '../../src/infer/overlay.js';
 
 export interface DecodedFrames {
   video: RgbVideo;
-  /** The file as the browser sees it, for summary.json's `source`. */
-  source: { width: number; height: number; frames: number; fps: number };
+  /** The file as the browser sees it, for summary.json's `source` (segment-video's fields). */
+  source: {
+    width: number;
+    height: number;
+    frames: number;
+    fps: number;
+    format?: 'dicom';
+    fpsFrom?: string;
+    dicom?: DicomInfo;
+  };
+  /** mm per pixel from a DICOM file's ultrasound regions or PixelSpacing; null for videos. */
+  spacing: PixelSpacing | null;
 }
 
 export interface DecodeOptions {
@@ -196,9 +209,21 @@ export async function decodeFrames(url: string, name: string, o: DecodeOptions =
     return {
       video: { frames, count, height, width, fps },
       source: { width, height, frames: count, fps },
+      spacing: null,
     };
   } finally {
     v.removeAttribute('src');
     v.load();
   }
+}
+
+/** A multi-frame ultrasound DICOM file's bytes to RGB frames, its frame rate and pixel size, as segment-video reads it. */
+export function decodeDicomFrames(bytes: Uint8Array, name: string): DecodedFrames {
+  const d = decodeDicomVideo(name, bytes);
+  const { frames, count, height, width, fps } = d;
+  return {
+    video: { frames, count, height, width, fps },
+    source: { width, height, frames: count, fps, format: 'dicom', fpsFrom: d.dicom.fpsFrom, dicom: d.dicom },
+    spacing: d.spacing,
+  };
 }

@@ -13,7 +13,8 @@ import {
   type SegmentSummary,
 } from '../../src/infer/segment-core.js';
 import type { WindowMode } from '../../src/infer/windows.js';
-import { decodeFrames } from './decode.js';
+import { hasDicomMarker, hasDicomName } from '../../src/data/dicom/decode.js';
+import { decodeDicomFrames, decodeFrames, type DecodedFrames } from './decode.js';
 import { loadBrowserModel, type BackendChoice, type BrowserModel } from './ort-model.js';
 
 /** detail of the `lv-result` event. */
@@ -48,6 +49,11 @@ export interface LoadRequest {
   /** URL or a File. */
   video?: string | Blob;
   videoName?: string;
+  /**
+   * 'dicom' reads the file as DICOM, 'video' through the browser's <video>. Unset: DICOM when the
+   * name ends in .dcm/.dicom or a File's content starts as DICOM (a URL's content is not sniffed).
+   */
+  format?: 'dicom' | 'video';
   /** Frame rate and count, when known (serve probes them); otherwise measured in the browser. */
   fps?: number;
   frames?: number;
@@ -92,15 +98,15 @@ const TEMPLATE = `
   </div>
 </div>`;
 
-function nameOf(src: string | Blob | ArrayBuffer, given?: string): string {
+function nameOf(src: string | Blob | ArrayBuffer, given: string | undefined, fallback: string): string {
   if (given) return given;
   if (typeof src === 'string')
     return decodeURIComponent(new URL(src, document.baseURI).pathname.split('/').pop() || src);
   if (src instanceof File) return src.name;
-  return 'model.onnx';
+  return fallback;
 }
 
-async function modelBytes(src: string | Blob | ArrayBuffer, name: string): Promise<Uint8Array> {
+async function fileBytes(src: string | Blob | ArrayBuffer, name: string): Promise<Uint8Array> {
   if (src instanceof ArrayBuffer) return new Uint8Array(src);
   if (src instanceof Blob) return new Uint8Array(await src.arrayBuffer());
   const res = await fetch(src);
@@ -110,12 +116,20 @@ async function modelBytes(src: string | Blob | ArrayBuffer, name: string): Promi
 
 const seconds = (since: number): number => (performance.now() - since) / 1000;
 
+async function isDicom(src: string | Blob, name: string, format?: 'dicom' | 'video'): Promise<boolean> {
+  if (format) return format === 'dicom';
+  if (hasDicomName(name)) return true;
+  return typeof src !== 'string' && hasDicomMarker(new Uint8Array(await src.slice(0, 132).arrayBuffer()));
+}
+
 export class LvSegmenter extends HTMLElement {
-  static observedAttributes = ['model', 'src', 'fps', 'frames', 'backend', 'overlap', 'ort-path'];
+  static observedAttributes = ['model', 'src', 'format', 'fps', 'frames', 'backend', 'overlap', 'ort-path'];
 
   /** Decoded frames at the model's size, the masks the page computed, and what followed from them. */
   frames?: RgbVideo;
   masks?: Uint8Array;
+  /** mm per pixel of the current video (DICOM files carry it), or null. */
+  spacing?: DecodedFrames['spacing'];
   analysis?: CardiacAnalysis;
   summary?: SegmentSummary;
   result?: SegmentationResult;
@@ -162,7 +176,14 @@ export class LvSegmenter extends HTMLElement {
       const video = this.getAttribute('src');
       if (!model || !video) return;
       const num = (a: string) => (this.hasAttribute(a) ? Number(this.getAttribute(a)) : undefined);
-      this.load({ model, video, fps: num('fps'), frames: num('frames') }).catch(() => {
+      const format = this.getAttribute('format');
+      this.load({
+        model,
+        video,
+        format: format === 'dicom' || format === 'video' ? format : undefined,
+        fps: num('fps'),
+        frames: num('frames'),
+      }).catch(() => {
         // Reported through the lv-error event and the status line.
       });
     });
@@ -209,13 +230,13 @@ export class LvSegmenter extends HTMLElement {
       const videoSrc = req.video ?? this.getAttribute('src');
       if (!modelSrc) throw new Error('no model: set the model attribute or pick a model.onnx');
       if (!videoSrc) throw new Error('no video: set the src attribute or pick a video');
-      const modelName = nameOf(modelSrc, req.modelName);
+      const modelName = nameOf(modelSrc, req.modelName, 'model.onnx');
       const key = `${typeof modelSrc === 'string' ? modelSrc : modelName}|${this.backendChoice}|${this.getAttribute('ort-path')}`;
       if (!this.model || this.modelKey !== (typeof modelSrc === 'string' ? key : modelSrc)) {
         this.progress({ stage: 'model', done: 0, total: 1 }, `loading ${modelName}`);
         await this.model?.release();
         this.model = undefined;
-        const bytes = await modelBytes(modelSrc, modelName);
+        const bytes = await fileBytes(modelSrc, modelName);
         const model = await loadBrowserModel(bytes, modelName, {
           backend: this.backendChoice,
           ortBase: this.getAttribute('ort-path') ?? undefined,
@@ -234,24 +255,12 @@ export class LvSegmenter extends HTMLElement {
         this.emit('lv-backend', { backend: model.backend, detail: model.backendDetail });
       }
       const model = this.model;
-      this.videoName = nameOf(videoSrc, req.videoName);
-      const url = typeof videoSrc === 'string' ? videoSrc : URL.createObjectURL(videoSrc);
+      this.videoName = nameOf(videoSrc, req.videoName, 'video');
       const tDecode = performance.now();
-      let decoded;
-      try {
-        decoded = await decodeFrames(url, this.videoName, {
-          fps: req.fps,
-          frames: req.frames,
-          onProgress: (done, total) => {
-            if (done % 10 === 0 || done === total)
-              this.progress({ stage: 'decode', done, total }, `decoding frame ${done}/${total}`);
-          },
-        });
-      } finally {
-        if (typeof videoSrc !== 'string') URL.revokeObjectURL(url);
-      }
+      const decoded = await this.decode(videoSrc, req);
       if (stale()) throw new Error('superseded');
       this.frames = decoded.video;
+      this.spacing = decoded.spacing;
       this.masks = this.analysis = this.summary = this.result = undefined;
       this.setupPlayer();
       const decodeS = seconds(tDecode);
@@ -260,6 +269,7 @@ export class LvSegmenter extends HTMLElement {
       let done = 0;
       const segmentation = await segmentVideoFrames(decoded.video, model, {
         mode: this.mode,
+        spacing: decoded.spacing,
         batchSize: 1,
         onWindows: (n, total) => {
           done += n;
@@ -277,8 +287,8 @@ export class LvSegmenter extends HTMLElement {
         mode: this.mode,
         segmentation,
         count,
-        // Browsers read no pixel spacing (DICOM goes through segment-video): EF, areas in pixels.
-        spacing: null,
+        // Videos carry no pixel spacing (EF, areas in pixels); DICOM files do (cm^2, mL).
+        spacing: decoded.spacing,
         outputs: { frames: OUTPUT_FILES.frames, plot: OUTPUT_FILES.plot, summary: OUTPUT_FILES.summary },
         seconds: { decode: decodeS, inference: inferS, write: 0, total: seconds(t0) },
       });
@@ -315,10 +325,34 @@ export class LvSegmenter extends HTMLElement {
     }
   }
 
+  /** Frames of a DICOM file (its bytes through segment-video's decoder) or of a video (<video> + canvas). */
+  private async decode(src: string | Blob, req: LoadRequest): Promise<DecodedFrames> {
+    const name = this.videoName;
+    if (await isDicom(src, name, req.format)) {
+      this.progress({ stage: 'decode', done: 0, total: 1 }, `reading DICOM ${name}`);
+      const decoded = decodeDicomFrames(await fileBytes(src, name), name);
+      this.progress({ stage: 'decode', done: 1, total: 1 }, `read ${decoded.video.count} frames of ${name}`);
+      return decoded;
+    }
+    const url = typeof src === 'string' ? src : URL.createObjectURL(src);
+    try {
+      return await decodeFrames(url, name, {
+        fps: req.fps,
+        frames: req.frames,
+        onProgress: (done, total) => {
+          if (done % 10 === 0 || done === total)
+            this.progress({ stage: 'decode', done, total }, `decoding frame ${done}/${total}`);
+        },
+      });
+    } finally {
+      if (typeof src !== 'string') URL.revokeObjectURL(url);
+    }
+  }
+
   /** frames.csv as segment-video writes it. */
   framesCsv(): string {
     if (!this.analysis) throw new Error('no segmentation yet');
-    return framesCsv(this.analysis);
+    return framesCsv(this.analysis, this.spacing ?? undefined);
   }
 
   /** summary.json as segment-video writes it. */

@@ -13,6 +13,7 @@ interface ServerVideo {
   path: string;
   size: number;
   playable: boolean;
+  dicom: boolean;
 }
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -24,7 +25,9 @@ const state: {
   video?: LoadRequest['video'];
   videoName?: string;
   serverVideo?: string;
+  format?: LoadRequest['format'];
 } = {};
+let serverVideos: ServerVideo[] = [];
 
 /** What serve transcodes AVI to: lossless VP9 WebM (exact pixels) where the browser plays it, else H.264 MP4. */
 function browserFormat(): 'mp4' | 'webm' {
@@ -48,10 +51,16 @@ function setModel(src: LoadRequest['model'], name: string): void {
   refreshRun();
 }
 
-function setVideo(src: LoadRequest['video'], name: string, serverPath?: string): void {
+function setVideo(
+  src: LoadRequest['video'],
+  name: string,
+  serverPath?: string,
+  format?: LoadRequest['format'],
+): void {
   state.video = src;
   state.videoName = name;
   state.serverVideo = serverPath;
+  state.format = format;
   $('video-name').textContent = serverPath ? '' : name;
   if (!serverPath) $<HTMLSelectElement>('video-list').value = '';
   refreshRun();
@@ -68,8 +77,8 @@ async function run(): Promise<void> {
   const fpsText = $<HTMLInputElement>('fps').value;
   let fps = fpsText ? Number(fpsText) : undefined;
   let frames: number | undefined;
-  if (state.serverVideo) {
-    // serve knows the source's exact frame rate and count (ffprobe); the browser would estimate them.
+  if (state.serverVideo && state.format !== 'dicom') {
+    // A DICOM file states its own frame rate and count. For videos, serve knows the source's exact frame rate and count (ffprobe); the browser would estimate them.
     const info = await getJson<{ fps: number; frames: number }>(
       `api/info?path=${encodeURIComponent(state.serverVideo)}`,
     );
@@ -83,6 +92,7 @@ async function run(): Promise<void> {
       modelName: state.modelName,
       video: state.video,
       videoName: state.videoName,
+      format: state.format,
       fps,
       frames,
     })
@@ -112,11 +122,11 @@ function wireInputs(): void {
   $<HTMLSelectElement>('video-list').addEventListener('change', (e) => {
     const path = (e.target as HTMLSelectElement).value;
     if (!path) return;
-    setVideo(
-      `videos/${path.split('/').map(encodeURIComponent).join('/')}?format=${browserFormat()}`,
-      path.split('/').pop()!,
-      path,
-    );
+    const url = `videos/${path.split('/').map(encodeURIComponent).join('/')}`;
+    // DICOM files come as they are (the page decodes them); other videos as WebM/MP4 (AVI transcoded).
+    if (serverVideos.find((v) => v.path === path)?.dicom)
+      setVideo(url, path.split('/').pop()!, path, 'dicom');
+    else setVideo(`${url}?format=${browserFormat()}`, path.split('/').pop()!, path);
     void run();
   });
   $('run').addEventListener('click', () => void run());
@@ -157,6 +167,7 @@ async function init(): Promise<void> {
   const config = await getJson<ServerConfig>('api/config');
   if (config?.model) setModel(config.model.url.replace(/^\//, ''), `${config.model.name} (served)`);
   const videos = config ? await getJson<ServerVideo[]>('api/videos') : undefined;
+  serverVideos = videos ?? [];
   if (videos?.length) {
     const list = $<HTMLSelectElement>('video-list');
     for (const v of videos) list.add(new Option(v.path, v.path));
