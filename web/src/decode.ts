@@ -2,7 +2,8 @@
 // drawn on a canvas at the video's own size, giving the RGB [F, H, W, 3] layout segment-video
 // decodes with ffmpeg. Browsers do not report a video's frame rate, so it is given (serve probes it with
 // ffprobe) or measured from the timestamps of presented frames.
-// DICOM files do not go through <video>: segment-video's own DICOM decoder reads their bytes.
+// DICOM files and Motion-JPEG AVIs do not go through <video>: our own readers decode their bytes.
+import { decodeMjpegAvi } from '../../src/data/avi-mjpeg.js';
 import { decodeDicomVideo, type DicomInfo } from '../../src/data/dicom/decode.js';
 import type { PixelSpacing } from '../../src/data/dicom/regions.js';
 import type { RgbVideo } from '../../src/infer/overlay.js';
@@ -35,7 +36,7 @@ const MEDIA_ERRORS: Record<number, string> = {
   1: 'loading was aborted',
   2: 'a network error stopped the download',
   3: 'the file is corrupt or uses a codec this browser cannot decode',
-  4: 'this browser cannot play this format (AVI/MJPEG plays through `unilvseg serve`, which transcodes it)',
+  4: 'this browser cannot play this format (`unilvseg serve` transcodes any video ffmpeg reads; Motion-JPEG AVI and DICOM are read without it)',
 };
 
 function once(v: HTMLVideoElement, event: string, name: string, timeoutMs = 30_000): Promise<void> {
@@ -215,6 +216,16 @@ export async function decodeFrames(url: string, name: string, o: DecodeOptions =
     v.removeAttribute('src');
     v.load();
   }
+}
+
+/** A Motion-JPEG AVI's bytes (EchoNet's format, which browsers do not play) to RGB frames and its frame rate. */
+export function decodeAviFrames(bytes: Uint8Array, name: string): DecodedFrames {
+  const { frames, count, height, width, fps } = decodeMjpegAvi(name, bytes);
+  return {
+    video: { frames, count, height, width, fps },
+    source: { width, height, frames: count, fps },
+    spacing: null,
+  };
 }
 
 /** A multi-frame ultrasound DICOM file's bytes to RGB frames, its frame rate and pixel size, as segment-video reads it. */

@@ -14,7 +14,8 @@ import {
 } from '../../src/infer/segment-core.js';
 import type { WindowMode } from '../../src/infer/windows.js';
 import { hasDicomMarker, hasDicomName } from '../../src/data/dicom/decode.js';
-import { decodeDicomFrames, decodeFrames, type DecodedFrames } from './decode.js';
+import { hasAviMarker } from '../../src/data/avi-mjpeg.js';
+import { decodeAviFrames, decodeDicomFrames, decodeFrames, type DecodedFrames } from './decode.js';
 import { loadBrowserModel, type BackendChoice, type BrowserModel } from './ort-model.js';
 
 /** detail of the `lv-result` event. */
@@ -50,10 +51,12 @@ export interface LoadRequest {
   video?: string | Blob;
   videoName?: string;
   /**
-   * 'dicom' reads the file as DICOM, 'video' through the browser's <video>. Unset: DICOM when the
-   * name ends in .dcm/.dicom or a File's content starts as DICOM (a URL's content is not sniffed).
+   * 'dicom' reads the file as DICOM, 'mjpeg-avi' as Motion-JPEG AVI (EchoNet's format, which
+   * browsers do not play), both decoded by our own code; 'video' goes through the browser's
+   * <video>. Unset: by the name (.dcm/.dicom; .avi for a URL without a `format=` query, which
+   * would ask serve for a transcode) or, for a File, by its content.
    */
-  format?: 'dicom' | 'video';
+  format?: SourceFormat;
   /** Frame rate and count, when known (serve probes them); otherwise measured in the browser. */
   fps?: number;
   frames?: number;
@@ -116,10 +119,17 @@ async function fileBytes(src: string | Blob | ArrayBuffer, name: string): Promis
 
 const seconds = (since: number): number => (performance.now() - since) / 1000;
 
-async function isDicom(src: string | Blob, name: string, format?: 'dicom' | 'video'): Promise<boolean> {
-  if (format) return format === 'dicom';
-  if (hasDicomName(name)) return true;
-  return typeof src !== 'string' && hasDicomMarker(new Uint8Array(await src.slice(0, 132).arrayBuffer()));
+export type SourceFormat = 'dicom' | 'mjpeg-avi' | 'video';
+const SOURCE_FORMATS: readonly string[] = ['dicom', 'mjpeg-avi', 'video'];
+
+async function sourceFormat(src: string | Blob, name: string): Promise<SourceFormat> {
+  if (hasDicomName(name)) return 'dicom';
+  if (typeof src === 'string') {
+    const url = new URL(src, document.baseURI);
+    return /\.avi$/i.test(url.pathname) && !url.searchParams.has('format') ? 'mjpeg-avi' : 'video';
+  }
+  const head = new Uint8Array(await src.slice(0, 132).arrayBuffer());
+  return hasDicomMarker(head) ? 'dicom' : hasAviMarker(head) ? 'mjpeg-avi' : 'video';
 }
 
 export class LvSegmenter extends HTMLElement {
@@ -180,7 +190,7 @@ export class LvSegmenter extends HTMLElement {
       this.load({
         model,
         video,
-        format: format === 'dicom' || format === 'video' ? format : undefined,
+        format: format && SOURCE_FORMATS.includes(format) ? (format as SourceFormat) : undefined,
         fps: num('fps'),
         frames: num('frames'),
       }).catch(() => {
@@ -325,12 +335,18 @@ export class LvSegmenter extends HTMLElement {
     }
   }
 
-  /** Frames of a DICOM file (its bytes through segment-video's decoder) or of a video (<video> + canvas). */
+  /**
+   * Frames of a DICOM file (segment-video's DICOM reader), of a Motion-JPEG AVI (our AVI reader;
+   * browsers do not play it) or of any other video (<video> + canvas).
+   */
   private async decode(src: string | Blob, req: LoadRequest): Promise<DecodedFrames> {
     const name = this.videoName;
-    if (await isDicom(src, name, req.format)) {
-      this.progress({ stage: 'decode', done: 0, total: 1 }, `reading DICOM ${name}`);
-      const decoded = decodeDicomFrames(await fileBytes(src, name), name);
+    const format = req.format ?? (await sourceFormat(src, name));
+    if (format !== 'video') {
+      const what = format === 'dicom' ? 'DICOM' : 'AVI';
+      this.progress({ stage: 'decode', done: 0, total: 1 }, `reading ${what} ${name}`);
+      const bytes = await fileBytes(src, name);
+      const decoded = format === 'dicom' ? decodeDicomFrames(bytes, name) : decodeAviFrames(bytes, name);
       this.progress({ stage: 'decode', done: 1, total: 1 }, `read ${decoded.video.count} frames of ${name}`);
       return decoded;
     }
