@@ -353,6 +353,23 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
         .and.to.match(/area_cm2,smoothed_area_cm2$/);
       expect(csv.trim().split('\n')).to.have.length(63);
 
+      // Shown in the frame's own proportions (96x80, not squeezed square), volumes in mL.
+      const shown = await page.evaluate(() => {
+        const root = document.querySelector('lv-segmenter')!.shadowRoot!;
+        const box = root.querySelector('canvas')!.getBoundingClientRect();
+        return {
+          ratio: box.width / box.height,
+          hr: root.querySelector('.hr')!.textContent!,
+          table: root.querySelector('.beats')!.textContent!,
+        };
+      });
+      expect(shown.ratio).to.be.closeTo(96 / 80, 0.01);
+      expect(state.summary.meanEdvMl, 'beats with volumes, so the display is checked').to.be.a('number');
+      expect(shown.hr).to.contain(
+        `EDV ${state.summary.meanEdvMl!.toFixed(1)} mL, ESV ${state.summary.meanEsvMl!.toFixed(1)} mL`,
+      );
+      expect(shown.table).to.contain('EDV mL');
+
       // The same file dropped on the page as a File without extension: recognised by its content.
       const dropped = await page.evaluate(async () => {
         const el = document.querySelector('lv-segmenter') as PageSegmenter & {

@@ -398,6 +398,8 @@ export class LvSegmenter extends HTMLElement {
     const canvas = this.$<HTMLCanvasElement>('canvas');
     canvas.width = v.width * this.scale;
     canvas.height = v.height * this.scale;
+    // Native DICOM frames are rarely square (EchoNet's are): keep the picture's own proportions.
+    canvas.style.aspectRatio = `${v.width} / ${v.height}`;
     this.$('.ef').textContent = '';
     this.$('.hr').textContent = '';
     this.$('.chart').innerHTML = '';
@@ -410,13 +412,28 @@ export class LvSegmenter extends HTMLElement {
     const ef = this.$<HTMLOutputElement>('.ef');
     ef.textContent = r.ef === null ? 'EF n/a (no complete beat)' : `EF ${r.ef.toFixed(1)} %`;
     ef.dataset.ef = r.ef === null ? '' : String(r.ef);
-    this.$('.hr').textContent = r.heartRateBpm === null ? '' : `${r.heartRateBpm.toFixed(0)} bpm`;
-    const rows = r.beats.map(
-      (b, i) =>
-        `<tr><td>${i + 1}</td><td>${b.ed}</td><td>${b.es}</td><td>${b.edArea}</td><td>${b.esArea}</td><td>${Number.isFinite(b.ef) ? b.ef.toFixed(1) : 'n/a'}</td></tr>`,
-    );
+    const { meanEdvMl: edv, meanEsvMl: esv } = r.summary;
+    this.$('.hr').textContent = [
+      r.heartRateBpm === null ? '' : `${r.heartRateBpm.toFixed(0)} bpm`,
+      typeof edv === 'number' && typeof esv === 'number'
+        ? `EDV ${edv.toFixed(1)} mL, ESV ${esv.toFixed(1)} mL`
+        : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    // With a pixel size (DICOM): areas in cm^2 and volumes in mL, as summary.json gives them.
+    const mm = this.spacing != null;
+    const fixed = (v: number | undefined, d: number) => (v === undefined ? 'n/a' : v.toFixed(d));
+    const rows = r.beats.map((b, i) => {
+      const cells = mm
+        ? [fixed(b.edAreaCm2, 2), fixed(b.esAreaCm2, 2), fixed(b.edVolumeMl, 1), fixed(b.esVolumeMl, 1)]
+        : [b.edArea, b.esArea];
+      const ef = Number.isFinite(b.ef) ? b.ef.toFixed(1) : 'n/a';
+      return `<tr><td>${i + 1}</td><td>${b.ed}</td><td>${b.es}</td>${cells.map((c) => `<td>${c}</td>`).join('')}<td>${ef}</td></tr>`;
+    });
+    const heads = mm ? ['ED cm²', 'ES cm²', 'EDV mL', 'ESV mL'] : ['ED area', 'ES area'];
     this.$('.beats').innerHTML =
-      '<tr><th>beat</th><th>ED frame</th><th>ES frame</th><th>ED area</th><th>ES area</th><th>EF %</th></tr>' +
+      `<tr><th>beat</th><th>ED frame</th><th>ES frame</th>${heads.map((h) => `<th>${h}</th>`).join('')}<th>EF %</th></tr>` +
       rows.join('');
     this.showFrame(this.frame);
   }
