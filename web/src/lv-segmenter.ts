@@ -13,10 +13,12 @@ import {
   type SegmentSummary,
 } from '../../src/infer/segment-core.js';
 import type { WindowMode } from '../../src/infer/windows.js';
-import { hasDicomMarker, hasDicomName } from '../../src/data/dicom/decode.js';
-import { hasAviMarker } from '../../src/data/avi-mjpeg.js';
-import { decodeAviFrames, decodeDicomFrames, decodeFrames, type DecodedFrames } from './decode.js';
+import type { DecodedFrames } from './decode.js';
 import { loadBrowserModel, type BackendChoice, type BrowserModel } from './ort-model.js';
+import { decodeSource, fileBytes, nameOf, parseSourceFormat, type SourceFormat } from './sources.js';
+import { TEMPLATE } from './template.js';
+
+const seconds = (since: number): number => (performance.now() - since) / 1000;
 
 /** detail of the `lv-result` event. */
 export interface SegmentationResult {
@@ -64,73 +66,6 @@ export interface LoadRequest {
 
 /** Frames are shown about this large (integer upscaling of small ones, EchoNet's 112x112 x4). */
 const DISPLAY_PX = 448;
-
-const TEMPLATE = `
-<style>
-  :host { display: block; font: 14px system-ui, sans-serif; color: #222; }
-  .status { display: flex; gap: .6em; align-items: center; min-height: 1.6em; }
-  .status progress { width: 14em; }
-  .status .error { color: #b00020; }
-  .backend { font-size: 12px; padding: 1px 6px; border-radius: 4px; background: #eef; }
-  .main { display: flex; flex-wrap: wrap; gap: 16px; margin-top: 8px; }
-  canvas { width: min(448px, 90vw); aspect-ratio: 1; background: #000; image-rendering: auto; }
-  .controls { display: flex; gap: .5em; align-items: center; margin-top: 4px; }
-  .controls input { flex: 1; }
-  .side { flex: 1; min-width: 320px; }
-  .chart svg { width: 100%; height: auto; }
-  .ef { font-size: 20px; font-weight: 600; }
-  table { border-collapse: collapse; font-size: 13px; }
-  td, th { padding: 1px 8px; text-align: right; }
-</style>
-<div class="status" part="status">
-  <progress max="1" value="0" hidden></progress><span class="message"></span><span class="backend" hidden></span>
-</div>
-<div class="main">
-  <div>
-    <canvas part="frame"></canvas>
-    <div class="controls">
-      <button class="play" disabled>Play</button>
-      <input class="scrub" type="range" min="0" max="0" value="0" disabled>
-      <span class="position"></span>
-    </div>
-  </div>
-  <div class="side">
-    <div><output class="ef" part="ef"></output> <span class="hr"></span></div>
-    <div class="chart" part="chart"></div>
-    <table class="beats"></table>
-  </div>
-</div>`;
-
-function nameOf(src: string | Blob | ArrayBuffer, given: string | undefined, fallback: string): string {
-  if (given) return given;
-  if (typeof src === 'string')
-    return decodeURIComponent(new URL(src, document.baseURI).pathname.split('/').pop() || src);
-  if (src instanceof File) return src.name;
-  return fallback;
-}
-
-async function fileBytes(src: string | Blob | ArrayBuffer, name: string): Promise<Uint8Array> {
-  if (src instanceof ArrayBuffer) return new Uint8Array(src);
-  if (src instanceof Blob) return new Uint8Array(await src.arrayBuffer());
-  const res = await fetch(src);
-  if (!res.ok) throw new Error(`${name}: ${res.status} ${res.statusText || 'could not be fetched'}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-const seconds = (since: number): number => (performance.now() - since) / 1000;
-
-export type SourceFormat = 'dicom' | 'mjpeg-avi' | 'video';
-const SOURCE_FORMATS: readonly string[] = ['dicom', 'mjpeg-avi', 'video'];
-
-async function sourceFormat(src: string | Blob, name: string): Promise<SourceFormat> {
-  if (hasDicomName(name)) return 'dicom';
-  if (typeof src === 'string') {
-    const url = new URL(src, document.baseURI);
-    return /\.avi$/i.test(url.pathname) && !url.searchParams.has('format') ? 'mjpeg-avi' : 'video';
-  }
-  const head = new Uint8Array(await src.slice(0, 132).arrayBuffer());
-  return hasDicomMarker(head) ? 'dicom' : hasAviMarker(head) ? 'mjpeg-avi' : 'video';
-}
 
 export class LvSegmenter extends HTMLElement {
   static observedAttributes = ['model', 'src', 'format', 'fps', 'frames', 'backend', 'overlap', 'ort-path'];
@@ -190,7 +125,7 @@ export class LvSegmenter extends HTMLElement {
       this.load({
         model,
         video,
-        format: format && SOURCE_FORMATS.includes(format) ? (format as SourceFormat) : undefined,
+        format: parseSourceFormat(format),
         fps: num('fps'),
         frames: num('frames'),
       }).catch(() => {
@@ -335,34 +270,12 @@ export class LvSegmenter extends HTMLElement {
     }
   }
 
-  /**
-   * Frames of a DICOM file (segment-video's DICOM reader), of a Motion-JPEG AVI (our AVI reader;
-   * browsers do not play it) or of any other video (<video> + canvas).
-   */
-  private async decode(src: string | Blob, req: LoadRequest): Promise<DecodedFrames> {
-    const name = this.videoName;
-    const format = req.format ?? (await sourceFormat(src, name));
-    if (format !== 'video') {
-      const what = format === 'dicom' ? 'DICOM' : 'AVI';
-      this.progress({ stage: 'decode', done: 0, total: 1 }, `reading ${what} ${name}`);
-      const bytes = await fileBytes(src, name);
-      const decoded = format === 'dicom' ? decodeDicomFrames(bytes, name) : decodeAviFrames(bytes, name);
-      this.progress({ stage: 'decode', done: 1, total: 1 }, `read ${decoded.video.count} frames of ${name}`);
-      return decoded;
-    }
-    const url = typeof src === 'string' ? src : URL.createObjectURL(src);
-    try {
-      return await decodeFrames(url, name, {
-        fps: req.fps,
-        frames: req.frames,
-        onProgress: (done, total) => {
-          if (done % 10 === 0 || done === total)
-            this.progress({ stage: 'decode', done, total }, `decoding frame ${done}/${total}`);
-        },
-      });
-    } finally {
-      if (typeof src !== 'string') URL.revokeObjectURL(url);
-    }
+  /** Frames of the video, reporting progress as the element's decode stage. */
+  private decode(src: string | Blob, req: LoadRequest): Promise<DecodedFrames> {
+    return decodeSource(src, this.videoName, {
+      ...req,
+      onProgress: (done, total, text) => this.progress({ stage: 'decode', done, total }, text),
+    });
   }
 
   /** frames.csv as segment-video writes it. */
