@@ -294,7 +294,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     expect(broken[0].detail.message).to.match(/no-such-model\.onnx: 404/);
     await page.close();
   });
-  it("segments a served DICOM named only by its content: segment-video's frames, fps and pixel spacing, masks >= 99.5 % equal to its, its EF, mL units and frames.csv columns", async () => {
+  it("segments a served DICOM named only by its content (segment-video's frames, fps, pixel spacing, masks >= 99.5 %, EF, mL units, frames.csv columns), shows it in its proportions with volumes in mL, reads it alike as a dropped File, and names bad DICOM/AVI files in its errors", async () => {
     // A scanner export: a JPEG-baseline cine loop (62 frames of 96x80 at 50 fps, 0.3 x 0.25 mm
     // pixels in its ultrasound region) with no file extension.
     const dir = tmp('dicom-data');
@@ -384,6 +384,47 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
       });
       expect(dropped).to.deep.include({ frames: 62, fps: 50, ef: state.summary.meanEf });
       expect(dropped.spacing).to.deep.equal(state.summary.spacing);
+
+      // Bad files get the readers' errors, naming the file, on the status line and in lv-error.
+      const bad = await page.evaluate(async () => {
+        const el = document.querySelector('lv-segmenter') as PageSegmenter & {
+          load(r: { model: string; video: Blob }): Promise<unknown>;
+        };
+        const bytes = new Uint8Array(await (await fetch('videos/IM0001')).arrayBuffer());
+        const errors: string[] = [];
+        el.addEventListener('lv-error', (e) =>
+          errors.push((e as CustomEvent<{ message: string }>).detail.message),
+        );
+        const tries: [string, Uint8Array<ArrayBuffer>][] = [
+          ['notes.dcm', new TextEncoder().encode('exported by the scanner')],
+          ['cut-short', bytes.subarray(0, 40_000)],
+          [
+            'cut.avi',
+            Uint8Array.from([
+              ...new TextEncoder().encode('RIFF'),
+              200,
+              0,
+              0,
+              0,
+              ...new TextEncoder().encode('AVI LIST'),
+            ]),
+          ],
+        ];
+        const thrown: string[] = [];
+        for (const [name, data] of tries)
+          await el
+            .load({ model: 'model.onnx', video: new File([data], name) })
+            .catch((e: Error) => thrown.push(e.message));
+        const status = el.shadowRoot!.querySelector('.message.error')?.textContent ?? '';
+        return { thrown, errors, status };
+      });
+      expect(bad.thrown[0]).to.match(/^notes\.dcm: not a DICOM Part 10 file/);
+      expect(bad.thrown[1]).to.match(
+        /^cut-short: (truncated pixel data|corrupt or truncated DICOM file|.*JPEG)/,
+      );
+      expect(bad.thrown[2]).to.match(/^cut\.avi: AVI file without its header list/);
+      expect(bad.errors).to.deep.equal(bad.thrown);
+      expect(bad.status).to.equal(bad.thrown[2]);
     } finally {
       await page.close();
       await dicomServer.close();
