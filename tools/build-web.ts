@@ -19,7 +19,7 @@ export async function buildWeb(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(join(OUT, 'ort'), { recursive: true });
   await build({
-    entryPoints: [join(WEB, 'src', 'viewer.ts'), join(WEB, 'src', 'lv-segmenter.ts')],
+    entryPoints: ['viewer.ts', 'lv-segmenter.ts', 'decode-worker.ts'].map((f) => join(WEB, 'src', f)),
     outdir: OUT,
     bundle: true,
     splitting: true,

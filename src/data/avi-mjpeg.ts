@@ -162,8 +162,13 @@ function frameChunks(name: string, b: Uint8Array, dv: DataView, stream: number):
  * Refuses, naming the file: non-AVI content, another codec (ffmpeg, e.g. through `unilvseg
  * serve`, reads those), a truncated file, a corrupt frame, frames of differing sizes. A
  * zero-length frame chunk (an AVI writer's "repeat the previous frame") repeats the previous frame.
+ * `onFrame` reports each decoded frame.
  */
-export function decodeMjpegAvi(name: string, bytes: Uint8Array): MjpegAvi {
+export function decodeMjpegAvi(
+  name: string,
+  bytes: Uint8Array,
+  onFrame?: (done: number, total: number) => void,
+): MjpegAvi {
   if (!hasAviMarker(bytes)) throw new VideoError(name, 'not an AVI file (no "RIFF....AVI " header)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const riff = chunks(bytes, dv, 0, bytes.length)[0];
@@ -186,6 +191,7 @@ export function decodeMjpegAvi(name: string, bytes: Uint8Array): MjpegAvi {
     if (c.size === 0) {
       if (!planes.length) throw new VideoError(name, 'AVI starts with an empty frame');
       planes.push(planes[planes.length - 1]);
+      onFrame?.(k + 1, chunkList.length);
       return;
     }
     let image: { width: number; height: number; data: Uint8Array };
@@ -206,6 +212,7 @@ export function decodeMjpegAvi(name: string, bytes: Uint8Array): MjpegAvi {
     else if (image.width !== width || image.height !== height)
       throw new VideoError(name, `frame ${k} is ${image.width}x${image.height}, frame 0 ${width}x${height}`);
     planes.push(image.data);
+    onFrame?.(k + 1, chunkList.length);
   });
   const plane = width * height * 3;
   const frames = new Uint8Array(planes.length * plane);

@@ -303,6 +303,8 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     const out = tmp('dicom-segment');
     const cliDicom = await segmentVideo({ videoPath: join(dir, 'IM0001'), outDir: out, model }, () => {});
     const page = await chromium.context.newPage();
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
@@ -379,11 +381,26 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
           }): Promise<{ frames: number; fps: number; summary: SegmentSummary }>;
         };
         const bytes = await (await fetch('videos/IM0001')).arrayBuffer();
+        const decodeProgress: [number, number][] = [];
+        el.addEventListener('lv-progress', (e) => {
+          const p = (e as CustomEvent<{ stage: string; done: number; total: number }>).detail;
+          if (p.stage === 'decode') decodeProgress.push([p.done, p.total]);
+        });
         const r = await el.load({ model: 'model.onnx', video: new File([bytes], 'IM0001') });
-        return { frames: r.frames, fps: r.fps, spacing: r.summary.spacing, ef: r.summary.meanEf };
+        return {
+          decodeProgress,
+          frames: r.frames,
+          fps: r.fps,
+          spacing: r.summary.spacing,
+          ef: r.summary.meanEf,
+        };
       });
       expect(dropped).to.deep.include({ frames: 62, fps: 50, ef: state.summary.meanEf });
       expect(dropped.spacing).to.deep.equal(state.summary.spacing);
+      // Decoded frame by frame in the decoding worker, with progress: not one blocking step.
+      expect(workers.filter((u) => u.endsWith('/decode-worker.js')).length).to.be.at.least(1);
+      expect(dropped.decodeProgress.length).to.be.above(10);
+      expect(dropped.decodeProgress.at(-1)).to.deep.equal([62, 62]);
 
       // Bad files get the readers' errors, naming the file, on the status line and in lv-error.
       const bad = await page.evaluate(async () => {

@@ -2,9 +2,9 @@
 // drawn on a canvas at the video's own size, giving the RGB [F, H, W, 3] layout segment-video
 // decodes with ffmpeg. Browsers do not report a video's frame rate, so it is given (serve probes it with
 // ffprobe) or measured from the timestamps of presented frames.
-// DICOM files and Motion-JPEG AVIs do not go through <video>: our own readers decode their bytes.
-import { decodeMjpegAvi } from '../../src/data/avi-mjpeg.js';
-import { decodeDicomVideo, type DicomInfo } from '../../src/data/dicom/decode.js';
+// DICOM files and Motion-JPEG AVIs do not go through <video>: our own readers decode their bytes
+// (file-readers.ts, in a worker).
+import type { DicomInfo } from '../../src/data/dicom/decode.js';
 import type { PixelSpacing } from '../../src/data/dicom/regions.js';
 import type { RgbVideo } from '../../src/infer/overlay.js';
 
@@ -216,25 +216,4 @@ export async function decodeFrames(url: string, name: string, o: DecodeOptions =
     v.removeAttribute('src');
     v.load();
   }
-}
-
-/** A Motion-JPEG AVI's bytes (EchoNet's format, which browsers do not play) to RGB frames and its frame rate. */
-export function decodeAviFrames(bytes: Uint8Array, name: string): DecodedFrames {
-  const { frames, count, height, width, fps } = decodeMjpegAvi(name, bytes);
-  return {
-    video: { frames, count, height, width, fps },
-    source: { width, height, frames: count, fps },
-    spacing: null,
-  };
-}
-
-/** A multi-frame ultrasound DICOM file's bytes to RGB frames, its frame rate and pixel size, as segment-video reads it. */
-export function decodeDicomFrames(bytes: Uint8Array, name: string): DecodedFrames {
-  const d = decodeDicomVideo(name, bytes);
-  const { frames, count, height, width, fps } = d;
-  return {
-    video: { frames, count, height, width, fps },
-    source: { width, height, frames: count, fps, format: 'dicom', fpsFrom: d.dicom.fpsFrom, dicom: d.dicom },
-    spacing: d.spacing,
-  };
 }

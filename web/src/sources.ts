@@ -2,7 +2,8 @@
 // reader decodes a video (DICOM and Motion-JPEG AVI by our own code, anything else by <video>).
 import { hasAviMarker } from '../../src/data/avi-mjpeg.js';
 import { hasDicomMarker, hasDicomName } from '../../src/data/dicom/decode.js';
-import { decodeAviFrames, decodeDicomFrames, decodeFrames, type DecodedFrames } from './decode.js';
+import { decodeFrames, type DecodedFrames } from './decode.js';
+import { readFileFrames, type FileFormat } from './file-readers.js';
 
 export type SourceFormat = 'dicom' | 'mjpeg-avi' | 'video';
 const SOURCE_FORMATS: readonly string[] = ['dicom', 'mjpeg-avi', 'video'];
@@ -65,11 +66,12 @@ export async function decodeSource(
 ): Promise<DecodedFrames> {
   const format = o.format ?? (await sourceFormat(src, name));
   if (format !== 'video') {
-    o.onProgress?.(0, 1, `reading ${format === 'dicom' ? 'DICOM' : 'AVI'} ${name}`);
+    const what = format === 'dicom' ? 'DICOM' : 'AVI';
+    o.onProgress?.(0, 1, `reading ${what} ${name}`);
     const bytes = await fileBytes(src, name);
-    const decoded = format === 'dicom' ? decodeDicomFrames(bytes, name) : decodeAviFrames(bytes, name);
-    o.onProgress?.(1, 1, `read ${decoded.video.count} frames of ${name}`);
-    return decoded;
+    return readOffThread(format, bytes, name, (done, total) =>
+      o.onProgress?.(done, total, `decoding ${what} frame ${done}/${total}`),
+    );
   }
   const url = typeof src === 'string' ? src : URL.createObjectURL(src);
   try {
@@ -83,4 +85,44 @@ export async function decodeSource(
   } finally {
     if (typeof src !== 'string') URL.revokeObjectURL(url);
   }
+}
+
+/**
+ * readFileFrames in the decoding worker (decode-worker.js beside this bundle); in the page itself
+ * where no worker starts (a host page whose policy forbids workers), with the same result.
+ */
+function readOffThread(
+  format: FileFormat,
+  bytes: Uint8Array,
+  name: string,
+  onFrame: (done: number, total: number) => void,
+): Promise<DecodedFrames> {
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module' });
+  } catch {
+    return Promise.resolve(readFileFrames(format, bytes, name, onFrame));
+  }
+  return new Promise<DecodedFrames>((resolve, reject) => {
+    worker.onmessage = (
+      e: MessageEvent<{ progress?: [number, number]; frames?: DecodedFrames; error?: string }>,
+    ) => {
+      const m = e.data;
+      if (m.progress) return onFrame(...m.progress);
+      worker.terminate();
+      if (m.frames) resolve(m.frames);
+      else reject(new Error(m.error));
+    };
+    // The worker script did not load or run: decode here instead.
+    worker.onerror = (e) => {
+      e.preventDefault();
+      worker.terminate();
+      try {
+        resolve(readFileFrames(format, bytes, name, onFrame));
+      } catch (err) {
+        reject(err as Error);
+      }
+    };
+    worker.postMessage({ format, name, bytes });
+  });
 }

@@ -136,9 +136,13 @@ export function hasDicomMarker(bytes: Uint8Array): boolean {
  * Decodes a multi-frame ultrasound DICOM file's bytes (`path` names it in messages). Refuses,
  * with one error naming the file and the reason: non-DICOM content, corrupt or truncated data,
  * unsupported transfer syntaxes and pixel formats, single-frame images, non-ultrasound
- * modalities, a missing frame rate.
+ * modalities, a missing frame rate. `onFrame` reports each decoded frame (the viewer's progress bar).
  */
-export function decodeDicomVideo(path: string, bytes: Uint8Array): DicomVideo {
+export function decodeDicomVideo(
+  path: string,
+  bytes: Uint8Array,
+  onFrame?: (done: number, total: number) => void,
+): DicomVideo {
   if (!hasDicomMarker(bytes))
     throw new DicomError(path, 'not a DICOM Part 10 file (no "DICM" marker at byte 128)');
   const ds = parse(path, bytes);
@@ -216,6 +220,7 @@ export function decodeDicomVideo(path: string, bytes: Uint8Array): DicomVideo {
       } catch (e) {
         throw new DicomError(path, `corrupt JPEG frame ${k} (${parserMessage(e)})`);
       }
+      onFrame?.(k + 1, count);
     }
   } else {
     if (pixel.encapsulatedPixelData)
@@ -240,6 +245,7 @@ export function decodeDicomVideo(path: string, bytes: Uint8Array): DicomVideo {
         layout,
         frames.subarray(k * frameRgb, (k + 1) * frameRgb),
       );
+      onFrame?.(k + 1, count);
     }
   }
   return {
