@@ -46,7 +46,7 @@ interface SegmentationResultDetail {
   summary: SegmentSummary;
 }
 
-/** What the page computed: the frames it decoded (RGB at the model's size), its masks, its result. */
+/** What the page computed: the frames it decoded (RGB at the video's own size), its masks, its result. */
 async function pageState(page: Page) {
   const s = await page.evaluate(() => {
     const el = document.querySelector('lv-segmenter') as PageSegmenter;

@@ -70,7 +70,7 @@ const DISPLAY_PX = 448;
 export class LvSegmenter extends HTMLElement {
   static observedAttributes = ['model', 'src', 'format', 'fps', 'frames', 'backend', 'overlap', 'ort-path'];
 
-  /** Decoded frames at the model's size, the masks the page computed, and what followed from them. */
+  /** Decoded frames at the video's own size, the masks the page computed, and what followed from them. */
   frames?: RgbVideo;
   masks?: Uint8Array;
   /** mm per pixel of the current video (DICOM files carry it), or null. */

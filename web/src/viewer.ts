@@ -78,7 +78,8 @@ async function run(): Promise<void> {
   let fps = fpsText ? Number(fpsText) : undefined;
   let frames: number | undefined;
   if (state.serverVideo && state.format !== 'dicom') {
-    // A DICOM file states its own frame rate and count. For videos, serve knows the source's exact frame rate and count (ffprobe); the browser would estimate them.
+    // A DICOM file states its own frame rate and count. For videos serve knows them exactly
+    // (ffprobe), where the browser would have to estimate them.
     const info = await getJson<{ fps: number; frames: number }>(
       `api/info?path=${encodeURIComponent(state.serverVideo)}`,
     );
