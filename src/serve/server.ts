@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import send from 'send';
+import { probeDicomFile } from '../data/dicom/read.js';
 import { probeVideo, VideoError, type BrowserFormat } from '../data/video.js';
 import { readModelHeader, type ModelHeader } from '../infer/model-header.js';
 import { PathRefused, resolveInside } from './paths.js';
@@ -130,6 +131,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (path === '/api/videos') return sendJson(res, 200, listVideos(dataRoot));
     if (path === '/api/info') {
       const file = resolveInside(dataRoot, encodeURIComponent(query.get('path') ?? ''));
+      // A DICOM file's header states what ffprobe would guess at.
+      if (isDicomVideo(file)) return sendJson(res, 200, { format: 'dicom', ...probeDicomFile(file) });
       if (!isVideoFile(file)) throw new HttpError(404, 'not a video file');
       return sendJson(res, 200, await probeVideo(file));
     }

@@ -66,6 +66,7 @@ describe('unilvseg serve', function () {
     copyFileSync(join(DICOM_FIXTURES, 'us_rgb.dcm'), join(data, 'dicom', 'scan.dcm'));
     copyFileSync(join(DICOM_FIXTURES, 'us_rgb.dcm'), join(data, 'dicom', 'DICOMDIR'));
     writeFileSync(join(data, 'dicom', 'notes.txt'), 'exported by the scanner');
+    writeFileSync(join(data, 'dicom', 'zz-broken.dcm'), 'not a DICOM file');
     const set = await tinyArtifactSet();
     server = await startServer({
       dataPath: data,
@@ -132,7 +133,12 @@ describe('unilvseg serve', function () {
   it('lists only the videos, and transcodes AVI to WebM/MP4 with every frame, with byte ranges for seeking', async () => {
     const list = JSON.parse((await get(server.url, '/api/videos')).body.toString()) as { path: string }[];
     // Symbolic links are not listed (never followed while listing), hidden entries neither.
-    expect(list.map((v) => v.path)).to.deep.equal(['Videos/' + video, 'dicom/IM0001', 'dicom/scan.dcm']);
+    expect(list.map((v) => v.path)).to.deep.equal([
+      'Videos/' + video,
+      'dicom/IM0001',
+      'dicom/scan.dcm',
+      'dicom/zz-broken.dcm',
+    ]);
     const info = JSON.parse((await get(server.url, `/api/info?path=Videos/${video}`)).body.toString());
     const source = await probeVideo(join(data, 'Videos', video));
     expect(info).to.deep.equal(source);
@@ -161,7 +167,7 @@ describe('unilvseg serve', function () {
     expect((await get(server.url, `/videos/Videos/${video}?format=gif`)).status).to.equal(400);
   });
 
-  it('lists DICOM files by name or by content (not a DICOMDIR index or other files) and serves them byte for byte, with ranges', async () => {
+  it('lists DICOM files by name or by content (not a DICOMDIR index or other files), serves them byte for byte with ranges, and answers /api/info from their header', async () => {
     const list = JSON.parse((await get(server.url, '/api/videos')).body.toString()) as {
       path: string;
       dicom: boolean;
@@ -171,6 +177,7 @@ describe('unilvseg serve', function () {
       ['Videos/' + video, false, false],
       ['dicom/IM0001', true, false],
       ['dicom/scan.dcm', true, false],
+      ['dicom/zz-broken.dcm', true, false],
     ]);
     for (const [name, fixture] of [
       ['IM0001', 'us_jpeg.dcm'],
@@ -184,6 +191,20 @@ describe('unilvseg serve', function () {
     const part = await get(server.url, '/videos/dicom/IM0001', { Range: 'bytes=128-131' });
     expect([part.status, part.body.toString('latin1')]).to.deep.equal([206, 'DICM']);
     expect((await get(server.url, '/videos/dicom/DICOMDIR')).status).to.equal(404);
+    // /api/info reads a DICOM file's header (no ffprobe guesses); a broken one is a 422 naming it.
+    const info = JSON.parse((await get(server.url, '/api/info?path=dicom/IM0001')).body.toString());
+    expect(info).to.deep.equal({
+      format: 'dicom',
+      width: 96,
+      height: 80,
+      frames: 62,
+      fps: 50,
+      fpsFrom: 'FrameTime',
+      spacing: { x: 0.3, y: 0.25, source: 'SequenceOfUltrasoundRegions' },
+    });
+    const broken = await get(server.url, '/api/info?path=dicom/zz-broken.dcm');
+    expect(broken.status).to.equal(422);
+    expect(JSON.parse(broken.body.toString()).error).to.match(/zz-broken\.dcm: not a DICOM Part 10 file/);
     expect((await get(server.url, '/videos/dicom/notes.txt')).status).to.equal(404);
   });
 

@@ -132,17 +132,26 @@ export function hasDicomMarker(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
 }
 
+/** What the header of an acceptable cine loop says; the checks every reader of the file needs. */
+interface CineHeader {
+  ds: DataSet;
+  syntax: string;
+  jpeg: boolean;
+  count: number;
+  rows: number;
+  columns: number;
+  photometric: Photometric;
+  layout: PixelLayout;
+  rate: FrameRate;
+  modality: string | null;
+  sopClass: string | null;
+}
+
 /**
- * Decodes a multi-frame ultrasound DICOM file's bytes (`path` names it in messages). Refuses,
- * with one error naming the file and the reason: non-DICOM content, corrupt or truncated data,
- * unsupported transfer syntaxes and pixel formats, single-frame images, non-ultrasound
- * modalities, a missing frame rate. `onFrame` reports each decoded frame (the viewer's progress bar).
+ * Parses the data set and checks its header (errors as decodeDicomVideo's, except those about the
+ * pixel data itself).
  */
-export function decodeDicomVideo(
-  path: string,
-  bytes: Uint8Array,
-  onFrame?: (done: number, total: number) => void,
-): DicomVideo {
+function cineHeader(path: string, bytes: Uint8Array): CineHeader {
   if (!hasDicomMarker(bytes))
     throw new DicomError(path, 'not a DICOM Part 10 file (no "DICM" marker at byte 128)');
   const ds = parse(path, bytes);
@@ -197,6 +206,45 @@ export function decodeDicomVideo(
       path,
       'no frame rate: none of FrameTime, FrameTimeVector, CineRate, RecommendedDisplayFrameRate is present',
     );
+  return { ds, syntax, jpeg, count, rows, columns, photometric, layout, rate, modality, sopClass };
+}
+
+/** Size, frame count, frame rate and pixel size from the header alone (no pixel decoding). */
+export function probeDicomVideo(
+  path: string,
+  bytes: Uint8Array,
+): {
+  width: number;
+  height: number;
+  frames: number;
+  fps: number;
+  fpsFrom: FrameRate['from'];
+  spacing: PixelSpacing | null;
+} {
+  const h = cineHeader(path, bytes);
+  return {
+    width: h.columns,
+    height: h.rows,
+    frames: h.count,
+    fps: h.rate.fps,
+    fpsFrom: h.rate.from,
+    spacing: dicomPixelSpacing(h.ds),
+  };
+}
+
+/**
+ * Decodes a multi-frame ultrasound DICOM file's bytes (`path` names it in messages). Refuses,
+ * with one error naming the file and the reason: non-DICOM content, corrupt or truncated data,
+ * unsupported transfer syntaxes and pixel formats, single-frame images, non-ultrasound
+ * modalities, a missing frame rate. `onFrame` reports each decoded frame (the viewer's progress bar).
+ */
+export function decodeDicomVideo(
+  path: string,
+  bytes: Uint8Array,
+  onFrame?: (done: number, total: number) => void,
+): DicomVideo {
+  const { ds, syntax, jpeg, count, rows, columns, photometric, layout, rate, modality, sopClass } =
+    cineHeader(path, bytes);
   const pixel = ds.elements['x7fe00010'];
   if (!pixel) throw new DicomError(path, 'no pixel data (7FE0,0010)');
 
