@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   chooseWeightGradForm,
   convWeightGradient,
+  offsetSplit,
   type ConvGeometry,
 } from '../../src/autodiff/rules/conv.js';
 import type { ConvWeightGradForm } from '../../src/onnx/forms.js';
@@ -96,6 +97,15 @@ describe('Conv weight gradient: every form gives exactly the same numbers (integ
   it('how the offsets split follows the channels: Cin > Cout (g takes T and H shifts), Cin = 1 (x takes all)', async () => {
     await compareForms([2, 6, 3, 4, 3], 2, geo([3, 3, 3], [1, 1, 1, 1, 1, 1]), true);
     await compareForms([1, 1, 5, 6], 8, geo([3, 3], [1, 1, 1, 1]));
+  });
+  it("many channels on a tiny volume: every offset on x's side (no dW transpose), the UNet3D bottleneck's case", async () => {
+    // UNet3D levels (C = M, 3x3x3, padded volume per sample): the finest split 3 g / 9 x copies,
+    // the 256-channel 2x7x7 bottleneck all 27 on x, where dW's transpose would cost more.
+    const split = (ch: number, t: number, h: number) =>
+      offsetSplit(ch, ch, [3, 3, 3], (t + 2) * (h + 2) * (h + 2));
+    expect([split(16, 32, 112), split(128, 4, 14), split(256, 2, 7)]).to.deep.equal([1, 1, 0]);
+    expect(offsetSplit(32, 32, [3, 3, 3], 4 * 5 * 5)).to.equal(0);
+    await compareForms([1, 32, 2, 3, 3], 32, geo([3, 3, 3], [1, 1, 1, 1, 1, 1]));
   });
   it('2D: non-square kernel, dilation, no padding; 1x1 kernel; 1D', async () => {
     await compareForms([1, 2, 7, 6], 3, geo([3, 2], [0, 1, 0, 0], [2, 1]));
