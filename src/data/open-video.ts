@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { hasDicomName } from './dicom/decode.js';
-import { isDicomFile } from './dicom/detect.js';
+import { isDicomCineFile, isDicomFile } from './dicom/detect.js';
 import { readDicomVideo, type DicomInfo } from './dicom/read.js';
 import type { PixelSpacing } from './dicom/regions.js';
 import { decodeVideo, type DecodedVideo } from './video.js';
@@ -120,7 +120,7 @@ export function listVideoFolder(dir: string): { videos: FolderVideo[]; ignored: 
     const path = join(dir, entry);
     if (entry.startsWith('.') || !statSync(path).isFile()) continue;
     const ext = extname(entry).toLowerCase();
-    if (entry.toUpperCase() === 'DICOMDIR' || !(VIDEO_EXTENSIONS.has(ext) || isDicomFile(path))) {
+    if (!(VIDEO_EXTENSIONS.has(ext) || isDicomCineFile(path))) {
       ignored.push(entry);
       continue;
     }

@@ -7,8 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, relative } from 'node:path';
 import { CACHE_ENV } from '../data/cache.js';
-import { hasDicomName } from '../data/dicom/decode.js';
-import { isDicomFile } from '../data/dicom/detect.js';
+import { isDicomCineFile } from '../data/dicom/detect.js';
 import { transcodeVideo, type BrowserFormat } from '../data/video.js';
 
 /** Extensions listed and served; anything else in the folder (CSVs, masks, caches) is not exposed. */
@@ -30,15 +29,8 @@ export const isVideoFile = (name: string): boolean => VIDEO_EXTENSIONS.includes(
 export const playableFormat = (name: string): BrowserFormat | undefined =>
   PLAYABLE[extname(name).toLowerCase()];
 
-/**
- * A DICOM file to list and serve: named .dcm/.dicom, or any other file whose content is DICOM
- * (scanner exports are often named IM0001), except a DICOMDIR index. `path` is a real path.
- */
-export function isDicomVideo(path: string): boolean {
-  const name = basename(path);
-  if (name.toUpperCase() === 'DICOMDIR' || isVideoFile(name)) return false;
-  return hasDicomName(name) || isDicomFile(path);
-}
+/** A DICOM cine file (isDicomCineFile) to list and serve as it is; `path` is a real path. */
+export const isDicomVideo = (path: string): boolean => !isVideoFile(basename(path)) && isDicomCineFile(path);
 
 /**
  * Video files under `root`, depth-first in name order, skipping hidden entries (such as
@@ -52,9 +44,10 @@ export function listVideos(root: string, maxDepth = 4): VideoEntry[] {
       if (e.name.startsWith('.')) continue;
       const abs = join(dir, e.name);
       if (e.isDirectory() && depth < maxDepth) walk(abs, depth + 1);
-      else if (e.isFile() && (isVideoFile(e.name) || isDicomVideo(abs))) {
+      else if (e.isFile()) {
+        const dicom = isDicomVideo(abs);
+        if (!dicom && !isVideoFile(e.name)) continue;
         const rel = relative(root, abs).split('\\').join('/');
-        const dicom = !isVideoFile(e.name);
         out.push({
           path: rel,
           size: statSync(abs).size,

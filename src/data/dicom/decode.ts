@@ -127,6 +127,9 @@ function endsWithEoi(data: Uint8Array): boolean {
 /** Whether a file's name says DICOM (.dcm, .dicom); many exports have no extension at all. */
 export const hasDicomName = (name: string): boolean => /\.(dcm|dicom)$/i.test(name);
 
+/** The refusal of a file that is not DICOM at all, wherever it is found out. */
+export const NOT_DICOM_PART10 = 'not a DICOM Part 10 file (no "DICM" marker at byte 128)';
+
 /** Whether `bytes` start as a DICOM Part 10 file: "DICM" right after the 128-byte preamble. */
 export function hasDicomMarker(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
@@ -152,8 +155,7 @@ interface CineHeader {
  * pixel data itself).
  */
 function cineHeader(path: string, bytes: Uint8Array): CineHeader {
-  if (!hasDicomMarker(bytes))
-    throw new DicomError(path, 'not a DICOM Part 10 file (no "DICM" marker at byte 128)');
+  if (!hasDicomMarker(bytes)) throw new DicomError(path, NOT_DICOM_PART10);
   const ds = parse(path, bytes);
 
   const syntax = str(ds, 'x00020010') ?? '';
