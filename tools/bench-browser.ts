@@ -15,13 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { buildArtifactSet } from '../src/artifacts/build.js';
 import { loadSegmentationModel } from '../src/infer/model.js';
 import { startServer } from '../src/serve/server.js';
-import { createSession, tensor } from '../src/onnx/runtime.js';
 import {
   cpuSimd,
   GEMM_N,
-  gemmInput,
+  gemmGflop,
   gemmModelBytes,
   median,
+  nodeGemmGflops,
   syntheticClip,
   UNET3D_FORWARD_GFLOP,
 } from './bench-common.js';
@@ -156,16 +156,7 @@ export async function benchBrowser(rounds = 2, runsPerRound = 2): Promise<Record
 async function gemmRates(page: Page, threads: number, runs = 5) {
   const n = GEMM_N;
   const bytes = gemmModelBytes(n);
-  const session = await createSession(bytes, { threads });
-  const m = tensor('float32', gemmInput(n), [n, n]);
-  await session.run({ a: m, b: m });
-  const nodeS: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    await session.run({ a: m, b: m });
-    nodeS.push((performance.now() - t) / 1000);
-  }
-  await session.release();
+  const nodeGflops = await nodeGemmGflops(threads, runs, n);
   const webS = await page.evaluate(
     async ({ b64, n, runs }) => {
       const { ort } = (await import('/lv-segmenter.js' as string)) as {
@@ -191,9 +182,7 @@ async function gemmRates(page: Page, threads: number, runs = 5) {
     },
     { b64: Buffer.from(bytes).toString('base64'), n, runs },
   );
-  const gflop = (2 * n ** 3) / 1e9;
-  const nodeGflops = gflop / median(nodeS);
-  const browserGflops = gflop / median(webS);
+  const browserGflops = gemmGflop(n) / median(webS);
   return { n, nodeGflops, browserGflops, ratio: nodeGflops / browserGflops };
 }
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { matmul } from '../src/onnx/ops/index.js';
+import { createSession, tensor } from '../src/onnx/runtime.js';
 import { encodeGraph } from '../src/onnx/serialize.js';
 
 /** The middle element of the sorted values (the upper one of an even count). */
@@ -29,8 +30,32 @@ export function gemmModelBytes(n = GEMM_N): Uint8Array {
 }
 
 /** Deterministic values in [0, 1) for the GEMM inputs (any values do; these avoid denormals). */
-export function gemmInput(n = GEMM_N): Float32Array {
+function gemmInput(n = GEMM_N): Float32Array {
   return Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000);
+}
+
+/** GFLOP of one GEMM_N^3 MatMul. */
+export const gemmGflop = (n = GEMM_N): number => (2 * n ** 3) / 1e9;
+
+/**
+ * onnxruntime-node's float32 GEMM rate (GFLOP/s) on `threads` intra-op threads: the median of
+ * `runs` timed MatMuls after one warm-up.
+ */
+export async function nodeGemmGflops(threads: number, runs = 5, n = GEMM_N): Promise<number> {
+  const session = await createSession(gemmModelBytes(n), { threads });
+  const m = tensor('float32', gemmInput(n), [n, n]);
+  try {
+    await session.run({ a: m, b: m });
+    const seconds: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      await session.run({ a: m, b: m });
+      seconds.push((performance.now() - t) / 1000);
+    }
+    return gemmGflop(n) / median(seconds);
+  } finally {
+    await session.release();
+  }
 }
 
 /**

@@ -16,14 +16,7 @@ import { readCheckpoint } from '../src/artifacts/checkpoint.js';
 import { loadArtifactSet } from '../src/artifacts/load.js';
 import { numel } from '../src/onnx/ir.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
-import {
-  GEMM_N,
-  gemmInput,
-  gemmModelBytes,
-  median,
-  syntheticClip as clip,
-  UNET3D_FORWARD_GFLOP,
-} from './bench-common.js';
+import { median, nodeGemmGflops, syntheticClip as clip, UNET3D_FORWARD_GFLOP } from './bench-common.js';
 
 const THREADS = 2;
 const RUNS = 3;
@@ -146,17 +139,7 @@ async function trainStep(setDir: string) {
  * input gradient, weight gradient).
  */
 async function ceiling() {
-  const n = GEMM_N;
-  const session = await createSession(gemmModelBytes(n), { threads: THREADS });
-  const m = tensor('float32', gemmInput(n), [n, n]);
-  await session.run({ a: m, b: m });
-  const times: number[] = [];
-  for (let i = 0; i < RUNS + 2; i++) {
-    const t0 = performance.now();
-    await session.run({ a: m, b: m });
-    times.push((performance.now() - t0) / 1000);
-  }
-  const gflops = (2 * n ** 3) / 1e9 / median(times);
+  const gflops = await nodeGemmGflops(THREADS, RUNS + 2);
   return {
     matmulGflops: Number(gflops.toFixed(1)),
     '3d_unet_inference_floorSeconds': Number((UNET3D_FORWARD_GFLOP / gflops).toFixed(3)),
