@@ -46,6 +46,25 @@ interface SegmentationResultDetail {
   summary: SegmentSummary;
 }
 
+/** segment-video's masks from its output folder (mask.avi is lossless FFV1, 0/255) as 0/1. */
+async function segmentVideoMasks(outDir: string): Promise<Uint8Array> {
+  const video = await decodeVideo(join(outDir, 'mask.avi'));
+  return Uint8Array.from({ length: video.frames.length / 3 }, (_, i) => (video.frames[3 * i] > 127 ? 1 : 0));
+}
+
+/** Waits until the page's <lv-segmenter> has a result or shows an error, then reads pageState. */
+async function finishedPageState(page: Page) {
+  await page.waitForFunction(
+    () => {
+      const el = document.querySelector('lv-segmenter') as PageSegmenter;
+      return el.result || el.shadowRoot!.querySelector('.message.error');
+    },
+    null,
+    { timeout: 240_000 },
+  );
+  return pageState(page);
+}
+
 /** What the page computed: the frames it decoded (RGB at the video's own size), its masks, its result. */
 async function pageState(page: Page) {
   const s = await page.evaluate(() => {
@@ -119,15 +138,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${server.url}?video=${encodeURIComponent(`Videos/${video}.avi`)}`);
-    await page.waitForFunction(
-      () => {
-        const el = document.querySelector('lv-segmenter') as PageSegmenter;
-        return el.result || el.shadowRoot!.querySelector('.message.error');
-      },
-      null,
-      { timeout: 240_000 },
-    );
-    const state = await pageState(page);
+    const state = await finishedPageState(page);
     expect(errors).to.deep.equal([]);
     expect(state.summary, 'the page finished without an error').to.be.an('object');
     expect(state.backend).to.match(/wasm, \d+ threads?, SIMD \(cross-origin isolated\)/);
@@ -165,10 +176,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     expect(same).to.be.at.least(0.995);
 
     // End to end: segment-video itself on the AVI (its mask.avi is lossless FFV1).
-    const maskVideo = await decodeVideo(join(cliOut, 'mask.avi'));
-    const cliMasks = Uint8Array.from({ length: maskVideo.frames.length / 3 }, (_, i) =>
-      maskVideo.frames[3 * i] > 127 ? 1 : 0,
-    );
+    const cliMasks = await segmentVideoMasks(cliOut);
     const endToEnd = agreement(state.masks, cliMasks);
     console.log(
       `      mask pixels agreeing: ${(100 * same).toFixed(3)} % (same frames), ${(100 * endToEnd).toFixed(3)} % (segment-video)`,
@@ -309,15 +317,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     page.on('pageerror', (e) => errors.push(e.message));
     try {
       await page.goto(`${dicomServer.url}?video=IM0001`);
-      await page.waitForFunction(
-        () => {
-          const el = document.querySelector('lv-segmenter') as PageSegmenter;
-          return el.result || el.shadowRoot!.querySelector('.message.error');
-        },
-        null,
-        { timeout: 240_000 },
-      );
-      const state = await pageState(page);
+      const state = await finishedPageState(page);
       expect(errors).to.deep.equal([]);
       expect(state.summary, 'the page finished without an error').to.be.an('object');
       await page.screenshot({ path: join(testOutputDir('web'), 'viewer-dicom.png'), fullPage: true });
@@ -327,10 +327,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
       expect([state.count, state.size, state.height, state.fps]).to.deep.equal([62, 96, 80, 50]);
       expect(Buffer.from(state.frames).equals(Buffer.from(dicom.frames))).to.be.true;
 
-      const maskVideo = await decodeVideo(join(out, 'mask.avi'));
-      const cliMasks = Uint8Array.from({ length: maskVideo.frames.length / 3 }, (_, i) =>
-        maskVideo.frames[3 * i] > 127 ? 1 : 0,
-      );
+      const cliMasks = await segmentVideoMasks(out);
       expect(agreement(state.masks, cliMasks)).to.be.at.least(0.995);
       expect(state.summary.spacing).to.deep.equal({ x: 0.3, y: 0.25, source: 'SequenceOfUltrasoundRegions' });
       expect(state.summary.spacing).to.deep.equal(cliDicom.spacing);
@@ -459,22 +456,11 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
           document.getElementById('model-name')!.textContent !== 'none',
       );
       await page.setInputFiles('#video-file', join(dataDir, 'Videos', `${video}.avi`));
-      await page.waitForFunction(
-        () => {
-          const el = document.querySelector('lv-segmenter') as PageSegmenter;
-          return el.result || el.shadowRoot!.querySelector('.message.error');
-        },
-        null,
-        { timeout: 240_000 },
-      );
-      const state = await pageState(page);
+      const state = await finishedPageState(page);
       expect(errors).to.deep.equal([]);
       expect(state.summary, 'the page finished without an error').to.be.an('object');
       expect([state.count, state.fps]).to.deep.equal([cli.frames, cli.fps]);
-      const maskVideo = await decodeVideo(join(cliOut, 'mask.avi'));
-      const cliMasks = Uint8Array.from({ length: maskVideo.frames.length / 3 }, (_, i) =>
-        maskVideo.frames[3 * i] > 127 ? 1 : 0,
-      );
+      const cliMasks = await segmentVideoMasks(cliOut);
       const same = agreement(state.masks, cliMasks);
       console.log(
         `      mask pixels agreeing: ${(100 * same).toFixed(3)} %, EF ${state.summary.meanEf} vs ${cli.meanEf}`,
