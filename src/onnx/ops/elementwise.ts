@@ -53,6 +53,17 @@ export const abs = (x: Value) => unary('Abs', x);
 export const reciprocal = (x: Value) => unary('Reciprocal', x);
 export const identity = (x: Value) => unary('Identity', x);
 export const not = (x: Value) => unary('Not', x);
+export const erf = (x: Value) => unary('Erf', x);
+
+/**
+ * Exact GELU as PyTorch's nn.GELU() default: 0.5 x (1 + erf(x / sqrt 2)). Written from Erf (opset
+ * 13), not opset 20's Gelu, so every graph stays at opset 18 (ORT's CPU and WebGPU providers and
+ * onnxruntime-web run Erf). ORT's CPU optimiser fuses this chain into one kernel where its
+ * intermediate values have no other consumer (inference graphs).
+ */
+export function gelu(x: Value): Value {
+  return mul(mul(x, add(erf(div(x, Math.SQRT2)), 1)), 0.5);
+}
 
 export function cast(x: Value, to: DType): Value {
   return x.b.node('Cast', [x], { to: ONNX_DTYPE[to] }, [{ dtype: to, shape: x.shape }])[0];

@@ -1,5 +1,7 @@
 import type { Dim } from '../ir.js';
 import { Value } from '../builder.js';
+import { sub } from './elementwise.js';
+import { reduceMean } from './shape.js';
 
 export interface ConvOpts {
   strides?: number[];
@@ -60,6 +62,36 @@ export function maxPool(x: Value, opts: PoolOpts): Value {
 /** InstanceNormalization over the spatial axes of x [N, C, *S]; scale/bias [C]. */
 export function instanceNorm(x: Value, scale: Value, bias: Value, epsilon = 1e-5): Value {
   return x.b.node('InstanceNormalization', [x, scale, bias], { epsilon: { float: epsilon } }, [
+    { dtype: x.dtype, shape: x.shape },
+  ])[0];
+}
+
+/** ONNX Softmax (opset 13 and later): exp(x) normalised to sum 1 along ONE axis, as PyTorch's softmax(dim). */
+export function softmax(x: Value, axis = -1): Value {
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (a < 0 || a >= x.rank)
+    throw new Error(`softmax ${x.name}: axis ${axis} out of range for rank ${x.rank}`);
+  return x.b.node('Softmax', [x], { axis: a }, [{ dtype: x.dtype, shape: x.shape }])[0];
+}
+
+/**
+ * Layer normalisation over the axes from `axis` to the last (PyTorch's nn.LayerNorm(shape), ONNX's
+ * LayerNormalization); scale and bias have the shape of those axes. x is centred by its mean first:
+ * ORT's CPU kernel takes the variance as E[x^2] - E[x]^2 in one float32 pass, which loses
+ * mean^2/var of float32's precision (2e-4 off at a mean 300x the spread), and the op's own
+ * centring then removes what rounding left of the mean (docs/numerics.md#layer-normalisation).
+ */
+export function layerNorm(x: Value, scale: Value, bias: Value, eps: number, axis = -1): Value {
+  const a = axis < 0 ? axis + x.rank : axis;
+  const normalised = x.shape.slice(a);
+  for (const p of [scale, bias])
+    if (p.rank !== normalised.length || p.shape.some((d, i) => d !== normalised[i]))
+      throw new Error(
+        `layerNorm ${x.name}: ${p.name} is [${p.shape}], the normalised axes are [${normalised}]`,
+      );
+  const axes = normalised.map((_, i) => a + i);
+  const centred = sub(x, reduceMean(x, axes));
+  return x.b.node('LayerNormalization', [centred, scale, bias], { axis: a, epsilon: { float: eps } }, [
     { dtype: x.dtype, shape: x.shape },
   ])[0];
 }

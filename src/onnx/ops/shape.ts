@@ -1,6 +1,7 @@
 import type { DType } from '../dtype.js';
 import type { Dim, Shape } from '../ir.js';
 import { makeArray, Value } from '../builder.js';
+import { broadcastShapes } from './broadcast.js';
 
 const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
@@ -164,10 +165,21 @@ export function resizeNearest(x: Value, scales: number[]): Value {
   )[0];
 }
 
+/**
+ * MatMul with numpy's semantics for operands of rank 2 or more: [..., M, K] x [..., K, N] ->
+ * [..., M, N], the leading (batch) axes broadcast (e.g. attention's [B, H, N, D] x [B, H, D, N],
+ * a Linear layer's [B, N, C] x [C, D]).
+ */
 export function matmul(a: Value, bv: Value): Value {
-  if (a.rank !== 2 || bv.rank !== 2) throw new Error('matmul: only rank-2 operands are used here');
-  if (a.shape[1] !== bv.shape[0]) throw new Error(`matmul: inner dims ${a.shape[1]} vs ${bv.shape[0]}`);
-  return a.b.node('MatMul', [a, bv], {}, [{ dtype: a.dtype, shape: [a.shape[0], bv.shape[1]] }])[0];
+  if (a.rank < 2 || bv.rank < 2)
+    throw new Error(
+      `matmul ${a.name} x ${bv.name}: operands of rank 2 or more only (got ${a.rank}, ${bv.rank})`,
+    );
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = bv.shape.slice(-2);
+  if (k !== k2) throw new Error(`matmul ${a.name} x ${bv.name}: inner dims ${k} vs ${k2}`);
+  const batch = broadcastShapes(a.shape.slice(0, -2), bv.shape.slice(0, -2));
+  return a.b.node('MatMul', [a, bv], {}, [{ dtype: a.dtype, shape: [...batch, m, n] }])[0];
 }
 
 /**
