@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './no-telemetry.js'; // first: before onnxruntime-node loads
 import { Command } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -46,7 +46,11 @@ export function register(program: Command): void {
       '--shard <i/n>',
       'this process does videos k with k mod n = i of the sorted list (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else all)',
     )
-    .option('--shards <n>', `number of shards for JOB_COMPLETION_INDEX (or set ${SHARDS_ENV})`, parse.int)
+    .option(
+      '--shards <n>',
+      `the number of shards, fixed for the whole run (or set ${SHARDS_ENV}): a Kubernetes pod is shard JOB_COMPLETION_INDEX of n, a Slurm task shard SLURM_ARRAY_TASK_ID of n, so resubmitting one task (sbatch --array=3) redoes exactly its shard`,
+      parse.int,
+    )
     .option(
       '--workers <k>',
       'ONNX Runtime sessions in parallel (more than one: each in its own worker process)',
@@ -85,7 +89,8 @@ Then \`unilvseg merge-batch --output <dir>\` writes results.csv and failures.csv
 Examples:
   unilvseg segment-batch --input /data/echoes --output out/echoes --model runs/weak --workers 2
   unilvseg segment-batch --input /data/EchoNet/FileList.csv --split test --output out/test --model runs/weak --shard 3/10
-  sbatch --array=0-9 deploy/slurm/segment-batch.sbatch     # each task: its SLURM_ARRAY_TASK_ID of 10
+  sbatch ~/unilvseg-onnx/deploy/slurm/segment-batch.sbatch --input /data/echoes --output out/echoes --model runs/weak
+                                        # Slurm array 0-9: task k is shard k of 10 (see deploy/README.md)
   unilvseg merge-batch --output out/echoes`,
     )
     .action(async (o: SegmentBatchFlags) => {

@@ -174,7 +174,11 @@ Examples:
             seconds: s.seconds,
           });
           printSummary(s);
-          console.log(`wrote ${Object.values(s.outputs).join(', ')}`);
+          console.log(
+            `wrote ${Object.values(s.outputs)
+              .map((f) => join(o.savePath, f))
+              .join(', ')}`,
+          );
         } else {
           const r = await runSegmentSplit({
             dataPath: o.dataPath,

@@ -1,19 +1,31 @@
 /**
  * Video reading and writing through ffmpeg (static binaries from @ffmpeg-installer /
- * @ffprobe-installer, driven by fluent-ffmpeg). Frames are RGB24 arrays laid out [F, H, W, 3].
+ * @ffprobe-installer, or others: ffmpeg-binaries.ts chooses; driven by fluent-ffmpeg). Frames are
+ * RGB24 arrays laid out [F, H, W, 3].
  */
 import { execFile } from 'node:child_process';
 import { existsSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import ffprobeInstaller from '@ffprobe-installer/ffprobe';
 import { isDicomFile } from './dicom/detect.js';
 import { VideoError } from './errors.js';
+import { ffmpegBinaries, type FfmpegBinaries } from './ffmpeg-binaries.js';
 
-ffmpeg.setFfmpegPath(ffmpegInstaller.path);
-ffmpeg.setFfprobePath(ffprobeInstaller.path);
+let pathsSet = false;
+/**
+ * The binaries, chosen on first use and handed to fluent-ffmpeg. When none can be run this throws
+ * a plain Error naming the binary and the fix: the installation's problem, so a batch stops.
+ */
+function binaries(): FfmpegBinaries {
+  const b = ffmpegBinaries();
+  if (!pathsSet) {
+    ffmpeg.setFfmpegPath(b.ffmpeg.path);
+    if (b.ffprobe) ffmpeg.setFfprobePath(b.ffprobe.path);
+    pathsSet = true;
+  }
+  return b;
+}
 
 // VideoError lives in errors.ts (browser-safe); callers import it from here too.
 export { VideoError };
@@ -76,7 +88,7 @@ function spawnFailure(err: Error): Error | undefined {
   const e = err as NodeJS.ErrnoException;
   if (!e.syscall?.startsWith('spawn') && !/^spawn /.test(e.message)) return undefined;
   return new Error(
-    `${e.path ?? 'ffmpeg'} could not be started (${e.code ?? e.message}): the binaries of @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe are missing or not executable (were npm's install scripts skipped?)`,
+    `${e.path ?? 'ffmpeg'} could not be started (${e.code ?? e.message}): the binary is missing or not executable by this user (see deploy/README.md, "ffmpeg and ffprobe")`,
     { cause: err },
   );
 }
@@ -99,18 +111,17 @@ function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeDat
 }
 
 /**
- * ffprobe where the install has its binary; else ffmpeg itself probes (an install pruned of
- * ffprobe, such as the GPU machine's bundle, docs/gpu.md, or a platform @ffprobe-installer lacks).
+ * Size, frame rate and frame count from the container (counting frames if it does not say): with
+ * ffprobe where there is one; else ffmpeg itself probes (an install pruned of ffprobe, such as the
+ * GPU machine's bundle, docs/gpu.md, or a platform @ffprobe-installer lacks).
  */
-const FFPROBE_PRESENT = existsSync(ffprobeInstaller.path);
-
-/** Size, frame rate and frame count from the container (counting frames if it does not say). */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   requireFile(path);
-  return FFPROBE_PRESENT ? probeWithFfprobe(path) : probeWithFfmpeg(path);
+  return binaries().ffprobe ? probeWithFfprobe(path) : probeWithFfmpeg(path);
 }
 
 export async function probeWithFfprobe(path: string): Promise<VideoInfo> {
+  if (!binaries().ffprobe) throw new Error('no ffprobe in this install (ffmpeg probes: probeWithFfmpeg)');
   let data = await ffprobeJson(path, []);
   let stream = data.streams.find((s) => s.codec_type === 'video');
   if (!stream) throw new VideoError(path, 'not a video (no video stream)');
@@ -140,7 +151,7 @@ export function probeWithFfmpeg(path: string): Promise<VideoInfo> {
   const args = ['-hide_banner', '-nostdin', '-i', path, '-map', '0:v:0?', '-c', 'copy', '-f', 'null', '-'];
   return new Promise((resolve, reject) => {
     execFile(
-      ffmpegInstaller.path,
+      binaries().ffmpeg.path,
       args,
       { timeout: PROBE_TIMEOUT_S * 1000, maxBuffer: 1 << 24 },
       (err, _out, stderr) => {
@@ -196,6 +207,7 @@ export async function decodeVideo(
     const shrinking = width * height < info.width * info.height;
     outputOptions.push('-vf', `scale=${width}:${height}:flags=${shrinking ? 'area' : 'bilinear'}`);
   }
+  binaries();
   const command = ffmpeg(path, { timeout: CODEC_TIMEOUT_S })
     .inputOptions(['-nostdin', '-v', 'error'])
     .outputOptions(outputOptions)
@@ -248,6 +260,7 @@ function defaultCodec(path: string): VideoCodec {
 
 let x264Available: Promise<boolean> | undefined;
 function hasLibx264(): Promise<boolean> {
+  binaries();
   x264Available ??= new Promise((resolve) => {
     ffmpeg.getAvailableEncoders((err, encoders) => resolve(!err && 'libx264' in encoders));
   });
@@ -296,6 +309,7 @@ export async function encodeVideo(
     );
   }
   const codec = opts.codec ?? defaultCodec(path);
+  binaries();
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(
     dirname(path),
@@ -353,6 +367,7 @@ export type BrowserFormat = 'mp4' | 'webm';
  */
 export async function transcodeVideo(src: string, dst: string, format: BrowserFormat): Promise<void> {
   requireFile(src);
+  binaries();
   const codec =
     format === 'mp4'
       ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '12', '-bf', '0', '-movflags', '+faststart']

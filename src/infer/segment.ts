@@ -1,7 +1,7 @@
 // Whole-video segmentation (upstream seg_3d_inference.py and beyond it,
 // docs/upstream.md#whole-video-inference): masks for every
 // frame, then the cardiac analysis of the area curve, written as videos, CSV, JSON and SVG.
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { diceFromOverlap, overlap } from '../eval/metrics.js';
 import { readGroundTruthMasks, type GroundTruth } from '../data/synth/truth.js';
 import { openVideo } from '../data/open-video.js';
@@ -265,7 +265,8 @@ export async function segmentVideo(
     count,
     spacing,
     truth: truthScore,
-    outputs,
+    // Relative to the summary's own folder: the results stay valid when the folder moves (off scratch).
+    outputs: Object.fromEntries(Object.entries(outputs).map(([k, p]) => [k, relative(outDir, p)])),
     seconds: { decode: tDecode, inference: tInfer, write: tWrite, total },
   });
   atomicWriteFile(outputs.summary, JSON.stringify(summary, null, 2) + '\n');

@@ -50,9 +50,9 @@ function tree(dir: string): string[] {
     .sort();
 }
 
-/** summary.json without what depends on time or on the output folder's own path. */
-function comparableSummary(path: string, out: string): unknown {
-  const s = JSON.parse(readFileSync(path, 'utf8').split(out).join('<out>'));
+/** summary.json without what depends on time. */
+function comparableSummary(path: string): unknown {
+  const s = JSON.parse(readFileSync(path, 'utf8'));
   delete s.seconds;
   delete s.framesPerSecond;
   return s;
@@ -118,6 +118,27 @@ describe('infer/batch: segment-batch and merge-batch', function () {
       expect(chooseShard(undefined, undefined, {}).shard).to.deep.equal({ index: 0, count: 1 });
     });
 
+    it('a Slurm task with the count fixed at submission (--shards, UNILVSEG_SHARDS) is shard SLURM_ARRAY_TASK_ID of it: a one-task resubmission (--array=1) keeps its shard', function () {
+      // What Slurm sets for `sbatch --array=1`: an array of one task.
+      const one = {
+        SLURM_ARRAY_TASK_ID: '1',
+        SLURM_ARRAY_TASK_MIN: '1',
+        SLURM_ARRAY_TASK_MAX: '1',
+        SLURM_ARRAY_TASK_COUNT: '1',
+        SLURM_ARRAY_TASK_STEP: '1',
+      };
+      expect(chooseShard(undefined, 3, one)).to.deep.equal({
+        shard: { index: 1, count: 3 },
+        from: 'SLURM_ARRAY_TASK_ID=1 of --shards 3',
+      });
+      expect(chooseShard(undefined, undefined, { ...one, UNILVSEG_SHARDS: '10' }).shard).to.deep.equal({
+        index: 1,
+        count: 10,
+      });
+      // Without a fixed count the array's own is all there is.
+      expect(chooseShard(undefined, undefined, one).shard).to.deep.equal({ index: 0, count: 1 });
+    });
+
     it('refuses a shard it cannot place: no count, out of range, irregular Slurm arrays, disagreeing counts', function () {
       expect(() => chooseShard(undefined, undefined, { JOB_COMPLETION_INDEX: '1' })).to.throw(
         /pass --shards N or set UNILVSEG_SHARDS/,
@@ -130,7 +151,9 @@ describe('infer/batch: segment-batch and merge-batch', function () {
       expect(() =>
         chooseShard(undefined, undefined, { ...slurm, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MAX: '9' }),
       ).to.throw(/not a regular range/);
-      expect(() => chooseShard(undefined, 5, { ...slurm, SLURM_ARRAY_TASK_ID: '1' })).to.throw(/disagrees/);
+      expect(() =>
+        chooseShard(undefined, 4, { ...slurm, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MAX: '4' }),
+      ).to.throw(/--shards 4: the shards are array tasks 0-3, but this array goes up to task 4/);
       expect(() => chooseShard(undefined, 3, {})).to.throw(/without a shard index/);
       expect(() => chooseShard('3/3', undefined, {})).to.throw(/--shard takes i\/n/);
     });
@@ -196,9 +219,16 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     );
     for (const f of files) {
       const [a, b] = [join(single, 'videos', f), join(sharded, 'videos', f)];
-      if (f.endsWith('summary.json'))
-        expect(comparableSummary(a, single), f).to.deep.equal(comparableSummary(b, sharded));
-      else if (f.endsWith('failure.json'))
+      if (f.endsWith('summary.json')) {
+        expect(comparableSummary(a), f).to.deep.equal(comparableSummary(b));
+        // Nothing in it points into the output folder: the results stay valid when it moves.
+        expect(readFileSync(b, 'utf8'), f).to.not.contain(sharded);
+        expect(Object.values(JSON.parse(readFileSync(b, 'utf8')).outputs).sort(), f).to.deep.equal(
+          Object.values(OUTPUT_FILES)
+            .filter((n) => n !== OUTPUT_FILES.overlay)
+            .sort(),
+        );
+      } else if (f.endsWith('failure.json'))
         expect(JSON.parse(readFileSync(a, 'utf8')).problem).to.be.a('string');
       else expect(readFileSync(a).equals(readFileSync(b)), f).to.equal(true);
     }
@@ -224,7 +254,7 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     expect(readFileSync(join(single, 'failures.csv'), 'utf8')).to.equal(failures.join('\n') + '\n');
   });
 
-  it('a shard killed by SIGKILL mid-video: merge-batch names what is missing (exit 4), a re-run does only the missing videos and leaves no partial or temporary file', async function () {
+  it('a shard killed by SIGKILL mid-video: another partition of the folder is refused while it has not finished, merge-batch names what is missing (exit 4), a re-run does only the missing videos and leaves no partial or temporary file', async function () {
     const out = tmp('killed');
     const args = [
       'segment-batch',
@@ -260,6 +290,14 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     const doneBefore = events('video');
     const mine = readShardManifests(out)[0].manifest.videos.map((v) => v.key);
     expect(doneBefore.length).to.be.lessThan(mine.length);
+
+    // Another partition of the same folder while this shard may still run: refused, naming it.
+    const overlapping = await cli([...args, '--shard', '0/1']);
+    expect(overlapping.code).to.equal(1);
+    expect(overlapping.stderr).to.contain('shard-0-of-2 started');
+    expect(overlapping.stderr).to.contain('has not finished');
+    expect(overlapping.stderr).to.contain('would segment some of its videos at the same time');
+    expect(existsSync(join(out, 'shards', 'shard-0-of-1.json'))).to.equal(false);
 
     const merge = await cli(['merge-batch', '--output', out]);
     expect(merge.code).to.equal(EXIT_INCOMPLETE);

@@ -21,7 +21,7 @@ import {
   type OutputSettings,
   type ShardManifest,
 } from './layout.js';
-import { chooseShard, shardItems, shardTag } from './shard.js';
+import { chooseShard, shardItems, shardTag, type Shard } from './shard.js';
 import type { VideoJob } from './video-job.js';
 
 export interface SegmentBatchOptions {
@@ -80,6 +80,23 @@ function checkSameSettings(out: string, mine: OutputSettings): void {
   }
 }
 
+/**
+ * A shard of another partition of this folder that has not finished may still be running: this
+ * shard would then segment some of its videos at the same time (a one-task resubmission that lost
+ * its shard count used to run as shard 0 of 1 over the whole list).
+ */
+function checkNoOtherPartitionRunning(out: string, mine: Shard): void {
+  for (const { file, manifest } of readShardManifests(out)) {
+    if (manifest.shard.count === mine.count || manifest.result !== null) continue;
+    throw new Error(
+      `${file}: ${shardTag(manifest.shard)} started ${manifest.started} on ${manifest.host} and has not finished; if it is still running, ` +
+        `this run (${shardTag(mine)}) would segment some of its videos at the same time. Run with the same number of shards ` +
+        `(${manifest.shard.count}; under Slurm, resubmit the same script with the same arguments, only --array changed), ` +
+        `or, if that shard is not running any more, remove ${file}`,
+    );
+  }
+}
+
 export async function runSegmentBatch(o: SegmentBatchOptions): Promise<SegmentBatchResult> {
   const started = Date.now();
   const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -88,6 +105,7 @@ export async function runSegmentBatch(o: SegmentBatchOptions): Promise<SegmentBa
   if (!input.videos.length)
     throw new Error(`no videos in ${input.input}${o.split ? ` (split ${o.split})` : ''}`);
   const { shard, from } = chooseShard(o.shard, o.shards, o.env ?? process.env);
+  checkNoOtherPartitionRunning(out, shard);
   const tag = shardTag(shard);
   const mine = shardItems(input.videos, shard);
   const overlay = !!o.overlay;

@@ -51,11 +51,16 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
 }
 
 /**
- * The shard of this process: `--shard i/n` if given; else a Slurm job array task
- * (SLURM_ARRAY_TASK_ID, counted from SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP, of
- * SLURM_ARRAY_TASK_COUNT tasks); else a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX, the
- * count from `--shards` or UNILVSEG_SHARDS); else the whole list. So one command line runs
- * unchanged under both schedulers and by hand.
+ * The shard of this process: `--shard i/n` if given; else a Slurm job array task; else a Kubernetes
+ * Indexed Job pod (JOB_COMPLETION_INDEX, the count from `--shards` or UNILVSEG_SHARDS); else the
+ * whole list. So one command line runs unchanged under both schedulers and by hand.
+ *
+ * A Slurm task with a count fixed at submission (`--shards n` or UNILVSEG_SHARDS, as
+ * deploy/slurm/segment-batch.sbatch passes) is shard SLURM_ARRAY_TASK_ID of n, whatever part of the
+ * array was submitted: `sbatch --array=3` redoes exactly shard 3. Without one, the count is the
+ * array's own (SLURM_ARRAY_TASK_ID counted from SLURM_ARRAY_TASK_MIN in steps of
+ * SLURM_ARRAY_TASK_STEP, of SLURM_ARRAY_TASK_COUNT tasks): right only when the whole array is
+ * submitted at once.
  */
 export function chooseShard(
   flag: string | undefined,
@@ -70,16 +75,24 @@ export function chooseShard(
       throw new Error(`--shard ${flag} and --shards ${shards} disagree on the number of shards`);
     return { shard, from: '--shard' };
   }
+  const fixed = shards ?? envInt(env, SHARDS_ENV);
+  const fixedFrom = shards !== undefined ? `--shards ${shards}` : `${SHARDS_ENV}=${fixed}`;
   const id = envInt(env, 'SLURM_ARRAY_TASK_ID');
+  if (id !== undefined && fixed !== undefined) {
+    const max = envInt(env, 'SLURM_ARRAY_TASK_MAX') ?? id;
+    if (!(fixed >= 1 && id >= 0 && max < fixed))
+      throw new Error(
+        `${fixedFrom}: the shards are array tasks 0-${fixed - 1}, but this array goes up to task ${max}: submit --array within 0-${fixed - 1}, or give the array's size as --shards`,
+      );
+    return { shard: { index: id, count: fixed }, from: `SLURM_ARRAY_TASK_ID=${id} of ${fixedFrom}` };
+  }
   if (id !== undefined) {
     const min = envInt(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
     const step = envInt(env, 'SLURM_ARRAY_TASK_STEP') ?? 1;
     const max = envInt(env, 'SLURM_ARRAY_TASK_MAX');
-    const count = envInt(env, 'SLURM_ARRAY_TASK_COUNT') ?? shards ?? envInt(env, SHARDS_ENV);
+    const count = envInt(env, 'SLURM_ARRAY_TASK_COUNT');
     if (count === undefined)
       throw new Error('SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: pass --shards N');
-    if (shards !== undefined && shards !== count)
-      throw new Error(`--shards ${shards} disagrees with SLURM_ARRAY_TASK_COUNT=${count}`);
     if (step < 1 || (max !== undefined && (max - min) / step + 1 !== count))
       throw new Error(
         `the Slurm array (min ${min}, max ${max}, step ${step}, ${count} tasks) is not a regular range: use --array=0-${count - 1} or pass --shard i/n`,
@@ -93,14 +106,13 @@ export function chooseShard(
   }
   const k = envInt(env, 'JOB_COMPLETION_INDEX');
   if (k !== undefined) {
-    const count = shards ?? envInt(env, SHARDS_ENV);
-    if (count === undefined)
+    if (fixed === undefined)
       throw new Error(
         `JOB_COMPLETION_INDEX is set (Kubernetes Indexed Job) but not the number of shards: pass --shards N or set ${SHARDS_ENV} to the Job's completions`,
       );
-    if (!(count >= 1 && k >= 0 && k < count))
-      throw new Error(`JOB_COMPLETION_INDEX=${k} is not below the number of shards ${count}`);
-    return { shard: { index: k, count }, from: `JOB_COMPLETION_INDEX=${k}` };
+    if (!(fixed >= 1 && k >= 0 && k < fixed))
+      throw new Error(`JOB_COMPLETION_INDEX=${k} is not below the number of shards ${fixed}`);
+    return { shard: { index: k, count: fixed }, from: `JOB_COMPLETION_INDEX=${k}` };
   }
   if (shards !== undefined && shards !== 1)
     throw new Error(
