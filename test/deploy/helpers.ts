@@ -33,7 +33,10 @@ export interface EchoInput {
  */
 export async function echoInput(dir: string, count: number): Promise<EchoInput> {
   const data = await synthDataset(count < 8 ? 8 : count);
-  const names = readdirSync(join(data, 'Videos')).sort().slice(0, count);
+  const names = readdirSync(join(data, 'Videos'))
+    .filter((n) => n.endsWith('.avi'))
+    .sort()
+    .slice(0, count);
   mkdirSync(join(dir, 'Videos'), { recursive: true });
   for (const n of names) copyFileSync(join(data, 'Videos', n), join(dir, 'Videos', n));
   const split = (i: number) => (i >= names.length - 2 ? 'TRAIN' : 'TEST');
