@@ -14,10 +14,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { readShardManifests } from '../../src/infer/batch/layout.js';
 import { EXIT_INCOMPLETE } from '../../src/util/failures.js';
 import { tinyArtifactSet } from '../helpers/fixtures.js';
+import { fileTree, resultsWithoutSeconds, summaryWithoutTimes } from '../helpers/batch-output.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { CHECKOUT, echoInput, run, type EchoInput } from './helpers.js';
 import { buildRuntimeImage, type Image } from './image-install.js';
@@ -54,13 +55,6 @@ function readmeBlock(heading: string, nth = 0): string[] {
   const blocks = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1].trim().split('\n'));
   return blocks[nth];
 }
-
-/** Every file under `dir`, relative, sorted. */
-const tree = (dir: string) =>
-  readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
 
 describe('deploy/ on a real Slurm (single node, started for the test), as an unprivileged user', function () {
   this.timeout(600_000);
@@ -127,7 +121,7 @@ describe('deploy/ on a real Slurm (single node, started for the test), as an unp
       `${cmd} ${args.join(' ')} segment-video --video_path ${echo.testVideos[0]} --save_path ${out} --model ${model}`,
     );
     expect(r.code, r.stderr).to.equal(0);
-    expect(tree(out)).to.include.members(['mask.avi', 'summary.json']);
+    expect(fileTree(out)).to.include.members(['mask.avi', 'summary.json']);
   });
 
   it("deploy/README.md's commands: a 10-task array with task 3 cancelled before it starts, a merge naming its video (exit 4), task 3 resubmitted alone, a merge equal to one process's segment-batch; a requeued task's log keeps both attempts", async function () {
@@ -203,26 +197,15 @@ describe('deploy/ on a real Slurm (single node, started for the test), as an unp
       [join(CHECKOUT, 'dist/src/cli/main.js'), 'merge-batch', '--output', single],
       { stdio: 'pipe' },
     );
-    const files = tree(join(single, 'videos'));
+    const files = fileTree(join(single, 'videos'));
     expect(files).to.have.length(10 * 5);
-    expect(tree(join(vars.OUT, 'videos'))).to.deep.equal(files);
-    const timeless = (text: string) => ({ ...JSON.parse(text), seconds: 0, framesPerSecond: 0 });
+    expect(fileTree(join(vars.OUT, 'videos'))).to.deep.equal(files);
     for (const f of files) {
       const [a, b] = [join(single, 'videos', f), join(vars.OUT, 'videos', f)];
-      if (f.endsWith('summary.json'))
-        expect(timeless(readFileSync(b, 'utf8')), f).to.deep.equal(timeless(readFileSync(a, 'utf8')));
+      if (f.endsWith('summary.json')) expect(summaryWithoutTimes(b), f).to.deep.equal(summaryWithoutTimes(a));
       else expect(readFileSync(b).equals(readFileSync(a)), f).to.equal(true);
     }
-    const withoutSeconds = (out: string) =>
-      readFileSync(join(out, 'results.csv'), 'utf8')
-        .split('\n')
-        .map((l) =>
-          l
-            .split(',')
-            .filter((_, i) => i !== 10)
-            .join(','),
-        );
-    expect(withoutSeconds(vars.OUT)).to.deep.equal(withoutSeconds(single));
-    expect(withoutSeconds(vars.OUT).filter((l) => l.includes(',done,'))).to.have.length(10);
+    expect(resultsWithoutSeconds(vars.OUT)).to.deep.equal(resultsWithoutSeconds(single));
+    expect(resultsWithoutSeconds(vars.OUT).filter((l) => l.includes(',done,'))).to.have.length(10);
   });
 });

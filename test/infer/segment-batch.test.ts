@@ -11,6 +11,7 @@ import { OUTPUT_FILES } from '../../src/infer/segment-core.js';
 import { EXIT_INCOMPLETE, EXIT_SKIPPED } from '../../src/util/failures.js';
 import { readJsonl } from '../../src/util/jsonl.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { fileTree, resultsWithoutSeconds, summaryWithoutTimes } from '../helpers/batch-output.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-segment-batch');
@@ -40,22 +41,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, killWhen?: () => boole
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-/** Every file under `dir`, relative, sorted. */
-function tree(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
-
-/** summary.json without what depends on time. */
-function comparableSummary(path: string): unknown {
-  const s = JSON.parse(readFileSync(path, 'utf8'));
-  delete s.seconds;
-  delete s.framesPerSecond;
-  return s;
 }
 
 const logEvents = (out: string, event: string) =>
@@ -211,8 +196,8 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     ).to.deep.equal(keys);
     expect(logEvents(sharded, 'begin').sort()).to.deep.equal(keys);
 
-    const files = tree(join(single, 'videos'));
-    expect(tree(join(sharded, 'videos'))).to.deep.equal(files);
+    const files = fileTree(join(single, 'videos'));
+    expect(fileTree(join(sharded, 'videos'))).to.deep.equal(files);
     // 3 videos x every output but the overlay
     expect(files.filter((f) => f.startsWith('a/')).length).to.equal(
       3 * (Object.keys(OUTPUT_FILES).length - 1),
@@ -220,7 +205,7 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     for (const f of files) {
       const [a, b] = [join(single, 'videos', f), join(sharded, 'videos', f)];
       if (f.endsWith('summary.json')) {
-        expect(comparableSummary(a), f).to.deep.equal(comparableSummary(b));
+        expect(summaryWithoutTimes(a), f).to.deep.equal(summaryWithoutTimes(b));
         // Nothing in it points into the output folder: the results stay valid when it moves.
         expect(readFileSync(b, 'utf8'), f).to.not.contain(sharded);
         expect(Object.values(JSON.parse(readFileSync(b, 'utf8')).outputs).sort(), f).to.deep.equal(
@@ -235,17 +220,8 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     const merged = [mergeBatch({ output: single }), mergeBatch({ output: sharded })];
     for (const m of merged)
       expect([m.videos, m.done, m.failed, m.missing.length]).to.deep.equal([7, 6, 1, 0]);
-    const withoutSeconds = (out: string) =>
-      readFileSync(join(out, 'results.csv'), 'utf8')
-        .split('\n')
-        .map((l) =>
-          l
-            .split(',')
-            .filter((_, i) => i !== 10)
-            .join(','),
-        );
-    const results = withoutSeconds(single);
-    expect(withoutSeconds(sharded)).to.deep.equal(results);
+    const results = resultsWithoutSeconds(single);
+    expect(resultsWithoutSeconds(sharded)).to.deep.equal(results);
     expect(results[0]).to.equal('path,output,status,frames,fps,ed_frames,es_frames,ef,edv_ml,esv_ml,problem');
     expect(results.filter((l) => l.includes(',done,'))).to.have.length(6);
     const failures = readFileSync(join(sharded, 'failures.csv'), 'utf8').trim().split('\n');
