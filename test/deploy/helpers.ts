@@ -1,9 +1,9 @@
 // What the deploy/ tests share: a small EchoNet-style input (a FileList.csv with a test split) and
 // a way to run a deploy script with exactly the environment given (nothing inherited).
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthDataset } from '../helpers/fixtures.js';
+import { fixtureVideoNames, synthDataset } from '../helpers/fixtures.js';
 
 export const CHECKOUT = process.cwd();
 
@@ -33,10 +33,7 @@ export interface EchoInput {
  */
 export async function echoInput(dir: string, count: number): Promise<EchoInput> {
   const data = await synthDataset(count < 8 ? 8 : count);
-  const names = readdirSync(join(data, 'Videos'))
-    .filter((n) => n.endsWith('.avi'))
-    .sort()
-    .slice(0, count);
+  const names = fixtureVideoNames(data).slice(0, count);
   mkdirSync(join(dir, 'Videos'), { recursive: true });
   for (const n of names) copyFileSync(join(data, 'Videos', n), join(dir, 'Videos', n));
   const split = (i: number) => (i >= names.length - 2 ? 'TRAIN' : 'TEST');

@@ -26,6 +26,16 @@ export function synthDataset(videos = 8, seed = 5, framesMin = 40, framesMax = 5
   return once(dir, (out) => generateDataset({ out, videos, seed, framesMin, framesMax, progress: false }));
 }
 
+/**
+ * The names of a synthetic dataset's videos (`Videos/*.avi`), sorted. Only the .avi files: a
+ * command run over the folder may leave its frame cache (`.unilvseg-cache/`) beside them.
+ */
+export function fixtureVideoNames(data: string): string[] {
+  return readdirSync(join(data, 'Videos'))
+    .filter((n) => n.endsWith('.avi'))
+    .sort();
+}
+
 /** A hash of the compiled code that emits graphs, so a cached set is rebuilt when that code changes. */
 function graphCodeHash(): string {
   const h = createHash('sha256');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resampleRect } from '../../src/data/resample.js';
@@ -19,7 +19,7 @@ import { main } from '../../src/cli/main.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { add, cast, slice, squeeze, sub } from '../../src/onnx/ops/index.js';
 import { encodeGraph } from '../../src/onnx/serialize.js';
-import { synthDataset } from '../helpers/fixtures.js';
+import { fixtureVideoNames, synthDataset } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-native');
@@ -86,7 +86,7 @@ describe('infer: EchoNet-style preprocessing and results at native resolution', 
 
   before(async function () {
     const data = await synthDataset();
-    const name = readdirSync(join(data, 'Videos')).sort()[0];
+    const name = fixtureVideoNames(data)[0];
     video = await decodeVideo(join(data, 'Videos', name));
     truth = readGroundTruthMasks(data, name);
     canvas = scannerCanvas(video, LAYOUT, truth.masks);

@@ -10,7 +10,7 @@ import { chooseShard } from '../../src/infer/batch/shard.js';
 import { OUTPUT_FILES } from '../../src/infer/segment-core.js';
 import { EXIT_INCOMPLETE, EXIT_SKIPPED } from '../../src/util/failures.js';
 import { readJsonl } from '../../src/util/jsonl.js';
-import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { fileTree, resultsWithoutSeconds, summaryWithoutTimes } from '../helpers/batch-output.js';
 import { tempDirs } from '../helpers/tmp.js';
 
@@ -61,7 +61,7 @@ describe('infer/batch: segment-batch and merge-batch', function () {
     model = (await tinyArtifactSet()).dir;
     // Six videos in two subfolders, one garbage "video", one text file that is no video.
     input = tmp('input');
-    const names = readdirSync(join(data, 'Videos')).sort().slice(0, 6);
+    const names = fixtureVideoNames(data).slice(0, 6);
     names.forEach((n, i) => {
       const sub = join(input, i < 3 ? 'a' : 'b');
       mkdirSync(sub, { recursive: true });

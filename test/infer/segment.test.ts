@@ -20,7 +20,7 @@ import { videoWindows, WindowFusion } from '../../src/infer/windows.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { add, cast, slice, squeeze, sub } from '../../src/onnx/ops/index.js';
 import { encodeGraph } from '../../src/onnx/serialize.js';
-import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-segment');
@@ -143,7 +143,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const out = tmp('one');
     before(async function () {
       data = await synthDataset();
-      name = readdirSync(join(data, 'Videos'))[0];
+      name = fixtureVideoNames(data)[0];
       model = await knownModel(16, 112);
       s = await segmentVideo(
         { videoPath: join(data, 'Videos', name), outDir: out, model, truthDir: data },
@@ -298,7 +298,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const data = await synthDataset();
     const root = tmp('batch');
     mkdirSync(join(root, 'Videos'));
-    const names = readdirSync(join(data, 'Videos'))
+    const names = fixtureVideoNames(data)
       .slice(0, 2)
       .map((f) => f.replace(/\.avi$/, ''));
     for (const n of names) copyFileSync(join(data, 'Videos', `${n}.avi`), join(root, 'Videos', `${n}.avi`));
@@ -361,7 +361,7 @@ describe('infer/segment (upstream seg_3d_inference.py and beyond)', function () 
     const data = await synthDataset();
     const set = await tinyArtifactSet();
     const out = tmp('cli');
-    const video = join(data, 'Videos', readdirSync(join(data, 'Videos'))[1]);
+    const video = join(data, 'Videos', fixtureVideoNames(data)[1]);
     await main([
       'node',
       'unilvseg',

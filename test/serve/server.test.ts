@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeVideo } from '../../src/data/video.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
-import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-serve');
@@ -48,7 +48,7 @@ describe('unilvseg serve', function () {
 
   before(async () => {
     const synth = await synthDataset();
-    video = readdirSync(join(synth, 'Videos')).sort()[0];
+    video = fixtureVideoNames(synth)[0];
     // A folder to serve: one video, a CSV beside it, and symbolic links leading out of it.
     data = tmp('data');
     outside = tmp('outside');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -11,7 +11,7 @@ import { segmentVideoFrames, type SegmentSummary } from '../../src/infer/segment
 import { segmentVideo } from '../../src/infer/segment.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { launchChromium, type Chromium } from '../../tools/chromium.js';
-import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
+import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
 import { tempDirs } from '../helpers/tmp.js';
 
@@ -107,9 +107,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
   before(async () => {
     // Two videos of about two seconds: several beats, so a mean EF differs from any one beat's.
     dataDir = await synthDataset(2, 11, 100, 110);
-    video = readdirSync(join(dataDir, 'Videos'))
-      .sort()[0]
-      .replace(/\.avi$/, '');
+    video = fixtureVideoNames(dataDir)[0].replace(/\.avi$/, '');
     const set = await tinyArtifactSet('3d_unet_small', 0.25, 16);
     modelFile = set.files.model;
     model = await loadSegmentationModel({ model: modelFile });
