@@ -16,6 +16,7 @@ import { register as registerImportCheckpoint } from './import-checkpoint.js';
 import { register as registerServe } from './serve.js';
 import { register as registerSegmentBatch } from './segment-batch.js';
 import { register as registerMergeBatch } from './merge-batch.js';
+import { register as registerCamus } from './camus.js';
 // COMMANDS-IMPORTS (keep this marker: new commands add their import above it)
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSegmentBatch(program);
   registerMergeBatch(program);
+  registerCamus(program);
   // COMMANDS-REGISTER (keep this marker: new commands add `registerX(program);` above it)
   return program;
 }

@@ -3,7 +3,19 @@ import { parse } from './flags.js';
 import { generateDataset } from '../data/synth/dataset.js';
 import { writeContactSheet } from '../data/synth/contact.js';
 import { Option } from 'commander';
+import { join } from 'node:path';
+import { writeSyntheticCamus } from '../data/camus/synthetic-copy.js';
 import { SYNTH_FRAMES, SYNTH_LOOKS, type SynthLook } from '../data/synth/params.js';
+
+async function copyToCamus(from: string, split: string, out: string, started: number): Promise<void> {
+  const copied = await writeSyntheticCamus({ from, split, out });
+  const byQuality = (q: string) => copied.filter((c) => c.quality === q).length;
+  console.log(
+    `synth: CAMUS-format copy of ${copied.length} videos of ${from} (split ${split}) in ${join(out, 'database_nifti')}: ` +
+      `${copied.filter((c) => c.direction === 'ED->ES').length} ED->ES, ${copied.filter((c) => c.direction === 'ES->ED').length} ES->ED; ` +
+      `quality Good ${byQuality('Good')}, Medium ${byQuality('Medium')}, Poor ${byQuality('Poor')} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+}
 
 /** `unilvseg synth`: a synthetic EchoNet-format dataset (videos, tracings, per-frame masks). */
 export function register(program: Command): void {
@@ -24,6 +36,19 @@ export function register(program: Command): void {
         .choices([...SYNTH_LOOKS])
         .default('echonet'),
     )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'echonet: EchoNet-Dynamic layout; camus: a CAMUS NIfTI-release copy (database_nifti/) of --from, or of a dataset generated into <out>/echonet',
+      )
+        .choices(['echonet', 'camus'])
+        .default('echonet'),
+    )
+    .option(
+      '--from <dir>',
+      '--format camus: the synthetic dataset to copy (synth output: FileList.csv, Videos/, Masks/)',
+    )
+    .option('--split <name>', '--format camus: the split to copy (train, val, test, all)', 'all')
     .option(
       '--contact-sheet <file.png>',
       'also write a PNG of ED/mid/ES frames with the ground-truth contour',
@@ -38,18 +63,26 @@ export function register(program: Command): void {
           framesMax: number;
           fps?: number;
           look: SynthLook;
+          format: 'echonet' | 'camus';
+          from?: string;
+          split: string;
           contactSheet?: string;
         },
         cmd: Command,
       ) => {
         const started = Date.now();
+        if (o.format === 'camus' && o.from) {
+          await copyToCamus(o.from, o.split, o.out, started);
+          return;
+        }
+        const echonetDir = o.format === 'camus' ? join(o.out, 'echonet') : o.out;
         // Only the default upper bound follows a larger --frames-min; an explicit one is checked.
         const framesMax =
           cmd.getOptionValueSource('framesMax') === 'default'
             ? Math.max(o.framesMax, o.framesMin)
             : o.framesMax;
         const videos = await generateDataset({
-          out: o.out,
+          out: echonetDir,
           videos: o.videos,
           seed: o.seed,
           framesMin: o.framesMin,
@@ -59,10 +92,11 @@ export function register(program: Command): void {
         });
         const frames = videos.reduce((s, v) => s + v.frames, 0);
         console.log(
-          `synth: ${videos.length} videos, ${frames} frames in ${o.out} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          `synth: ${videos.length} videos, ${frames} frames in ${echonetDir} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
         );
+        if (o.format === 'camus') await copyToCamus(echonetDir, o.split, o.out, started);
         if (o.contactSheet) {
-          await writeContactSheet(o.out, o.contactSheet);
+          await writeContactSheet(echonetDir, o.contactSheet);
           console.log(`synth: contact sheet ${o.contactSheet}`);
         }
       },

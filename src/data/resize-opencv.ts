@@ -15,14 +15,11 @@
  * 4.6 (test/fixtures/camus/expected, written by tools/camus-fixtures.py). Browser-safe.
  */
 
+import { roundHalfEven } from '../util/round.js';
+
 const f32 = Math.fround;
 
-/** C's lrintf under the default rounding mode: to nearest, ties to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
+/** saturate_cast<uchar>(float): cvRound (ties to even), clamped to 0..255. */
 const saturateU8 = (x: number): number => Math.min(255, Math.max(0, roundHalfEven(x)));
 
 interface AreaTap {

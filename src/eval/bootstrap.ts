@@ -1,5 +1,5 @@
 import { Rng } from '../util/rng.js';
-import { roundHalfEven } from './pyformat.js';
+import { roundHalfEven } from '../util/round.js';
 import { diceFromOverlap, pooledDice, type Overlap } from './metrics.js';
 
 /** A point estimate with its bootstrap percentile intervals. */

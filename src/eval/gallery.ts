@@ -26,7 +26,7 @@ const SCALE = 3;
  * contour (green) traced on the enlarged masks so the lines stay one enlarged pixel apart.
  * Without an echo frame the masks are drawn on dark gray, the GT area lightly filled.
  */
-function renderCasePng(
+export function renderCasePng(
   rgb: Uint8Array | null,
   gt: Uint8Array,
   pred: Uint8Array,

@@ -3,9 +3,23 @@ import type { Evaluation } from './evaluate.js';
 import type { GalleryCase } from './gallery.js';
 import { escapeXml, sortedValuesSvg } from './plot.js';
 
-const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
+export const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(2) : 'n/a');
 
-function headlineRow(name: string, r: BootstrapResult): string {
+/** The reports' shared look: tables, the gallery's cards, the contour key. */
+export const REPORT_STYLE = `<style>
+body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}
+td:first-child,th:first-child{text-align:left}
+.gallery{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;width:336px}figure img{width:336px;height:336px;image-rendering:pixelated}
+figcaption{font-size:12px}.key span{display:inline-block;width:14px;height:4px;margin:0 4px 2px 10px}
+</style>`;
+
+/** The opening of a table of headlineRow rows. */
+export const HEADLINE_HEADER =
+  '<table><tr><th>set</th><th>frames</th><th>DSC</th><th>90% interval (upstream, 5th–95th pct)</th><th>95% interval (2.5th–97.5th pct)</th></tr>';
+
+/** A table row: set name, frames, DSC and both intervals, in percent. */
+export function headlineRow(name: string, r: BootstrapResult): string {
   return (
     `<tr><td>${name}</td><td>${r.items}</td><td><b>${pct(r.estimate)}</b></td>` +
     `<td>${pct(r.ci90[0])} – ${pct(r.ci90[1])}</td><td>${pct(r.ci95[0])} – ${pct(r.ci95[1])}</td></tr>`
@@ -40,18 +54,12 @@ export function renderReportHtml(ev: Evaluation, gallery: GalleryCase[]): string
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LV segmentation evaluation</title>
-<style>
-body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}
-td:first-child,th:first-child{text-align:left}
-.gallery{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;width:336px}figure img{width:336px;height:336px;image-rendering:pixelated}
-figcaption{font-size:12px}.key span{display:inline-block;width:14px;height:4px;margin:0 4px 2px 10px}
-</style></head><body>
+${REPORT_STYLE}</head><body>
 <h1>LV segmentation evaluation (${escapeXml(s.split)} split)</h1>
 <p>${ev.videos.length} videos, ${2 * ev.videos.length} annotated frames. Data: <code>${escapeXml(s.dataDir)}</code>;
 predictions: <code>${escapeXml(ev.predictionDirUsed)}</code>${ev.predictionDirUnderDataDir ? ' (found under the data folder, as upstream resolves it)' : ''}.</p>
 <h2>Pooled Dice (%)</h2>
-<table><tr><th>set</th><th>frames</th><th>DSC</th><th>90% interval (upstream, 5th–95th pct)</th><th>95% interval (2.5th–97.5th pct)</th></tr>
+${HEADLINE_HEADER}
 ${headlineRow('overall (ED+ES)', h.overall)}
 ${headlineRow('large (ED)', h.large)}
 ${headlineRow('small (ES)', h.small)}

@@ -37,12 +37,3 @@ export function pyFixed(x: number, digits: number): string {
   }
   return x.toFixed(digits);
 }
-
-/** Python's `round(x)` for non-negative halves: to the nearest integer, ties to even. */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}

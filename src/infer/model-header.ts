@@ -10,6 +10,21 @@ export interface ModelHeader {
   period: number;
   size: number;
   encoder: string;
+  /** The normalisation mean per RGB channel on [0, 1] the graph applies (its metadata), when stated. */
+  mean?: number[];
+}
+
+/** The metadata's mean (a JSON array of three numbers), or undefined when absent or malformed. */
+function metadataMean(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      return v as number[];
+  } catch {
+    // not JSON: treated as absent
+  }
+  return undefined;
 }
 
 /**
@@ -50,5 +65,6 @@ export function readModelHeader(file: string, bytes: Uint8Array): ModelHeader {
   }
   if (!(Number.isInteger(period) && period >= 1))
     throw new Error(`${file}: period metadata "${meta.period}" is not a positive integer`);
-  return { frames, period, size, encoder: meta.encoder ?? 'unknown' };
+  const mean = metadataMean(meta.mean);
+  return { frames, period, size, encoder: meta.encoder ?? 'unknown', ...(mean ? { mean } : {}) };
 }

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { bootstrapPooledDice, percentileInterval } from '../../src/eval/bootstrap.js';
 import { diceLossFromSums, dscFromCounts, frameDice, overlap, pooledDice } from '../../src/eval/metrics.js';
-import { pyFixed, pyRepr, roundHalfEven } from '../../src/eval/pyformat.js';
+import { pyFixed, pyRepr } from '../../src/eval/pyformat.js';
+import { roundHalfEven } from '../../src/util/round.js';
 import { Rng } from '../../src/util/rng.js';
 
 describe('eval/pyformat (Python number formatting)', function () {
