@@ -45,12 +45,15 @@ function padVideo(video: RgbVideo, count: number, value: number[]): RgbVideo {
   return { ...video, frames, count };
 }
 
-export async function segmentCamusCase(
+/**
+ * What the model is fed for a prepared case: its frames (mapped to the model's square with
+ * 'native'), then padding frames of round(255 mean) up to T*p frames.
+ */
+export function camusModelInput(
   p: PreparedCase,
   grid: CamusGrid,
-  model: ClipModel & { mean?: number[] },
-  batchSize = 4,
-): Promise<CamusSegmentation> {
+  model: Pick<ClipModel, 'frames' | 'period' | 'size'> & { mean?: number[] },
+): { video: RgbVideo; padValue: number[]; planned?: ReturnType<typeof planMapping> } {
   const { frames: T, period, size } = model;
   const video = greyToRgb(p.frames, p.count, p.height, p.width);
   let input = video;
@@ -63,9 +66,22 @@ export async function segmentCamusCase(
   const padValue = (model.mean ?? ECHONET_NORMALISATION.mean).map((m) =>
     Math.min(255, Math.max(0, Math.round(255 * m))),
   );
-  const padded = padVideo(input, Math.max(p.count, T * period), padValue);
+  return {
+    video: padVideo(input, Math.max(p.count, T * period), padValue),
+    padValue,
+    ...(planned ? { planned } : {}),
+  };
+}
+
+export async function segmentCamusCase(
+  p: PreparedCase,
+  grid: CamusGrid,
+  model: ClipModel & { mean?: number[] },
+  batchSize = 4,
+): Promise<CamusSegmentation> {
+  const { video: padded, padValue, planned } = camusModelInput(p, grid, model);
   const out = await segmentFrames(padded, model, 'upstream', batchSize);
-  const plane = size * size;
+  const plane = model.size * model.size;
   let masks = out.masks.subarray(0, p.count * plane);
   if (planned) masks = masksToNative(out.probs.subarray(0, p.count * plane), masks, p.count, planned.mapping);
   return {

@@ -11,7 +11,7 @@ import { atomicWriteFile } from './atomic.js';
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
 /** The .npy bytes of a uint8 C-order array of `shape`. */
-export function npyBytesU8(data: Uint8Array, shape: readonly number[]): Buffer {
+function npyBytesU8(data: Uint8Array, shape: readonly number[]): Buffer {
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) throw new Error(`${data.length} values for shape [${shape}]`);
   const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

@@ -13,7 +13,22 @@ import { tempDirs } from '../helpers/tmp.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/camus/', import.meta.url));
 const tmp = tempDirs('unilvseg-camus-eval');
-const run = (argv: string[]) => main(['node', 'unilvseg', ...argv]);
+/** `unilvseg camus` on `data` into `out` with one ONNX Runtime thread. */
+const camus = (data: string, out: string, extra: string[], model: string) =>
+  main([
+    'node',
+    'unilvseg',
+    'camus',
+    '--data_path',
+    data,
+    '--checkpoint',
+    model,
+    '--out',
+    out,
+    '--threads',
+    '1',
+    ...extra,
+  ]);
 
 /** A 2x4 mask with the listed pixels set. */
 const mask = (...on: number[]) => {
@@ -144,19 +159,7 @@ describe('CAMUS evaluation', () => {
 
     it('evaluates the good NIfTI patients once each, names the four bad ones in failures.csv and exits 3', async () => {
       const out = tmp('nifti');
-      await run([
-        'camus',
-        '--data_path',
-        join(FIXTURES, 'nifti'),
-        '--checkpoint',
-        model,
-        '--out',
-        out,
-        '--resamples',
-        '200',
-        '--threads',
-        '1',
-      ]);
+      await camus(join(FIXTURES, 'nifti'), out, ['--resamples', '200'], model);
       expect(process.exitCode).to.equal(EXIT_SKIPPED);
       const failures = readFileSync(join(out, 'failures.csv'), 'utf8').trim().split('\n').slice(1);
       expect(failures).to.have.length(4);
@@ -215,21 +218,7 @@ describe('CAMUS evaluation', () => {
 
     it('--quality keeps the named qualities; --resize native predicts on the file grid of the MetaImage release', async () => {
       const q = tmp('quality');
-      await run([
-        'camus',
-        '--data_path',
-        join(FIXTURES, 'nifti'),
-        '--checkpoint',
-        model,
-        '--out',
-        q,
-        '--quality',
-        'Good,medium',
-        '--resamples',
-        '100',
-        '--threads',
-        '1',
-      ]);
+      await camus(join(FIXTURES, 'nifti'), q, ['--quality', 'Good,medium', '--resamples', '100'], model);
       const s = JSON.parse(readFileSync(join(q, 'summary.json'), 'utf8'));
       expect([
         s.patients.evaluated,
@@ -238,23 +227,12 @@ describe('CAMUS evaluation', () => {
       ]).to.deep.equal([1, 1, ['good']]);
       process.exitCode = undefined; // the bad patients fail whatever their quality
       const out = tmp('mhd-native');
-      await run([
-        'camus',
-        '--data_path',
+      await camus(
         join(FIXTURES, 'metaimage'),
-        '--checkpoint',
-        model,
-        '--out',
         out,
-        '--view',
-        '2CH',
-        '--resize',
-        'native',
-        '--resamples',
-        '100',
-        '--threads',
-        '1',
-      ]);
+        ['--view', '2CH', '--resize', 'native', '--resamples', '100'],
+        model,
+      );
       expect(process.exitCode).to.equal(undefined);
       expect(readNpyU8(join(out, 'predictions', 'patient0001_2CH_pred.npy')).shape).to.deep.equal([
         5, 116, 120,

@@ -12,9 +12,9 @@ import type { CamusCase } from './dataset.js';
 import { resizeAreaOpenCV, resizeNearestOpenCV } from '../resize-opencv.js';
 import { frameOf, type Spacing } from './volume.js';
 
-export const CAMUS_MAX_FRAMES = 32;
+const CAMUS_MAX_FRAMES = 32;
 /** The LV cavity's label in CAMUS ground truth. */
-export const CAMUS_LV_LABEL = 1;
+const CAMUS_LV_LABEL = 1;
 
 export type CamusGrid = 'upstream' | 'native';
 

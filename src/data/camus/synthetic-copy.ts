@@ -22,7 +22,7 @@ import { readGroundTruthMasks } from '../synth/truth.js';
 import { decodeVideo } from '../video.js';
 import { writeNifti } from './nifti.js';
 
-export const SYNTHETIC_CAMUS_GRID = { scaleX: 4, scaleY: 5, sourcePixelMm: 1.6 };
+const SYNTHETIC_CAMUS_GRID = { scaleX: 4, scaleY: 5, sourcePixelMm: 1.6 };
 
 export interface SyntheticCopyOptions {
   /** A synthetic dataset (synth's output: FileList.csv, Videos/, Masks/). */
@@ -97,10 +97,10 @@ export async function writeSyntheticCamus(o: SyntheticCopyOptions): Promise<Copi
     throw new Error(`no videos of split ${o.split} in ${join(o.from, 'FileList.csv')}`);
   const { scaleX, scaleY, sourcePixelMm } = SYNTHETIC_CAMUS_GRID;
   const copied: (CopiedPatient & { cfg: string[]; dir: string })[] = [];
-  for (const [index, row] of videos.entries()) {
+  for (const row of videos) {
     const name = row.fileName.replace(/\.avi$/i, '');
     const truth = readGroundTruthMasks(o.from, name);
-    const half = halfSequence(truth.edFrames, truth.esFrames, index % 2 === 1);
+    const half = halfSequence(truth.edFrames, truth.esFrames, copied.length % 2 === 1);
     if (!half) continue;
     const video = await decodeVideo(join(o.from, 'Videos', `${name}.avi`));
     const { height: h, width: w } = video;
