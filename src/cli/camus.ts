@@ -50,7 +50,7 @@ function modelSource(o: CamusFlags): { model?: string; checkpoint?: string } {
 const pct = (x: number) => (100 * x).toFixed(2);
 function line(name: string, r: BootstrapResult | null): string {
   if (!r) return `  ${name.padEnd(22)} n/a`;
-  return `  ${name.padEnd(22)} ${pct(r.estimate)}  (90% ${pct(r.ci90[0])}-${pct(r.ci90[1])}, 95% ${pct(r.ci95[0])}-${pct(r.ci95[1])})  ${r.items} frames`;
+  return `  ${name.padEnd(22)} ${pct(r.estimate)}  (90% ${pct(r.ci90[0])}-${pct(r.ci90[1])}, 95% ${pct(r.ci95[0])}-${pct(r.ci95[1])})  ${r.items} frame${r.items === 1 ? '' : 's'}`;
 }
 
 function printSummary(s: CamusSummary): void {

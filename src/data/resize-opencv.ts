@@ -12,7 +12,7 @@
  *  - nearest: source index floor(dst * (1 / (dsize / ssize))) in double, clamped to the last pixel.
  * Enlarging is not OpenCV's area filter (it switches to a bilinear variant), and CAMUS frames are
  * always larger than 112 pixels, so only shrinking is implemented. Checked against python3-opencv
- * 4.6 (test/fixtures/camus/expected, written by tools/camus-fixtures.py). Browser-safe.
+ * 4.6 (test/fixtures/camus/resize, written by tools/camus-fixtures.py). Browser-safe.
  */
 
 import { roundHalfEven } from '../util/round.js';
