@@ -5,7 +5,7 @@ import { renderCasePng } from '../gallery.js';
 import { HEADLINE_HEADER, headlineRow, pct, REPORT_STYLE } from '../html.js';
 import { escapeXml, sortedValuesSvg } from '../plot.js';
 import type { Agreement } from './ef.js';
-import type { CamusSummary } from './run.js';
+import type { CamusSummary } from './summary.js';
 import { patientDsc, type CamusFrameScore } from './scores.js';
 import type { PatientRow } from './tables.js';
 

@@ -22,10 +22,11 @@ import { JsonlLog } from '../../util/jsonl.js';
 import { writeNpyU8 } from '../../util/npy.js';
 import { Progress } from '../../util/progress.js';
 import { DEFAULT_SEED } from '../../defaults.js';
-import { caseEf, summariseEf, type CamusEf, type EfSummary } from './ef.js';
+import { caseEf, summariseEf, type CamusEf } from './ef.js';
 import { renderCamusHtml, type WorstFrame } from './html.js';
+import { CAMUS_DEFINITIONS, type CamusSummary } from './summary.js';
 import { framesCsv, patientsCsv, type PatientRow } from './tables.js';
-import { scoreCase, summariseDsc, type CamusDscSummary, type CamusFrameScore } from './scores.js';
+import { scoreCase, summariseDsc, type CamusFrameScore } from './scores.js';
 
 export const CAMUS_DEFAULTS = {
   view: '4CH' as CamusView,
@@ -51,26 +52,6 @@ export interface CamusRunOptions {
   progress?: boolean;
 }
 
-export interface CamusSummary {
-  settings: {
-    dataPath: string;
-    patientsDir: string;
-    view: CamusView;
-    qualities: string[] | 'all';
-    resize: CamusGrid;
-    model: string;
-    seed: number;
-    resamples: number;
-  };
-  patients: { listed: number; evaluated: number; failed: number; excludedByQuality: number };
-  frames: number;
-  dsc: CamusDscSummary;
-  ef: EfSummary;
-  definitions: Record<string, string>;
-  outputs: Record<string, string>;
-  seconds: number;
-}
-
 export const CAMUS_FILES = {
   frames: 'frames.csv',
   patients: 'patients.csv',
@@ -80,22 +61,6 @@ export const CAMUS_FILES = {
   log: 'camus.jsonl',
   predictions: 'predictions',
 } as const;
-
-const DEFINITIONS = {
-  dice: 'pooled over the frames of a set: 2*sum(I)/(sum(U)+sum(I))',
-  overall: 'every traced frame of every evaluated patient, each patient once',
-  ed: 'the ED frame of Info_<view>.cfg',
-  es: 'the ES frame of Info_<view>.cfg',
-  middle:
-    'frame N//2 of the N frames kept (NIfTI release only: the MetaImage release traces ED and ES alone)',
-  large: "upstream's rule: the first frame if its traced LV is larger than the last frame's, else the last",
-  small: 'the other end of the sequence',
-  largeAndSmall:
-    "Large and Small frames pooled (upstream's large/small/middle evaluator calls this 'overall')",
-  ci90: 'upstream interval sorted[round(0.05n)]..sorted[round(0.95n)]: 5th-95th percentile, a 90% interval',
-  ci95: 'sorted[round(0.025n)]..sorted[round(0.975n)]: 2.5th-97.5th percentile',
-  bootstrap: 'frames resampled independently with replacement, seeded; one stream per set',
-};
 
 /** Keeps the `limit` lowest-DSC frames seen so far, with their pictures. */
 class WorstFrames {
@@ -234,7 +199,7 @@ export async function runCamus(o: CamusRunOptions): Promise<{ summary: CamusSumm
     frames: frames.length,
     dsc: summariseDsc(frames, seed, resamples),
     ef: summariseEf(efs),
-    definitions: DEFINITIONS,
+    definitions: CAMUS_DEFINITIONS,
     outputs: { ...files },
     seconds: (Date.now() - started) / 1000,
   };
