@@ -124,10 +124,16 @@ export class SlurmCluster {
           env: { PATH: '/usr/sbin:/usr/bin:/bin', SLURM_CONF: conf },
           stdio: 'pipe',
         });
-        // Each daemonizes; its pid file appears once it is up.
-        for (let t = 0; !existsSync(pidFiles[i]) && t < 100; t++) await sleep(100);
-        if (!existsSync(pidFiles[i])) throw new Error(`${cmd} wrote no pid file`);
-        cluster.pids.push(Number(readFileSync(pidFiles[i], 'utf8').trim()));
+        // Each daemonizes; its pid file appears once it is up, and may exist a moment before its
+        // number is written: an empty file read as pid 0 would make stop() signal our own process
+        // group (CI's runner included).
+        let pid: number | null = null;
+        for (let t = 0; pid === null && t < 100; t++) {
+          pid = readPid(pidFiles[i]);
+          if (pid === null) await sleep(100);
+        }
+        if (pid === null) throw new Error(`${cmd} wrote no pid file (${pidFiles[i]})`);
+        cluster.pids.push(pid);
       }
       for (let t = 0; t < 60; t++) {
         const state = await cluster.client('sinfo', ['-h', '-o', '%T']).catch(() => '');
@@ -184,6 +190,7 @@ export class SlurmCluster {
       }
     }
     for (const pid of this.pids.reverse()) {
+      if (!(pid > 1)) continue; // never 0 or -1: those signal a whole process group or everything
       try {
         process.kill(pid, 'SIGTERM');
       } catch {
@@ -197,13 +204,21 @@ export class SlurmCluster {
 
   /** For process.on('exit'): no waiting, just KILL. */
   killNow(): void {
-    for (const pid of this.pids)
+    for (const pid of this.pids.filter((p) => p > 1))
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
   }
+}
+
+/** The daemon's pid from its pid file, or null while the file is missing or not yet a pid (> 1). */
+export function readPid(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8').trim();
+  const pid = /^\d+$/.test(text) ? Number(text) : NaN;
+  return pid > 1 ? pid : null;
 }
 
 function alive(pid: number): boolean {
