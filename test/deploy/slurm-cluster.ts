@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const DAEMONS = ['/usr/sbin/munged', '/usr/sbin/slurmctld', '/usr/sbin/slurmd'];
 const CLIENTS = ['sbatch', 'scontrol', 'scancel', 'squeue', 'sinfo'];
@@ -48,7 +48,8 @@ export interface JobInfo {
 export class SlurmCluster {
   /** Variables a client needs (the tests' own processes and the unprivileged user's). */
   readonly env: Record<string, string>;
-  private pids: number[] = [];
+  /** The daemons started, each signalled only while its pid is still that daemon. */
+  private daemons: { pid: number; name: string }[] = [];
   private constructor(
     readonly dir: string,
     readonly conf: string,
@@ -133,7 +134,7 @@ export class SlurmCluster {
           if (pid === null) await sleep(100);
         }
         if (pid === null) throw new Error(`${cmd} wrote no pid file (${pidFiles[i]})`);
-        cluster.pids.push(pid);
+        cluster.daemons.push({ pid, name: basename(cmd) });
       }
       for (let t = 0; t < 60; t++) {
         const state = await cluster.client('sinfo', ['-h', '-o', '%T']).catch(() => '');
@@ -181,7 +182,7 @@ export class SlurmCluster {
 
   /** Cancels what is left, then stops slurmd, slurmctld and munged (TERM, then KILL). */
   async stop(): Promise<void> {
-    if (this.pids.length === 3) {
+    if (this.daemons.length === 3) {
       await this.client('scancel', ['--partition=test']).catch(() => undefined);
       for (let t = 0; t < 40; t++) {
         const queue = await this.client('squeue', ['-h']).catch(() => '');
@@ -189,27 +190,18 @@ export class SlurmCluster {
         await sleep(500);
       }
     }
-    for (const pid of this.pids.reverse()) {
-      if (!(pid > 1)) continue; // never 0 or -1: those signal a whole process group or everything
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        continue;
-      }
-      for (let t = 0; t < 50 && alive(pid); t++) await sleep(100);
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const { pid, name } of this.daemons.reverse()) {
+      if (!isDaemon(pid, name)) continue;
+      process.kill(pid, 'SIGTERM');
+      for (let t = 0; t < 50 && isDaemon(pid, name); t++) await sleep(100);
+      if (isDaemon(pid, name)) process.kill(pid, 'SIGKILL');
     }
-    this.pids = [];
+    this.daemons = [];
   }
 
   /** For process.on('exit'): no waiting, just KILL. */
   killNow(): void {
-    for (const pid of this.pids.filter((p) => p > 1))
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    for (const { pid, name } of this.daemons) if (isDaemon(pid, name)) process.kill(pid, 'SIGKILL');
   }
 }
 
@@ -221,10 +213,13 @@ export function readPid(file: string): number | null {
   return pid > 1 ? pid : null;
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether `pid` is still the daemon `name` (its /proc comm): never signals pid 0 or -1 (a whole
+ * process group, or everything) nor a recycled pid.
+ */
+function isDaemon(pid: number, name: string): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return pid > 1 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name.slice(0, 15);
   } catch {
     return false;
   }
