@@ -5,11 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCheckpoint, type ArtifactSet, type TrainingState } from '../../src/artifacts/index.js';
-import { GraphBuilder } from '../../src/onnx/builder.js';
+import { gradients } from '../../src/autodiff/grad.js';
+import { GraphBuilder, type Value } from '../../src/onnx/builder.js';
 import type { GraphKey } from '../../src/artifacts/manifest.js';
+import type { Graph } from '../../src/onnx/ir.js';
+import { formsFor } from '../../src/onnx/forms.js';
+import * as op from '../../src/onnx/ops/index.js';
 import { shiftedTapsConv } from '../../src/onnx/ops/index.js';
 import { profileFile, readProfile, summarizeProfile } from '../../src/onnx/profile.js';
-import { createSession, webgpuUnavailable, type Provider } from '../../src/onnx/runtime.js';
+import { createSession, tensor, webgpuUnavailable, type Provider } from '../../src/onnx/runtime.js';
 import { decodeGraph } from '../../src/onnx/serialize.js';
 import { webgpuIncompatibilities } from '../../src/onnx/webgpu-support.js';
 import { PhaseRunner, type AnyBatch } from '../../src/train/runner.js';
@@ -31,6 +35,47 @@ function incompatibilities(set: ArtifactSet, keys: GraphKey[]) {
 
 const feedsFor = (set: ArtifactSet, key: GraphKey, seed = 1) => graphFeeds(set, key, N, seed);
 
+/**
+ * A small UniFormer-like block and its gradients in WebGPU forms: a depthwise 3x3 conv on
+ * [N, 8, 4, 4], the map as 16 tokens, LayerNorm, two-head self-attention (batched MatMuls,
+ * Softmax), an MLP with exact GELU; loss = sum(y * R). Gradients for every weight and the input.
+ */
+function transformerBlock(): { graph: Graph; inputs: Record<string, number[]> } {
+  const b = new GraphBuilder();
+  const inputs: Record<string, number[]> = {
+    x: [N, 8, 4, 4],
+    dw: [8, 1, 3, 3],
+    dw_b: [8],
+    ln_s: [8],
+    ln_b: [8],
+    qkv: [8, 24],
+    fc1: [8, 32],
+    fc2: [32, 8],
+    r: [N, 16, 8],
+  };
+  const v = Object.fromEntries(
+    Object.entries(inputs).map(([k, s]) => [k, b.input(k, 'float32', s)]),
+  ) as Record<string, Value>;
+  const heads = (t: Value) => op.transpose(op.reshape(t, [N, 16, 2, 4]), [0, 2, 1, 3]); // [N, 2, 16, 4]
+  const conv = op.add(v.x, op.conv(v.x, v.dw, v.dw_b, { pads: [1, 1, 1, 1], group: 8 }));
+  const tokens = op.transpose(op.reshape(conv, [N, 8, 16]), [0, 2, 1]);
+  const [q, k, val] = op.split(op.matmul(op.layerNorm(tokens, v.ln_s, v.ln_b, 1e-6), v.qkv), 2, [8, 8, 8]);
+  const attn = op.softmax(op.mul(op.matmul(heads(q), op.transpose(heads(k), [0, 1, 3, 2])), 0.5));
+  const mixed = op.reshape(op.transpose(op.matmul(attn, heads(val)), [0, 2, 1, 3]), [N, 16, 8]);
+  const y = op.add(mixed, op.matmul(op.gelu(op.matmul(mixed, v.fc1)), v.fc2));
+  const loss = op.reduceSum(op.mul(y, v.r), [0, 1, 2], false);
+  b.output(loss, 'loss');
+  const wrt = ['x', 'dw', 'dw_b', 'ln_s', 'ln_b', 'qkv', 'fc1', 'fc2'];
+  const grads = gradients(
+    b,
+    loss,
+    wrt.map((k) => v[k]),
+    formsFor('webgpu'),
+  );
+  for (const k of wrt) b.output(grads.get(k)!, `${k}.grad`);
+  return { graph: b.toGraph('transformer_block'), inputs };
+}
+
 describe('WebGPU forms: the emitted graphs hold nothing the WebGPU provider cannot run', function () {
   this.timeout(300_000);
   it('every graph of the WebGPU-form sets (3D and super-image) is clean; the CPU forms are flagged for MaxPool Indices and SpaceToDepth', async () => {
@@ -41,6 +86,9 @@ describe('WebGPU forms: the emitted graphs hold nothing the WebGPU provider cann
     expect(flagged.some((f) => f.includes('MaxPool'))).to.equal(true);
     expect(flagged.some((f) => f.includes('SpaceToDepth'))).to.equal(true);
     expect(flagged.every((f) => f.includes('MaxPool') || f.includes('SpaceToDepth'))).to.equal(true);
+  });
+  it('a UniFormer-like block (depthwise conv, LayerNorm, attention, GELU) and its gradients are clean', () => {
+    expect(webgpuIncompatibilities(transformerBlock().graph)).to.deep.equal([]);
   });
   it("the full-width 3d_unet (its 32 -> 1 conv) is clean in WebGPU forms; the CPU's shifted-taps form of that conv is flagged for its 27-way Split and Sum", async () => {
     const full = await tinyArtifactSet('3d_unet', 1, 16, { size: 32, backend: 'webgpu' });
@@ -84,6 +132,40 @@ describe('WebGPU provider (an adapter: a GPU, or Mesa lavapipe in CI)', function
         ).to.deep.equal([]);
         await session.release();
       }
+    }
+  });
+
+  it("a UniFormer-like block's forward and gradient nodes all run on WebGpuExecutionProvider and give the CPU's values (1e-4 relative L2)", async () => {
+    const { graph, inputs } = transformerBlock();
+    const rng = new Rng(2);
+    const feeds = Object.fromEntries(
+      Object.entries(inputs).map(([k, s]) => [
+        k,
+        tensor(
+          'float32',
+          Float32Array.from({ length: s.reduce((a, d) => a * d, 1) }, () => rng.normal()),
+          s,
+        ),
+      ]),
+    );
+    const out = {} as Record<Provider, Record<string, { data: unknown }>>;
+    for (const ep of ['cpu', 'webgpu'] as const) {
+      const prefix = join(mkdtempSync(join(tmpdir(), 'unilvseg-prof-')), 'block');
+      const session = await createSession(graph, { ep, profilePrefix: ep === 'webgpu' ? prefix : undefined });
+      out[ep] = await session.run(feeds);
+      if (ep === 'webgpu') {
+        session.endProfiling();
+        const runs = readProfile(profileFile(prefix));
+        // every node here is tiny: only shape arithmetic (a handful of values) may stay on the CPU
+        const s = summarizeProfile(runs, 'WebGpuExecutionProvider', { hostElements: 8 });
+        expect(s.fellBack.map((r) => `${r.op} ${r.node} on ${r.provider}`)).to.deep.equal([]);
+        expect(runs.filter((r) => r.provider === 'WebGpuExecutionProvider').length).to.be.greaterThan(50);
+      }
+      await session.release();
+    }
+    for (const name of Object.keys(out.cpu)) {
+      const [c, g] = [out.cpu[name].data, out.webgpu[name].data].map((d) => Array.from(d as Float32Array));
+      expect(relL2(g, c), name).to.be.below(1e-4);
     }
   });
 

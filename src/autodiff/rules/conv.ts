@@ -128,32 +128,57 @@ export function convWeightGradient(
 
 /** A conv over the batch axis: batch and channel axes swapped, g as the kernel. */
 function weightGradBatchConv(x: Value, g: Value, geo: ConvGeometry): Value {
-  const { kernel: k, strides, pads, dilations } = geo;
-  const s = x.rank - 2;
   const swap = [1, 0, ...spatialAxes(x.rank)];
-  const xt = transpose(x, swap); // [C, N, S]
-  const gt = transpose(g, swap); // [M, N, O]
-  const outK = k.map((_, i) => x.dim(2 + i) + pads[i] + pads[i + s] - strides[i] * (g.dim(2 + i) - 1));
-  const dwt = x.b.node(
+  // [C, N, S] conv [M, N, O] -> [C, M, K] -> [M, C, K]
+  return transpose(batchAxisConv(transpose(x, swap), transpose(g, swap), geo, 1), swap);
+}
+
+/**
+ * The weight gradient as a convolution over the batch axis: `input` holds x with its batch axis as
+ * (part of) the channels, `kernel` holds g as [M, N, O], and the forward's strides and dilations
+ * swap roles. Returns [input's batch, M, K], cropped to the kernel size where the output overshoots.
+ */
+function batchAxisConv(input: Value, kernel: Value, geo: ConvGeometry, group: number): Value {
+  const { kernel: k, strides, pads, dilations } = geo;
+  const s = input.rank - 2;
+  const outK = k.map(
+    (_, i) => input.dim(2 + i) + pads[i] + pads[i + s] - strides[i] * (kernel.dim(2 + i) - 1),
+  );
+  const dwt = input.b.node(
     'Conv',
-    [xt, gt],
-    { kernel_shape: g.shape.slice(2).map(Number), pads, strides: dilations, dilations: strides, group: 1 },
+    [input, kernel],
+    { kernel_shape: kernel.shape.slice(2).map(Number), pads, strides: dilations, dilations: strides, group },
     [
       {
-        dtype: x.dtype,
-        shape: [x.dim(1), g.dim(1), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)],
+        dtype: input.dtype,
+        shape: [input.shape[0], kernel.dim(0), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)],
       },
     ],
   )[0];
-  const cut = outK.some((o, i) => Math.floor((o - 1) / dilations[i]) + 1 !== k[i])
+  return outK.some((o, i) => Math.floor((o - 1) / dilations[i]) + 1 !== k[i])
     ? slice(
         dwt,
         k.map(() => 0),
         k,
-        spatialAxes(x.rank),
+        spatialAxes(input.rank),
       )
     : dwt;
-  return transpose(cut, swap); // [M, C, K]
+}
+
+/**
+ * The weight gradient of a conv whose groups each read ONE input channel (depthwise: group = C,
+ * w [M, 1, K]): dW[m, 0, k] = sum_{n, o} g[n, m, o] x[n, m / (M/C), o*stride + k*dilation - pad].
+ * One grouped Conv over the batch axis computes all of it: x viewed as [1, C*N, S] (each group's
+ * input channels are the batch of one channel) with g as the kernel [M, N, O], group C; both views
+ * are free reshapes for N = 1. ORT expands each group's patches into a cache-sized buffer, where
+ * shifted copies of the whole input would go through memory (docs/performance.md#depthwise-convolution).
+ */
+export function depthwiseWeightGradient(x: Value, g: Value, geo: ConvGeometry): Value {
+  const [n, c, m] = [x.shape[0], x.dim(1), g.dim(1)];
+  const channelsBatch: Dim = typeof n === 'number' ? c * n : `${c}*${n}`;
+  const input = reshape(channelsFirst(x), [1, channelsBatch, ...x.shape.slice(2)]);
+  const dw = batchAxisConv(input, channelsFirst(g), geo, c);
+  return reshape(dw, [m, 1, ...geo.kernel]);
 }
 
 /** [N, C, ...] -> [C, N, ...]; a free reshape when N = 1. */
@@ -294,12 +319,17 @@ function weightGradPointwise(x: Value, g: Value, pads: number[]): Value {
   return reshape(matmul(flat(inner, m), transpose(flat(x, c), [1, 0])), [m, c, ...Array(s).fill(1)]);
 }
 
-/** Grouped convs: group j's weights [M/g, C/g, K] see only its slabs of x and g, stacked along M. */
-function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
-  const { strides, pads, dilations, group } = convAttrs(ctx);
-  const geo = { kernel: w.shape.slice(2).map(Number), strides, pads, dilations };
-  const form = chooseWeightGradForm(geo, ctx.forms.convWeightGrad);
-  if (group === 1) return convWeightGradient(x, g, geo, form);
+/**
+ * Grouped convs whose groups read several input channels: group j's weights [M/g, C/g, K] see only
+ * its slabs of x and g, one sub-graph per group, stacked along M.
+ */
+export function groupedWeightGradient(
+  x: Value,
+  g: Value,
+  group: number,
+  geo: ConvGeometry,
+  form: ConvWeightGradForm = chooseWeightGradForm(geo),
+): Value {
   const [cg, mg] = [x.dim(1) / group, g.dim(1) / group];
   const perGroup = Array.from({ length: group }, (_, j) =>
     convWeightGradient(
@@ -310,6 +340,15 @@ function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
     ),
   );
   return concat(perGroup, 0);
+}
+
+function weightGrad(ctx: VjpContext, x: Value, w: Value, g: Value): Value {
+  const { strides, pads, dilations, group } = convAttrs(ctx);
+  const geo = { kernel: w.shape.slice(2).map(Number), strides, pads, dilations };
+  const form = chooseWeightGradForm(geo, ctx.forms.convWeightGrad);
+  if (group === 1) return convWeightGradient(x, g, geo, form);
+  if (w.dim(1) === 1) return depthwiseWeightGradient(x, g, geo);
+  return groupedWeightGradient(x, g, group, geo, form);
 }
 
 registerVjp('Conv', (ctx) => {

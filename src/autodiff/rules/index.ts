@@ -22,3 +22,4 @@ import './conv-transpose.js';
 import './depth-to-space.js';
 import './maxpool.js';
 import './normalization.js';
+import './softmax.js';

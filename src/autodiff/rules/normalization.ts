@@ -114,3 +114,31 @@ registerVjp('BatchNormalization', (ctx) => {
     null,
   ];
 });
+
+/**
+ * LayerNormalization over the axes R from `axis` on: the norm VJP above along R, with statistics
+ * recomputed from x in x's own type (the op's Mean/InvStdDev outputs are float32 even for float64
+ * x); layerNorm feeds it centred x, so these sums are as accurate as its own. scale and bias are
+ * shared by the leading axes L: dscale = sum_L(g * x_hat), dbias = sum_L(g).
+ */
+registerVjp('LayerNormalization', (ctx) => {
+  const {
+    inputs: [x, scale],
+    g,
+  } = ctx;
+  const axis = ctx.attr<number>('axis', -1);
+  const first = axis < 0 ? axis + x.rank : axis;
+  const normalised = Array.from({ length: x.rank - first }, (_, i) => first + i);
+  const leading = Array.from({ length: first }, (_, i) => i);
+  const stats = shared(() => {
+    const centred = sub(x, reduceMean(x, normalised));
+    const variance = reduceMean(mul(centred, centred), normalised);
+    return { centred, rstd: reciprocal(sqrt(add(variance, ctx.attr<number>('epsilon', 1e-5)))) };
+  });
+  const sumLeading = (v: Value) => (leading.length ? reduceSum(v, leading, false) : v);
+  return [
+    () => normInputGrad(mul(g, scale), stats().centred, stats().rstd, normalised),
+    () => sumLeading(mul(g, mul(stats().centred, stats().rstd))),
+    () => sumLeading(g),
+  ];
+});

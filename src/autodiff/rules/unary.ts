@@ -14,5 +14,9 @@ registerVjp('Sigmoid', ({ outputs: [y], g }) => [() => mul(g, mul(y, sub(1, y)))
 // A multiply by the float mask, not Where: ORT's Where is slow on the CPU, and a bool mask gets
 // bool Transposes from WebGPU's NHWC layout pass, which have no WebGPU kernel.
 registerVjp('Relu', ({ outputs: [y], g }) => [() => mul(g, cast(greater(y, 0), g.dtype))]);
+// erf' = 2/sqrt(pi) exp(-x^2), the constant folded into the exponent: exp(ln(2/sqrt(pi)) - x^2)
+registerVjp('Erf', ({ inputs: [x], g }) => [
+  () => mul(g, exp(sub(Math.log(2 / Math.sqrt(Math.PI)), mul(x, x)))),
+]);
 // softplus' = sigmoid(x) = 1 / (1 + exp(-x))
 registerVjp('Softplus', ({ inputs: [x], g }) => [() => div(g, add(exp(neg(x)), 1))]);
