@@ -7,11 +7,13 @@
  *    (model.onnx: ORT's CPU optimiser turns it into its blocked NCHWc depthwise kernel), and the
  *    shifted-taps sum (one Slice and Mul per tap, one Sum);
  *  - input gradient: the rule's (a depthwise Conv with the flipped kernel);
- *  - weight gradient: the rule's, the per-group slabs of the general grouped rule, the stacked taps
- *    contracted by a batched MatMul, and one Mul and ReduceSum per tap.
+ *  - weight gradient: the rule's (one Slice, Mul and ReduceSum per tap), the per-group slabs of the
+ *    general grouped rule, a grouped Conv over the batch axis with g as the kernel, the stacked
+ *    taps contracted by a batched MatMul, and the taps cut by one Conv with constant one-hot kernels
+ *    and contracted by a batched MatMul.
  * Every form of a quantity is checked equal to the first before timing. Graphs run on `threads`
  * intra-op threads, interleaved round-robin; medians of `runs` after a warm-up.
- * Run alone: `node dist/tools/bench-depthwise.js [runs]`.
+ * Run alone: `node dist/tools/bench-depthwise.js [runs] [batch] [shape,shape..] [threads]`.
  */
 import { pathToFileURL } from 'node:url';
 import { vjpContext } from '../src/autodiff/grad.js';
@@ -106,10 +108,29 @@ const FORMS: Record<string, Record<string, Build>> = {
       const xs = op.concat(shiftedViews(x, k).map(cf), 1);
       return op.reshape(op.matmul(xs, op.reshape(cf(g), [c, n * per, 1])), [c, 1, k, k]);
     },
-    tap_mul_reduce: (_, { x, g }, k) => {
+    im2col_conv_matmul: (b, { x, g }, k) => {
+      // the k*k shifted copies of every plane by ONE Conv with constant one-hot taps, contracted with g
+      const [n, c, h, wd] = x.shape.map(Number);
+      const taps = new Float32Array(k ** 4);
+      for (let t = 0; t < k * k; t++) taps[t * k * k + t] = 1;
+      const cols = op.conv(
+        op.reshape(x, [n * c, 1, h, wd]),
+        b.constant(taps, 'float32', [k * k, 1, k, k], 'taps'),
+        null,
+        {
+          pads: samePads(k),
+        },
+      );
+      const prod = op.matmul(op.reshape(cols, [n, c, k * k, h * wd]), op.reshape(g, [n, c, h * wd, 1]));
+      return op.reshape(op.reduceSum(prod, [0], false), [c, 1, k, k]);
+    },
+    grouped_conv_batch_axis: (_, { x, g }, k) => {
+      // g as the kernel of a grouped Conv over x (batch 1): output [1, C, k, k] = dW
       const c = x.dim(1);
-      const sums = shiftedViews(x, k).map((v) => op.reduceSum(op.mul(v, g), [0, 2, 3], false));
-      return op.reshape(op.transpose(op.reshape(op.concat(sums, 0), [k * k, c]), [1, 0]), [c, 1, k, k]);
+      return op.reshape(
+        op.conv(x, op.reshape(g, [c, 1, g.dim(2), g.dim(3)]), null, { pads: samePads(k), group: c }),
+        [c, 1, k, k],
+      );
     },
   },
 };
@@ -130,56 +151,76 @@ export async function benchDepthwise(opts: BenchDepthwiseOptions = {}): Promise<
       w: Float32Array.from({ length: c * k * k }, () => rng.normal()),
       g: Float32Array.from({ length: numel(act) }, () => rng.normal()),
     };
-    const sessions: { name: string; run: () => Promise<Float32Array>; times: number[] }[] = [];
+    const sessions: { name: string; run: () => Promise<Float32Array>; times: number[]; cpu: number[] }[] = [];
     for (const [quantity, forms] of Object.entries(FORMS))
       for (const [form, build] of Object.entries(forms)) {
         const b = new GraphBuilder();
-        const io = { x: b.input('x', 'float32', act), w: b.input('w', 'float32', [c, 1, k, k]), g: b.input('g', 'float32', act) };
+        const io = {
+          x: b.input('x', 'float32', act),
+          w: b.input('w', 'float32', [c, 1, k, k]),
+          g: b.input('g', 'float32', act),
+        };
         b.output(build(b, io, k, values.w), 'y');
         const session = await createSession(b.toGraph(form), { threads });
         const feeds: Feeds = {};
         for (const name of session.inputNames)
-          feeds[name] = tensor('float32', values[name as keyof typeof values], name === 'w' ? [c, 1, k, k] : act);
+          feeds[name] = tensor(
+            'float32',
+            values[name as keyof typeof values],
+            name === 'w' ? [c, 1, k, k] : act,
+          );
         sessions.push({
           name: `${quantity}_${form}`,
           run: async () => (await session.run(feeds)).y.data as Float32Array,
           times: [],
+          cpu: [],
         });
       }
     process.stderr.write(`depthwise ${shapeName}: ${sessions.length} graphs, checking and warming up\n`);
     const reference = new Map<string, Float32Array>();
     for (const s of sessions) {
       const y = await s.run();
-      const quantity = s.name.startsWith('forward') ? 'forward' : s.name.startsWith('input') ? 'input' : 'weight';
+      const quantity = s.name.startsWith('forward')
+        ? 'forward'
+        : s.name.startsWith('input')
+          ? 'input'
+          : 'weight';
       const ref = reference.get(quantity);
       if (!ref) reference.set(quantity, y);
       else {
         const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         const err = ref.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
-        if (err > 1e-4 * scale) throw new Error(`depthwise ${shapeName}: ${s.name} differs by ${err} (scale ${scale})`);
+        if (err > 1e-4 * scale)
+          throw new Error(`depthwise ${shapeName}: ${s.name} differs by ${err} (scale ${scale})`);
       }
     }
     for (let r = 0; r < runs; r++)
       for (const s of sessions) {
-        const t0 = performance.now();
+        const [t0, c0] = [performance.now(), process.cpuUsage()];
         await s.run();
+        const c = process.cpuUsage(c0);
         s.times.push(performance.now() - t0);
+        s.cpu.push((c.user + c.system) / 1000);
       }
     const ms = Object.fromEntries(sessions.map((s) => [s.name, round(median(s.times), 2)]));
+    const minMs = Object.fromEntries(sessions.map((s) => [s.name, round(Math.min(...s.times), 2)]));
+    // process CPU time per run: on a loaded machine it measures the work where wall time measures the queue
+    const cpuMs = Object.fromEntries(sessions.map((s) => [s.name, round(median(s.cpu), 2)]));
     const fwd = ms.forward_conv_weight_input;
     out[shapeName] = {
-      ...ms,
-      ratios_to_forward: Object.fromEntries(
-        Object.entries(ms).map(([name, v]) => [name, round(v / fwd, 2)]),
-      ),
+      median_ms: ms,
+      min_ms: minMs,
+      cpu_ms: cpuMs,
+      ratios_to_forward: Object.fromEntries(Object.entries(ms).map(([name, v]) => [name, round(v / fwd, 2)])),
     };
   }
   return out;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const runs = process.argv[2] ? Number(process.argv[2]) : undefined;
-  const batch = process.argv[3] ? Number(process.argv[3]) : undefined;
+  const [runs, batch, threads] = [2, 3, 5].map((i) =>
+    process.argv[i] ? Number(process.argv[i]) : undefined,
+  );
   const only = process.argv[4] ? process.argv[4].split(',') : undefined;
-  console.log(JSON.stringify(await benchDepthwise({ runs, batch, only }), null, 2));
+  console.log(JSON.stringify(await benchDepthwise({ runs, batch, only, threads }), null, 2));
 }

@@ -1,13 +1,16 @@
 import { expect } from 'chai';
+import { gradients } from '../../src/autodiff/grad.js';
 import {
   chooseWeightGradForm,
   convWeightGradient,
+  depthwiseWeightGradient,
   offsetSplit,
   type ConvGeometry,
 } from '../../src/autodiff/rules/conv.js';
 import type { ConvWeightGradForm } from '../../src/onnx/forms.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { numel } from '../../src/onnx/ir.js';
+import { conv, reduceSum } from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -18,7 +21,7 @@ function integers(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.int(-3, 3));
 }
 
-/** dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o + k*d - pad] by plain loops (stride 1). */
+/** dW[m, c, k] = sum_{n, o} g[n, m, o] x[n, c, o*stride + k*d - pad] by plain loops. */
 function referenceWeightGrad(
   x: Float32Array,
   xs: number[],
@@ -36,7 +39,7 @@ function referenceWeightGrad(
     const kIdx = unravel(kk, geo.kernel);
     for (let o = 0; o < oSize; o++) {
       const oIdx = unravel(o, gs.slice(2));
-      const xIdx = oIdx.map((v, a) => v + kIdx[a] * geo.dilations[a] - geo.pads[a]);
+      const xIdx = oIdx.map((v, a) => v * geo.strides[a] + kIdx[a] * geo.dilations[a] - geo.pads[a]);
       if (xIdx.some((v, a) => v < 0 || v >= xs[2 + a])) continue;
       const xOff = xIdx.reduce((acc, v, a) => acc * xs[2 + a] + v, 0);
       for (let b = 0; b < n; b++)
@@ -119,5 +122,80 @@ describe('Conv weight gradient: every form gives exactly the same numbers (integ
     expect(chooseWeightGradForm(strided)).to.equal('batch-conv');
     expect(chooseWeightGradForm(geo([3, 3], [1, 1, 1, 1]), 'batch-conv')).to.equal('batch-conv');
     expect(chooseWeightGradForm(strided, 'stacked-matmul')).to.equal('batch-conv');
+  });
+});
+
+/**
+ * Depthwise (group = C, one input channel per group, M = C * multiplier): the plain-loop sum of
+ * each channel's slab, against depthwiseWeightGradient on integer data (exact in any order).
+ */
+async function compareDepthwise(xs: number[], multiplier: number, g: ConvGeometry, symbolicBatch = false) {
+  const [n, c] = xs;
+  const s = xs.length - 2;
+  const m = c * multiplier;
+  const outSpatial = xs
+    .slice(2)
+    .map(
+      (v, i) =>
+        Math.floor((v + g.pads[i] + g.pads[i + s] - g.dilations[i] * (g.kernel[i] - 1) - 1) / g.strides[i]) +
+        1,
+    );
+  const gs = [n, m, ...outSpatial];
+  const b = new GraphBuilder();
+  const batch = symbolicBatch ? 'N' : n;
+  const x = b.input('x', 'float32', [batch, ...xs.slice(1)]);
+  const gv = b.input('g', 'float32', [batch, ...gs.slice(1)]);
+  b.output(depthwiseWeightGradient(x, gv, g), 'dw');
+  const rng = new Rng(8);
+  const [xd, gd] = [integers(numel(xs), rng), integers(numel(gs), rng)];
+  const out = await (
+    await createSession(b.toGraph('depthwise'))
+  ).run({
+    x: tensor('float32', xd, xs),
+    g: tensor('float32', gd, gs),
+  });
+  // channel j's slab of x against its `multiplier` slabs of g, through the ungrouped reference
+  const slab = (data: Float32Array, dims: number[], from: number, count: number) => {
+    const plane = numel(dims.slice(2));
+    return Float32Array.from({ length: dims[0] * count * plane }, (_, i) => {
+      const [k, rest] = [Math.floor(i / (count * plane)), i % (count * plane)];
+      return data[(k * dims[1] + from) * plane + rest];
+    });
+  };
+  const expected: number[] = [];
+  for (let j = 0; j < c; j++) {
+    const xj = slab(xd, xs, j, 1);
+    const gj = slab(gd, gs, j * multiplier, multiplier);
+    const strided = referenceWeightGrad(xj, [n, 1, ...xs.slice(2)], gj, [n, multiplier, ...outSpatial], g);
+    expected.push(...strided);
+  }
+  expect(expected.some((v) => v !== 0)).to.equal(true);
+  expect(out.dw.dims).to.deep.equal([m, 1, ...g.kernel]);
+  expect(Array.from(out.dw.data as Float32Array)).to.deep.equal(expected);
+}
+
+describe('Depthwise conv weight gradient: per-tap products summed (integer data, exact)', () => {
+  it("UniFormer's 3x3 (pad 1, batch 1) and 5x5 (pad 2, batch 3, also symbolic)", async () => {
+    await compareDepthwise([1, 4, 6, 7], 1, geo([3, 3], [1, 1, 1, 1]));
+    await compareDepthwise([3, 5, 7, 6], 1, geo([5, 5], [2, 2, 2, 2]));
+    await compareDepthwise([3, 5, 7, 6], 1, geo([5, 5], [2, 2, 2, 2]), true);
+  });
+  it('channel multiplier 2, stride 2, dilation 2, asymmetric padding; 3D', async () => {
+    await compareDepthwise([2, 3, 9, 8], 2, { ...geo([3, 3], [1, 0, 2, 1], [2, 1]), strides: [2, 1] });
+    await compareDepthwise([2, 2, 3, 4, 5], 1, geo([3, 3, 3], [1, 1, 1, 1, 1, 1]));
+  });
+  it("the Conv rule's weight gradient of a depthwise 3x3 conv is the same nodes for 8 and for 512 channels, at most 33", () => {
+    const gradientNodes = (c: number) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', 'float32', ['N', c, 16, 16]);
+      const w = b.input('w', 'float32', [c, 1, 3, 3]);
+      const y = conv(x, w, null, { pads: [1, 1, 1, 1], group: c });
+      const convNode = b.nodes[b.nodes.length - 1].name;
+      gradients(b, reduceSum(y, [0, 1, 2, 3], false), [w]);
+      return b.nodes.filter((n) => n.name.startsWith(`grad:${convNode}/`)).map((n) => n.op);
+    };
+    const [few, many] = [gradientNodes(8), gradientNodes(512)];
+    expect(few).to.deep.equal(many);
+    expect(few.length).to.be.at.most(3 * 9 + 6); // Slice, Mul, ReduceSum per tap; Pad, Concat, reshapes
   });
 });

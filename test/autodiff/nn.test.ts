@@ -46,6 +46,14 @@ describe('VJP rules: convolution, pooling, normalisation (finite differences, fl
       f32,
     );
   });
+  it("depthwise 2D (UniFormer's 3x3 pad 1 and 5x5 pad 2), batch 2, with bias", async () => {
+    for (const k of [3, 5])
+      await gradCheck(
+        [t('x', [2, 4, 6, 5]), t('w', [4, 1, k, k]), t('b', [4])],
+        ([x, w, b]) => op.conv(x, w, b, { pads: Array(4).fill((k - 1) / 2), group: 4 }),
+        f32,
+      );
+  });
   it('Conv 2D stride 2 (ResNet stem / down-sampling), odd and even sizes', async () => {
     await gradCheck(
       [t('x', [1, 2, 7, 8]), t('w', [3, 2, 3, 3]), t('b', [3])],

@@ -36,7 +36,7 @@ function incompatibilities(set: ArtifactSet, keys: GraphKey[]) {
 const feedsFor = (set: ArtifactSet, key: GraphKey, seed = 1) => graphFeeds(set, key, N, seed);
 
 /**
- * A small UniFormer-like block and its gradients in WebGPU forms: a depthwise 3x3 conv on
+ * A small UniFormer-like block and its gradients in WebGPU forms: depthwise 3x3 and 5x5 convs on
  * [N, 8, 4, 4], the map as 16 tokens, LayerNorm, two-head self-attention (batched MatMuls,
  * Softmax), an MLP with exact GELU; loss = sum(y * R). Gradients for every weight and the input.
  */
@@ -46,6 +46,7 @@ function transformerBlock(): { graph: Graph; inputs: Record<string, number[]> } 
     x: [N, 8, 4, 4],
     dw: [8, 1, 3, 3],
     dw_b: [8],
+    dw5: [8, 1, 5, 5],
     ln_s: [8],
     ln_b: [8],
     qkv: [8, 24],
@@ -57,7 +58,8 @@ function transformerBlock(): { graph: Graph; inputs: Record<string, number[]> } 
     Object.entries(inputs).map(([k, s]) => [k, b.input(k, 'float32', s)]),
   ) as Record<string, Value>;
   const heads = (t: Value) => op.transpose(op.reshape(t, [N, 16, 2, 4]), [0, 2, 1, 3]); // [N, 2, 16, 4]
-  const conv = op.add(v.x, op.conv(v.x, v.dw, v.dw_b, { pads: [1, 1, 1, 1], group: 8 }));
+  const pos = op.add(v.x, op.conv(v.x, v.dw, v.dw_b, { pads: [1, 1, 1, 1], group: 8 }));
+  const conv = op.add(pos, op.conv(pos, v.dw5, null, { pads: [2, 2, 2, 2], group: 8 }));
   const tokens = op.transpose(op.reshape(conv, [N, 8, 16]), [0, 2, 1]);
   const [q, k, val] = op.split(op.matmul(op.layerNorm(tokens, v.ln_s, v.ln_b, 1e-6), v.qkv), 2, [8, 8, 8]);
   const attn = op.softmax(op.mul(op.matmul(heads(q), op.transpose(heads(k), [0, 1, 3, 2])), 0.5));
@@ -65,7 +67,7 @@ function transformerBlock(): { graph: Graph; inputs: Record<string, number[]> } 
   const y = op.add(mixed, op.matmul(op.gelu(op.matmul(mixed, v.fc1)), v.fc2));
   const loss = op.reduceSum(op.mul(y, v.r), [0, 1, 2], false);
   b.output(loss, 'loss');
-  const wrt = ['x', 'dw', 'dw_b', 'ln_s', 'ln_b', 'qkv', 'fc1', 'fc2'];
+  const wrt = ['x', 'dw', 'dw_b', 'dw5', 'ln_s', 'ln_b', 'qkv', 'fc1', 'fc2'];
   const grads = gradients(
     b,
     loss,

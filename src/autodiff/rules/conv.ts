@@ -17,6 +17,7 @@ import {
   concat,
   fillConvOpts,
   matmul,
+  mul,
   pad,
   reduceSum,
   reshape,
@@ -128,57 +129,72 @@ export function convWeightGradient(
 
 /** A conv over the batch axis: batch and channel axes swapped, g as the kernel. */
 function weightGradBatchConv(x: Value, g: Value, geo: ConvGeometry): Value {
-  const swap = [1, 0, ...spatialAxes(x.rank)];
-  // [C, N, S] conv [M, N, O] -> [C, M, K] -> [M, C, K]
-  return transpose(batchAxisConv(transpose(x, swap), transpose(g, swap), geo, 1), swap);
-}
-
-/**
- * The weight gradient as a convolution over the batch axis: `input` holds x with its batch axis as
- * (part of) the channels, `kernel` holds g as [M, N, O], and the forward's strides and dilations
- * swap roles. Returns [input's batch, M, K], cropped to the kernel size where the output overshoots.
- */
-function batchAxisConv(input: Value, kernel: Value, geo: ConvGeometry, group: number): Value {
   const { kernel: k, strides, pads, dilations } = geo;
-  const s = input.rank - 2;
-  const outK = k.map(
-    (_, i) => input.dim(2 + i) + pads[i] + pads[i + s] - strides[i] * (kernel.dim(2 + i) - 1),
-  );
-  const dwt = input.b.node(
+  const s = x.rank - 2;
+  const swap = [1, 0, ...spatialAxes(x.rank)];
+  const xt = transpose(x, swap); // [C, N, S]
+  const gt = transpose(g, swap); // [M, N, O]
+  const outK = k.map((_, i) => x.dim(2 + i) + pads[i] + pads[i + s] - strides[i] * (g.dim(2 + i) - 1));
+  const dwt = x.b.node(
     'Conv',
-    [input, kernel],
-    { kernel_shape: kernel.shape.slice(2).map(Number), pads, strides: dilations, dilations: strides, group },
+    [xt, gt],
+    { kernel_shape: g.shape.slice(2).map(Number), pads, strides: dilations, dilations: strides, group: 1 },
     [
       {
-        dtype: input.dtype,
-        shape: [input.shape[0], kernel.dim(0), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)],
+        dtype: x.dtype,
+        shape: [x.dim(1), g.dim(1), ...outK.map((o, i) => Math.floor((o - 1) / dilations[i]) + 1)],
       },
     ],
   )[0];
-  return outK.some((o, i) => Math.floor((o - 1) / dilations[i]) + 1 !== k[i])
+  const cut = outK.some((o, i) => Math.floor((o - 1) / dilations[i]) + 1 !== k[i])
     ? slice(
         dwt,
         k.map(() => 0),
         k,
-        spatialAxes(input.rank),
+        spatialAxes(x.rank),
       )
     : dwt;
+  return transpose(cut, swap); // [M, C, K]
 }
 
 /**
  * The weight gradient of a conv whose groups each read ONE input channel (depthwise: group = C,
- * w [M, 1, K]): dW[m, 0, k] = sum_{n, o} g[n, m, o] x[n, m / (M/C), o*stride + k*dilation - pad].
- * One grouped Conv over the batch axis computes all of it: x viewed as [1, C*N, S] (each group's
- * input channels are the batch of one channel) with g as the kernel [M, N, O], group C; both views
- * are free reshapes for N = 1. ORT expands each group's patches into a cache-sized buffer, where
- * shifted copies of the whole input would go through memory (docs/performance.md#depthwise-convolution).
+ * w [M, 1, K], M = C * multiplier): dW[m, 0, k] = sum_{n, o} g[n, m, o] x[n, m / multiplier, o*stride
+ * + k*dilation - pad]. Per kernel tap: x's shifted view (one Slice of the padded x) times g, summed
+ * over the batch and the positions; the taps' [C] sums stacked. Nodes per tap, none per channel.
+ * At UniFormer's shapes this was 1.6-2.2x the forward conv, where a grouped Conv over the batch axis
+ * (g as the kernel) took 2.5-4.3x and the per-group slabs up to 30x (docs/performance.md#depthwise-convolution).
  */
 export function depthwiseWeightGradient(x: Value, g: Value, geo: ConvGeometry): Value {
-  const [n, c, m] = [x.shape[0], x.dim(1), g.dim(1)];
-  const channelsBatch: Dim = typeof n === 'number' ? c * n : `${c}*${n}`;
-  const input = reshape(channelsFirst(x), [1, channelsBatch, ...x.shape.slice(2)]);
-  const dw = batchAxisConv(input, channelsFirst(g), geo, c);
-  return reshape(dw, [m, 1, ...geo.kernel]);
+  const { kernel: k, strides, pads, dilations } = geo;
+  const s = x.rank - 2;
+  const [c, m] = [x.dim(1), g.dim(1)];
+  const multiplier = m / c;
+  const out = g.shape.slice(2).map(Number);
+  const axes = spatialAxes(x.rank);
+  const xp = pads.some((p) => p !== 0) ? pad(x, [0, 0, ...pads.slice(0, s), 0, 0, ...pads.slice(s)]) : x;
+  // g as [N, C, multiplier, O] against views [N, C, 1, O] where a channel feeds several outputs
+  const gv = multiplier === 1 ? g : reshape(g, [g.shape[0], c, multiplier, ...out]);
+  const summed = [0, ...(multiplier === 1 ? axes : axes.map((a) => a + 1))];
+  const strided = strides.some((v) => v !== 1);
+  const taps = k.reduce<number[][]>(
+    (acc, kk) => acc.flatMap((t) => Array.from({ length: kk }, (_, j) => [...t, j])),
+    [[]],
+  );
+  const sums = taps.map((tap) => {
+    const starts = tap.map((t, i) => t * dilations[i]);
+    let view = slice(
+      xp,
+      starts,
+      starts.map((v, i) => v + (out[i] - 1) * strides[i] + 1),
+      axes,
+      strided ? strides : undefined,
+    );
+    if (multiplier > 1) view = unsqueeze(view, [2]);
+    return reduceSum(mul(view, gv), summed, false); // [C] or [C, multiplier]
+  });
+  // [K * C (, multiplier)] -> [K, M] -> [M, K]
+  return reshape(transpose(reshape(concat(sums, 0), [taps.length, m]), [1, 0]), [m, 1, ...k]);
 }
 
 /** [N, C, ...] -> [C, N, ...]; a free reshape when N = 1. */
