@@ -93,7 +93,7 @@ const FORMS: Record<string, Record<string, Build>> = {
   input_grad: { rule: (b, io, k) => ruleGradient(b, io, k, 0) },
   weight_grad: {
     rule: (b, io, k) => ruleGradient(b, io, k, 1),
-    per_group: ({}, { x, g }, k) =>
+    per_group: (_, { x, g }, k) =>
       groupedWeightGradient(x, g, x.dim(1), {
         kernel: [k, k],
         strides: [1, 1],
