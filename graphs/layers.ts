@@ -8,7 +8,6 @@ import {
   cast,
   conv,
   div,
-  instanceNorm,
   mul,
   fullLike,
   reduceMean,
@@ -17,7 +16,6 @@ import {
   reshape,
   shiftedTapsConv,
   sub,
-  transpose,
   type ConvOpts,
 } from '../src/onnx/ops/index.js';
 import { formsFor, type GraphForms } from '../src/onnx/forms.js';
@@ -219,29 +217,37 @@ export function declareBatchNorm(ctx: ModelContext, name: string, c: number): Ba
 }
 
 /**
- * InstanceNorm without affine parameters, with statistics accurate to float32's precision, for
- * training graphs. ORT's CPU InstanceNormalization sums each (sample, channel) plane in one float32
- * pass; over the tens of thousands of identical values of SSL's blacked-out frames that drifts by
- * up to ~1e-4, and the norm's backward projection amplifies such forward errors into the gradients
- * (docs/numerics.md). Here each statistic is reduced one spatial axis at a time (W, then H, then T:
- * short sums whose rounding stays near float32's epsilon), and x viewed as [1, N*C, *S] is
- * normalised by a BatchNormalization with them; that op's VJP treats statistics computed from x as
- * x's batch statistics, so the gradient is the usual norm VJP.
+ * Per-channel statistics accurate to float32's precision, for training graphs. ORT's CPU
+ * InstanceNormalization sums each (sample, channel) plane in one float32 pass; over the tens of
+ * thousands of identical values of SSL's blacked-out frames that drifts by up to ~1e-4, and the
+ * norm's backward projection amplifies such forward errors into the gradients (docs/numerics.md).
+ * Here the mean and the sum of squared deviations are reduced over `axes` one axis at a time,
+ * innermost first (short sums whose rounding stays near float32's epsilon; means of equal-sized
+ * groups are the mean). Returns the mean with the reduced axes kept, and the sums of squares.
+ */
+function accurateMoments(x: Value, axes: number[]): { mean: Value; squares: Value } {
+  const inward = [...axes].sort((a, b) => b - a);
+  const mean = inward.reduce((v, a) => reduceMean(v, [a]), x);
+  const centred = sub(x, mean);
+  const squares = inward.slice(1).reduce((v, a) => reduceSum(v, [a]), reduceSumSquare(centred, [inward[0]]));
+  return { mean, squares };
+}
+
+/**
+ * InstanceNorm without affine parameters, with accurate statistics (accurateMoments) for training
+ * graphs: x viewed as [1, N*C, *S] is normalised by a BatchNormalization with them; that op's VJP
+ * treats statistics computed from x as x's batch statistics, so the gradient is the usual norm VJP.
  */
 export function accurateInstanceNorm(x: Value, eps = 1e-5): Value {
   const [n, c] = [x.shape[0], x.dim(1)];
   const spatial = x.shape.slice(2).map(Number);
   const planes = typeof n === 'number' ? n * c : `${n}*${c}`;
   const flat = reshape(x, [1, planes, ...spatial]);
-  const axesInward = spatial.map((_, i) => flat.rank - 1 - i);
-  // Means of equal-sized groups, axis by axis, are the mean; the sum of squares likewise.
-  const mean = axesInward.reduce((v, a) => reduceMean(v, [a]), flat);
-  const centred = sub(flat, mean);
-  const squares = axesInward
-    .slice(1)
-    .reduce((v, a) => reduceSum(v, [a]), reduceSumSquare(centred, [axesInward[0]]));
-  const count = numel(spatial);
-  const variance = mul(reshape(squares, [planes]), 1 / count);
+  const { mean, squares } = accurateMoments(
+    flat,
+    spatial.map((_, i) => i + 2),
+  );
+  const variance = mul(reshape(squares, [planes]), 1 / numel(spatial));
   const meanFlat = reshape(mean, [planes]);
   const y = batchNormInference(flat, fullLike(meanFlat, 1), fullLike(meanFlat, 0), meanFlat, variance, eps);
   return reshape(y, x.shape);
@@ -257,38 +263,37 @@ const BN_EPS = 1e-5;
  * Training mode does not use ONNX BatchNormalization(training_mode=1): ORT's CPU kernel writes the
  * updated running statistics into the caller's input buffers (a graph input fed by the training
  * loop gets modified), updates the running variance with the biased batch variance where PyTorch
- * uses the unbiased one, and other execution providers lack the training mode. Normalising with
- * batch statistics is an InstanceNormalization of x viewed as [1, C, N*H*W]; the running
- * statistics are computed here with PyTorch's update rule.
+ * uses the unbiased one, and other execution providers lack the training mode. The batch statistics
+ * come from accurateMoments over the batch and spatial axes (InstanceNormalization of x viewed as
+ * [1, C, N*H*W], used before, summed each channel in one float32 pass: docs/numerics.md), x is
+ * normalised by BatchNormalization in inference form with them (whose VJP recognises statistics of
+ * x's own), and the running statistics follow PyTorch's update with the unbiased variance.
  */
 export function applyBatchNorm(ctx: ModelContext, bn: BatchNormWeights, x: Value): Value {
   if (!ctx.training) return batchNormInference(x, bn.weight, bn.bias, bn.runningMean, bn.runningVar, BN_EPS);
   const b = ctx.b;
   const c = x.dim(1);
-  const channelsFirst = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
-  const y = b.scope(`${bn.name}.batch_norm`, () => {
-    const cf = transpose(x, channelsFirst); // [C, N, *S]
-    // A symbolic dim name stands for one size throughout the graph: name it by the spatial size.
-    const spatial = x.shape.slice(2).reduce((a: number, d) => a * Number(d), 1);
-    const flat = reshape(cf, [1, c, `N*${spatial}`]);
-    const normed = instanceNorm(flat, bn.weight, bn.bias, BN_EPS);
-    return transpose(reshape(normed, cf.shape), channelsFirst);
-  });
-  b.scope(`${bn.name}.running_stats`, () => {
-    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const mean = reduceMean(x, axes, true);
-    const centred = sub(x, mean);
-    const biasedVar = reshape(reduceMean(mul(centred, centred), axes, true), [c]);
+  return b.scope(`${bn.name}.batch_norm`, () => {
+    const { mean, squares } = accurateMoments(
+      x,
+      x.shape.map((_, i) => i).filter((i) => i !== 1),
+    );
     // Elements per channel (the batch size is symbolic): numel(x) / C.
     const numel = b.node('Size', [x], {}, [{ dtype: 'int64', shape: [] }])[0];
     const perChannel = mul(cast(numel, 'float32'), 1 / c);
+    const channelMean = reshape(mean, [c]);
+    const biasedVar = div(reshape(squares, [c]), perChannel);
     const unbiased = mul(biasedVar, div(perChannel, sub(perChannel, 1)));
-    const newMean = add(mul(bn.runningMean, 1 - BN_MOMENTUM), mul(reshape(mean, [c]), BN_MOMENTUM));
-    const newVar = add(mul(bn.runningVar, 1 - BN_MOMENTUM), mul(unbiased, BN_MOMENTUM));
     ctx.runningStats.push(
-      { name: `${bn.name}.running_mean.new`, value: newMean },
-      { name: `${bn.name}.running_var.new`, value: newVar },
+      {
+        name: `${bn.name}.running_mean.new`,
+        value: add(mul(bn.runningMean, 1 - BN_MOMENTUM), mul(channelMean, BN_MOMENTUM)),
+      },
+      {
+        name: `${bn.name}.running_var.new`,
+        value: add(mul(bn.runningVar, 1 - BN_MOMENTUM), mul(unbiased, BN_MOMENTUM)),
+      },
     );
+    return batchNormInference(x, bn.weight, bn.bias, channelMean, biasedVar, BN_EPS);
   });
-  return y;
 }

@@ -7,8 +7,8 @@
  *    (model.onnx: ORT's CPU optimiser turns it into its blocked NCHWc depthwise kernel), and the
  *    shifted-taps sum (one Slice and Mul per tap, one Sum);
  *  - input gradient: the rule's (a depthwise Conv with the flipped kernel);
- *  - weight gradient: the rule's (one Slice, Mul and ReduceSum per tap), the per-group slabs of the
- *    general grouped rule, a grouped Conv over the batch axis with g as the kernel, the stacked
+ *  - weight gradient: the rule's (per-tap products for 3x3, shifted copies and a MatMul batched
+ *    over the channels for 5x5), the other of those two, the per-group slabs of the general rule, a grouped Conv over the batch axis with g as the kernel, the stacked
  *    taps contracted by a batched MatMul, and the taps cut by one Conv with constant one-hot kernels
  *    and contracted by a batched MatMul.
  * Every form of a quantity is checked equal to the first before timing. Graphs run on `threads`
@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { vjpContext } from '../src/autodiff/grad.js';
 import { getVjp } from '../src/autodiff/registry.js';
 import '../src/autodiff/rules/index.js';
-import { groupedWeightGradient } from '../src/autodiff/rules/conv.js';
+import { depthwiseWeightGradient, groupedWeightGradient } from '../src/autodiff/rules/conv.js';
 import { GraphBuilder, Value } from '../src/onnx/builder.js';
 import type { Node } from '../src/onnx/ir.js';
 import { numel } from '../src/onnx/ir.js';
@@ -93,6 +93,13 @@ const FORMS: Record<string, Record<string, Build>> = {
   input_grad: { rule: (b, io, k) => ruleGradient(b, io, k, 0) },
   weight_grad: {
     rule: (b, io, k) => ruleGradient(b, io, k, 1),
+    taps_mul_reduce: (_, { x, g }, k) =>
+      depthwiseWeightGradient(
+        x,
+        g,
+        { kernel: [k, k], strides: [1, 1], pads: samePads(k), dilations: [1, 1] },
+        'taps',
+      ),
     per_group: (_, { x, g }, k) =>
       groupedWeightGradient(x, g, x.dim(1), {
         kernel: [k, k],

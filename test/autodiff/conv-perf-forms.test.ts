@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { gradients } from '../../src/autodiff/grad.js';
 import {
+  chooseDepthwiseForm,
   chooseWeightGradForm,
   convWeightGradient,
   depthwiseWeightGradient,
   offsetSplit,
   type ConvGeometry,
+  type DepthwiseWeightGradForm,
 } from '../../src/autodiff/rules/conv.js';
 import type { ConvWeightGradForm } from '../../src/onnx/forms.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
@@ -15,6 +17,7 @@ import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 
 const FORMS: ConvWeightGradForm[] = ['stacked-matmul', 'batch-conv'];
+const DEPTHWISE_FORMS: DepthwiseWeightGradForm[] = ['stacked', 'taps'];
 
 /** Small integers: every product and partial sum is exact in float32, so any summation order gives the same bits. */
 function integers(n: number, rng: Rng): Float32Array {
@@ -145,7 +148,7 @@ async function compareDepthwise(xs: number[], multiplier: number, g: ConvGeometr
   const batch = symbolicBatch ? 'N' : n;
   const x = b.input('x', 'float32', [batch, ...xs.slice(1)]);
   const gv = b.input('g', 'float32', [batch, ...gs.slice(1)]);
-  b.output(depthwiseWeightGradient(x, gv, g), 'dw');
+  for (const form of DEPTHWISE_FORMS) b.output(depthwiseWeightGradient(x, gv, g, form), form);
   const rng = new Rng(8);
   const [xd, gd] = [integers(numel(xs), rng), integers(numel(gs), rng)];
   const out = await (
@@ -170,32 +173,47 @@ async function compareDepthwise(xs: number[], multiplier: number, g: ConvGeometr
     expected.push(...strided);
   }
   expect(expected.some((v) => v !== 0)).to.equal(true);
-  expect(out.dw.dims).to.deep.equal([m, 1, ...g.kernel]);
-  expect(Array.from(out.dw.data as Float32Array)).to.deep.equal(expected);
+  for (const form of DEPTHWISE_FORMS) {
+    expect(out[form].dims, form).to.deep.equal([m, 1, ...g.kernel]);
+    expect(Array.from(out[form].data as Float32Array), form).to.deep.equal(expected);
+  }
 }
 
-describe('Depthwise conv weight gradient: per-tap products summed (integer data, exact)', () => {
+describe('Depthwise conv weight gradient: both forms (shifted copies and one batched MatMul; per-tap products) give exactly the plain-loop sums (integer data)', () => {
   it("UniFormer's 3x3 (pad 1, batch 1) and 5x5 (pad 2, batch 3, also symbolic)", async () => {
     await compareDepthwise([1, 4, 6, 7], 1, geo([3, 3], [1, 1, 1, 1]));
     await compareDepthwise([3, 5, 7, 6], 1, geo([5, 5], [2, 2, 2, 2]));
     await compareDepthwise([3, 5, 7, 6], 1, geo([5, 5], [2, 2, 2, 2]), true);
   });
-  it('channel multiplier 2, stride 2, dilation 2, asymmetric padding; 3D', async () => {
+  it('channel multiplier 2 with dilation 2 and asymmetric padding, at stride 1 and 2 (taps only); 1x1; 3D', async () => {
+    await compareDepthwise([2, 3, 9, 8], 2, geo([3, 3], [1, 0, 2, 1], [2, 1]));
     await compareDepthwise([2, 3, 9, 8], 2, { ...geo([3, 3], [1, 0, 2, 1], [2, 1]), strides: [2, 1] });
+    await compareDepthwise([2, 3, 4, 5], 1, geo([1, 1], [0, 0, 0, 0]));
     await compareDepthwise([2, 2, 3, 4, 5], 1, geo([3, 3, 3], [1, 1, 1, 1, 1, 1]));
   });
-  it("the Conv rule's weight gradient of a depthwise 3x3 conv is the same nodes for 8 and for 512 channels, at most 33", () => {
-    const gradientNodes = (c: number) => {
+  it("the Conv rule's depthwise weight gradient: the same nodes for 8 and for 512 channels (3x3: taps, at most 33; 5x5: copies, at most 40)", () => {
+    const gradientNodes = (c: number, k: number) => {
       const b = new GraphBuilder();
       const x = b.input('x', 'float32', ['N', c, 16, 16]);
-      const w = b.input('w', 'float32', [c, 1, 3, 3]);
-      const y = conv(x, w, null, { pads: [1, 1, 1, 1], group: c });
+      const w = b.input('w', 'float32', [c, 1, k, k]);
+      const y = conv(x, w, null, { pads: Array(4).fill((k - 1) / 2), group: c });
       const convNode = b.nodes[b.nodes.length - 1].name;
       gradients(b, reduceSum(y, [0, 1, 2, 3], false), [w]);
       return b.nodes.filter((n) => n.name.startsWith(`grad:${convNode}/`)).map((n) => n.op);
     };
-    const [few, many] = [gradientNodes(8), gradientNodes(512)];
-    expect(few).to.deep.equal(many);
-    expect(few.length).to.be.at.most(3 * 9 + 6); // Slice, Mul, ReduceSum per tap; Pad, Concat, reshapes
+    for (const [k, most] of [
+      [3, 3 * 9 + 6], // Slice, Mul, ReduceSum per tap; Pad, Concat, reshapes
+      [5, 40], // 5 + 5 copies, each with its Unsqueeze; Pads, Concats, reshapes, one MatMul
+    ]) {
+      const [few, many] = [gradientNodes(8, k), gradientNodes(512, k)];
+      expect(few, `${k}x${k}`).to.deep.equal(many);
+      expect(few.length, `${k}x${k}`).to.be.at.most(most);
+      expect(few.includes('MatMul'), `${k}x${k}`).to.equal(k === 5);
+    }
+  });
+  it('chooses per-tap products for 3x3 and strided kernels, shifted copies for stride-1 5x5', () => {
+    expect(chooseDepthwiseForm(geo([3, 3], [1, 1, 1, 1]))).to.equal('taps');
+    expect(chooseDepthwiseForm(geo([5, 5], [2, 2, 2, 2]))).to.equal('stacked');
+    expect(chooseDepthwiseForm({ ...geo([5, 5], [2, 2, 2, 2]), strides: [2, 2] })).to.equal('taps');
   });
 });

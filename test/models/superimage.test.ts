@@ -160,7 +160,11 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () =
       // Frames as large as their tiles: padding would leave constant regions where max-pooling
       // ties, and at a tie the loss has no derivative for finite differences to approximate.
       const model = si(encoder, 4, 32, 0.0625, 32);
-      const rng = new Rng(11);
+      // ReLU kinks make some estimates jump with the step size: with input seed 11 the estimates of
+      // encoder.layer1.0.bn1.bias spread over 210-235 (analytic 217.25 with either BatchNorm form),
+      // and which one fell within 2 % hung on rounding. Seeds 12-14 pass with both forms; a BatchNorm
+      // rule reducing over the wrong axes fails (encoder.conv1.weight 9.5 % off).
+      const rng = new Rng(12);
       const inputShape = [2, 4, 32, 32, 3];
       const checked = await checkModelGradients({
         model,
@@ -215,6 +219,52 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () =
       Math.fround(-0.4),
     ]);
     expect(Array.from(feeds['bn.running_var'].data as Float32Array)).to.deep.equal([2, 0.5]);
+  });
+
+  it('BatchNorm in training mode matches a float64 BatchNorm to 1e-6 on channels dominated by one repeated value', async () => {
+    // Like a conv output over a super-image of SSL-masked frames: 10 of 16 tiles hold one constant.
+    const [n, c, side] = [2, 3, 256];
+    const tile = side / 4;
+    const rng = new Rng(4);
+    const xs = new Float32Array(n * c * side * side);
+    for (let p = 0; p < n * c; p++)
+      for (let i = 0; i < side * side; i++) {
+        const k = Math.floor(i / side / tile) * 4 + Math.floor((i % side) / tile);
+        xs[p * side * side + i] = k < 10 ? 0.37 + 0.1 * (p % c) : 0.3 * rng.normal() + 0.1 * (p % c);
+      }
+    const b = new GraphBuilder();
+    const ctx = new ModelContext(b, inputSource, true);
+    const x = b.input('x', 'float32', ['N', c, side, side]);
+    b.output(applyBatchNorm(ctx, declareBatchNorm(ctx, 'bn', c), x), 'y');
+    const ones = Float32Array.from({ length: c }, () => 1);
+    const out = await (
+      await createSession(b.toGraph('bn'))
+    ).run({
+      x: tensor('float32', xs, [n, c, side, side]),
+      'bn.weight': tensor('float32', ones, [c]),
+      'bn.bias': tensor('float32', new Float32Array(c), [c]),
+      'bn.running_mean': tensor('float32', new Float32Array(c), [c]),
+      'bn.running_var': tensor('float32', ones, [c]),
+    });
+    const y = out.y.data as Float32Array;
+    const plane = side * side;
+    let [err, scale] = [0, 0];
+    for (let ch = 0; ch < c; ch++) {
+      let [sum, ss] = [0, 0];
+      for (let k = 0; k < n; k++) for (let i = 0; i < plane; i++) sum += xs[(k * c + ch) * plane + i];
+      const mean = sum / (n * plane);
+      for (let k = 0; k < n; k++)
+        for (let i = 0; i < plane; i++) ss += (xs[(k * c + ch) * plane + i] - mean) ** 2;
+      const rstd = 1 / Math.sqrt(ss / (n * plane) + 1e-5);
+      for (let k = 0; k < n; k++)
+        for (let i = 0; i < plane; i++) {
+          const j = (k * c + ch) * plane + i;
+          const ref = (xs[j] - mean) * rstd;
+          err += (y[j] - ref) ** 2;
+          scale += ref ** 2;
+        }
+    }
+    expect(Math.sqrt(err / scale)).to.be.below(1e-6);
   });
 
   it('BatchNorm in training mode: gradients of x, weight and bias match finite differences', async () => {

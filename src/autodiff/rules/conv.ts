@@ -157,15 +157,39 @@ function weightGradBatchConv(x: Value, g: Value, geo: ConvGeometry): Value {
   return transpose(cut, swap); // [M, C, K]
 }
 
+export type DepthwiseWeightGradForm = 'stacked' | 'taps';
+
+/**
+ * The depthwise weight-gradient form for a geometry: shifted copies and one batched MatMul for
+ * stride 1 and kernels of 5 or more per axis (5x5: 10 copies where the taps make 25 products), the
+ * per-tap products otherwise. At UniFormer's shapes (1 thread, CPU time, docs/performance.md):
+ * 3x3 taps 0.6-0.9x the copies' time; 5x5 copies 0.6-1.0x the taps'.
+ */
+export function chooseDepthwiseForm(geo: ConvGeometry): DepthwiseWeightGradForm {
+  return geo.strides.every((v) => v === 1) && geo.kernel.every((v) => v >= 5) ? 'stacked' : 'taps';
+}
+
 /**
  * The weight gradient of a conv whose groups each read ONE input channel (depthwise: group = C,
  * w [M, 1, K], M = C * multiplier): dW[m, 0, k] = sum_{n, o} g[n, m, o] x[n, m / multiplier, o*stride
- * + k*dilation - pad]. Per kernel tap: x's shifted view (one Slice of the padded x) times g, summed
- * over the batch and the positions; the taps' [C] sums stacked. Nodes per tap, none per channel.
- * At UniFormer's shapes this was 1.6-2.2x the forward conv, where a grouped Conv over the batch axis
- * (g as the kernel) took 2.5-4.3x and the per-group slabs up to 30x (docs/performance.md#depthwise-convolution).
+ * + k*dilation - pad]. Either form has nodes per kernel tap or offset and none per channel (the
+ * per-group slabs of the general grouped rule took up to 30x the forward conv at 512 channels).
  */
-export function depthwiseWeightGradient(x: Value, g: Value, geo: ConvGeometry): Value {
+export function depthwiseWeightGradient(
+  x: Value,
+  g: Value,
+  geo: ConvGeometry,
+  form: DepthwiseWeightGradForm = chooseDepthwiseForm(geo),
+): Value {
+  if (form === 'stacked' && geo.strides.every((v) => v === 1)) return weightGradStacked(x, g, geo, true);
+  return depthwiseTapsWeightGradient(x, g, geo);
+}
+
+/**
+ * Per kernel tap: x's shifted view (one Slice of the padded x) times g, summed over the batch and
+ * the positions; the taps' [C] sums stacked. Any stride.
+ */
+function depthwiseTapsWeightGradient(x: Value, g: Value, geo: ConvGeometry): Value {
   const { kernel: k, strides, pads, dilations } = geo;
   const s = x.rank - 2;
   const [c, m] = [x.dim(1), g.dim(1)];
@@ -249,20 +273,23 @@ export function offsetSplit(m: number, c: number, k: number[], vol: number): num
  * The GEMM also runs over the padding (x (T+2)/T x (W+2)/W), so tiny volumes (2x7x7) gain little.
  * Transient memory: the copies and their stacks, 2*(Kx*|xp| + Kg*|g|): ~0.67 GB at 1x16x32x112x112
  * (a T-chunked variant halves it but ran ~20% slower).
+ * perChannel (depthwise: output channel m reads only input channel m / multiplier): the same
+ * copies, contracted by a MatMul batched over the channels instead of across them.
  */
-function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
+function weightGradStacked(x: Value, g: Value, geo: ConvGeometry, perChannel = false): Value {
   const { kernel: k, pads, dilations: d } = geo;
   if (geo.strides.some((v) => v !== 1)) throw new Error('stacked-matmul weight gradient needs stride 1');
-  if (k.every((v) => v === 1)) return weightGradPointwise(x, g, pads);
+  if (k.every((v) => v === 1) && !perChannel) return weightGradPointwise(x, g, pads);
   const s = x.rank - 2;
   const [c, m, n] = [x.dim(1), g.dim(1), x.shape[0]];
+  const multiplier = m / c;
   const out = g.shape.slice(2).map(Number);
   // ORT keeps output_padding < stride, so at stride 1 x + pads is exactly this grid.
   const padded = out.map((o, i) => o + d[i] * (k[i] - 1));
   const st = padded.map((_, i) => padded.slice(i + 1).reduce((a, v) => a * v, 1));
   const vol = st[0] * padded[0];
   const lastG = out.reduce((a, o, i) => a + (o - 1) * st[i], 0);
-  const j = offsetSplit(m, c, k, vol);
+  const j = perChannel ? offsetSplit(multiplier, 1, k, vol) : offsetSplit(m, c, k, vol);
   const gOffsets = flatOffsets(
     k,
     d,
@@ -289,18 +316,21 @@ function weightGradStacked(x: Value, g: Value, geo: ConvGeometry): Value {
       : vs[0];
 
   const xp = reshape(pad(channelsFirst(x), [0, 0, ...pads.slice(0, s), 0, 0, ...pads.slice(s)]), [c, n, vol]);
-  const xs = reshape(stack(xOffsets.map((o) => (o === 0 && q === vol ? xp : slice(xp, [o], [o + q], [2])))), [
-    c * xOffsets.length,
-    l,
-  ]);
+  const xs = reshape(
+    stack(xOffsets.map((o) => (o === 0 && q === vol ? xp : slice(xp, [o], [o + q], [2])))),
+    perChannel ? [c, xOffsets.length, l] : [c * xOffsets.length, l],
+  );
 
   const gEnd = padded.map((p, i) => p - out[i]);
   const gp = reshape(pad(channelsFirst(g), [0, 0, ...gEnd.map(() => 0), 0, 0, ...gEnd]), [m, n, vol]);
   const gv = lastG + 1 === vol ? gp : slice(gp, [0], [lastG + 1], [2]);
-  const gs = reshape(stack(gOffsets.map((o) => (maxG === 0 ? gv : pad(gv, [0, 0, o, 0, 0, maxG - o])))), [
-    m * gOffsets.length,
-    l,
-  ]);
+  const gs = reshape(
+    stack(gOffsets.map((o) => (maxG === 0 ? gv : pad(gv, [0, 0, o, 0, 0, maxG - o])))),
+    perChannel ? [c, multiplier * gOffsets.length, l] : [m * gOffsets.length, l],
+  );
+  // Per channel: one MatMul batched over the channels, [C, mult*Kg, L] x [C, L, Kx], whose
+  // [C, mult*Kg, Kx] is already dW's [M, K] order.
+  if (perChannel) return reshape(matmul(gs, transpose(xs, [0, 2, 1])), [m, 1, ...k]);
 
   // The larger stack is MatMul's first operand: ORT packs (copies) the second one.
   const gx =
