@@ -74,3 +74,43 @@ export function cpuSimd(): string {
     return 'unknown';
   }
 }
+
+export interface TimedRun {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * Runs each graph once to warm up, then `rounds` times round-robin (so machine load hits every
+ * graph alike). Per name: the median and minimum wall milliseconds and the median process CPU
+ * milliseconds per run; with one intra-op thread the CPU time measures the work where, on a loaded
+ * machine, wall time also measures the wait for a core.
+ */
+export async function timeInterleaved(
+  runs: TimedRun[],
+  rounds: number,
+): Promise<{
+  median_ms: Record<string, number>;
+  min_ms: Record<string, number>;
+  cpu_ms: Record<string, number>;
+}> {
+  for (const r of runs) await r.run();
+  const wall = new Map(runs.map((r) => [r.name, [] as number[]]));
+  const cpu = new Map(runs.map((r) => [r.name, [] as number[]]));
+  for (let k = 0; k < rounds; k++)
+    for (const r of runs) {
+      const [t0, c0] = [performance.now(), process.cpuUsage()];
+      await r.run();
+      const c = process.cpuUsage(c0);
+      wall.get(r.name)!.push(performance.now() - t0);
+      cpu.get(r.name)!.push((c.user + c.system) / 1000);
+    }
+  const round2 = (v: number) => Number(v.toFixed(2));
+  const per = (m: Map<string, number[]>, f: (xs: number[]) => number) =>
+    Object.fromEntries([...m].map(([name, xs]) => [name, round2(f(xs))]));
+  return {
+    median_ms: per(wall, median),
+    min_ms: per(wall, (xs) => Math.min(...xs)),
+    cpu_ms: per(cpu, median),
+  };
+}

@@ -8,9 +8,10 @@
  *    shifted-taps sum (one Slice and Mul per tap, one Sum);
  *  - input gradient: the rule's (a depthwise Conv with the flipped kernel);
  *  - weight gradient: the rule's (per-tap products for 3x3, shifted copies and a MatMul batched
- *    over the channels for 5x5), the other of those two, the per-group slabs of the general rule, a grouped Conv over the batch axis with g as the kernel, the stacked
- *    taps contracted by a batched MatMul, and the taps cut by one Conv with constant one-hot kernels
- *    and contracted by a batched MatMul.
+ *    over the channels for 5x5), the other of those two, the per-group slabs of the general grouped
+ *    rule, a grouped Conv over the batch axis with g as the kernel, every tap's shifted view stacked
+ *    and contracted with g by a batched MatMul, and the same views cut by one Conv with constant
+ *    one-hot kernels.
  * Every form of a quantity is checked equal to the first before timing. Graphs run on `threads`
  * intra-op threads, interleaved round-robin; medians of `runs` after a warm-up.
  * Run alone: `node dist/tools/bench-depthwise.js [runs] [batch] [shape,shape..] [threads]`.
@@ -26,7 +27,7 @@ import { numel } from '../src/onnx/ir.js';
 import * as op from '../src/onnx/ops/index.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
 import { Rng } from '../src/util/rng.js';
-import { median } from './bench-common.js';
+import { timeInterleaved } from './bench-common.js';
 
 export interface BenchDepthwiseOptions {
   runs?: number;
@@ -93,12 +94,13 @@ const FORMS: Record<string, Record<string, Build>> = {
   input_grad: { rule: (b, io, k) => ruleGradient(b, io, k, 0) },
   weight_grad: {
     rule: (b, io, k) => ruleGradient(b, io, k, 1),
-    taps_mul_reduce: (_, { x, g }, k) =>
+    // the depthwise form the rule does not choose for this kernel
+    other_form: (_, { x, g }, k) =>
       depthwiseWeightGradient(
         x,
         g,
         { kernel: [k, k], strides: [1, 1], pads: samePads(k), dilations: [1, 1] },
-        'taps',
+        k >= 5 ? 'taps' : 'stacked',
       ),
     per_group: (_, { x, g }, k) =>
       groupedWeightGradient(x, g, x.dim(1), {
@@ -158,7 +160,7 @@ export async function benchDepthwise(opts: BenchDepthwiseOptions = {}): Promise<
       w: Float32Array.from({ length: c * k * k }, () => rng.normal()),
       g: Float32Array.from({ length: numel(act) }, () => rng.normal()),
     };
-    const sessions: { name: string; run: () => Promise<Float32Array>; times: number[]; cpu: number[] }[] = [];
+    const sessions: { name: string; run: () => Promise<Float32Array> }[] = [];
     for (const [quantity, forms] of Object.entries(FORMS))
       for (const [form, build] of Object.entries(forms)) {
         const b = new GraphBuilder();
@@ -179,8 +181,6 @@ export async function benchDepthwise(opts: BenchDepthwiseOptions = {}): Promise<
         sessions.push({
           name: `${quantity}_${form}`,
           run: async () => (await session.run(feeds)).y.data as Float32Array,
-          times: [],
-          cpu: [],
         });
       }
     process.stderr.write(`depthwise ${shapeName}: ${sessions.length} graphs, checking and warming up\n`);
@@ -201,23 +201,11 @@ export async function benchDepthwise(opts: BenchDepthwiseOptions = {}): Promise<
           throw new Error(`depthwise ${shapeName}: ${s.name} differs by ${err} (scale ${scale})`);
       }
     }
-    for (let r = 0; r < runs; r++)
-      for (const s of sessions) {
-        const [t0, c0] = [performance.now(), process.cpuUsage()];
-        await s.run();
-        const c = process.cpuUsage(c0);
-        s.times.push(performance.now() - t0);
-        s.cpu.push((c.user + c.system) / 1000);
-      }
-    const ms = Object.fromEntries(sessions.map((s) => [s.name, round(median(s.times), 2)]));
-    const minMs = Object.fromEntries(sessions.map((s) => [s.name, round(Math.min(...s.times), 2)]));
-    // process CPU time per run: on a loaded machine it measures the work where wall time measures the queue
-    const cpuMs = Object.fromEntries(sessions.map((s) => [s.name, round(median(s.cpu), 2)]));
+    const times = await timeInterleaved(sessions, runs);
+    const ms = times.median_ms;
     const fwd = ms.forward_conv_weight_input;
     out[shapeName] = {
-      median_ms: ms,
-      min_ms: minMs,
-      cpu_ms: cpuMs,
+      ...times,
       ratios_to_forward: Object.fromEntries(Object.entries(ms).map(([name, v]) => [name, round(v / fwd, 2)])),
     };
   }

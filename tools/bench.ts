@@ -22,6 +22,7 @@ interface Section {
 const SECTIONS: Record<string, Section> = {
   conv: { module: './bench-conv.js', fn: 'benchConv' },
   depthwise: { module: './bench-depthwise.js', fn: 'benchDepthwise' },
+  transformer: { module: './bench-transformer.js', fn: 'benchTransformer' },
   data: { module: './bench-data.js', fn: 'benchData' },
   segment: { module: './bench-segment.js', fn: 'benchSegment' },
   model: { module: './bench-model.js', fn: 'benchModel' },

@@ -163,7 +163,7 @@ export type DepthwiseWeightGradForm = 'stacked' | 'taps';
  * The depthwise weight-gradient form for a geometry: shifted copies and one batched MatMul for
  * stride 1 and kernels of 5 or more per axis (5x5: 10 copies where the taps make 25 products), the
  * per-tap products otherwise. At UniFormer's shapes (1 thread, CPU time, docs/performance.md):
- * 3x3 taps 0.6-0.9x the copies' time; 5x5 copies 0.6-1.0x the taps'.
+ * 3x3: taps 0.6-1.0x the copies' time; 5x5: copies 0.55-0.8x the taps'.
  */
 export function chooseDepthwiseForm(geo: ConvGeometry): DepthwiseWeightGradForm {
   return geo.strides.every((v) => v === 1) && geo.kernel.every((v) => v >= 5) ? 'stacked' : 'taps';
@@ -173,7 +173,7 @@ export function chooseDepthwiseForm(geo: ConvGeometry): DepthwiseWeightGradForm 
  * The weight gradient of a conv whose groups each read ONE input channel (depthwise: group = C,
  * w [M, 1, K], M = C * multiplier): dW[m, 0, k] = sum_{n, o} g[n, m, o] x[n, m / multiplier, o*stride
  * + k*dilation - pad]. Either form has nodes per kernel tap or offset and none per channel (the
- * per-group slabs of the general grouped rule took up to 30x the forward conv at 512 channels).
+ * per-group slabs of the general grouped rule took 10-40x the forward conv at 320-512 channels).
  */
 export function depthwiseWeightGradient(
   x: Value,
