@@ -72,6 +72,14 @@ describe('Transformer operators against PyTorch float64', () => {
       expect(await maxError(name, 'float64', ([a, b]) => op.matmul(a, b)), name).to.be.below(1e-13);
   });
 
+  it('depthwise conv (group = channels) 3x3 pad 1 and 5x5 pad 2 with bias: float32 within 1e-5', async () => {
+    for (const name of ['depthwise_conv_3x3', 'depthwise_conv_5x5'])
+      expect(
+        await maxError(name, 'float32', ([x, w, b], c) => op.conv(x, w, b, { pads: c.pads, group: c.group })),
+        name,
+      ).to.be.below(1e-5);
+  });
+
   it('matmul refuses mismatched inner axes and rank-1 operands', () => {
     const b = new GraphBuilder();
     expect(() => op.matmul(b.input('a', 'float32', [2, 3, 4]), b.input('b', 'float32', [5, 6]))).to.throw(
