@@ -4,7 +4,8 @@
 // for convs, smp re-initialises the decoder (kaiming_uniform(fan_in, relu), zero bias) and the head
 // (xavier_uniform, zero bias).
 import type { Value } from '../src/onnx/builder.js';
-import { add, concat, maxPool, relu, resizeNearest } from '../src/onnx/ops/index.js';
+import { add, maxPool, relu } from '../src/onnx/ops/index.js';
+import { declareUnetDecoder, unetDecoder } from './smp-decoder.js';
 import {
   applyBatchNorm,
   applyConv,
@@ -21,7 +22,6 @@ import {
 export const RESNET_BLOCKS = { resnet18: [2, 2, 2, 2], resnet34: [3, 4, 6, 3] } as const;
 export type ResNetName = keyof typeof RESNET_BLOCKS;
 const STAGE_CHANNELS = [64, 128, 256, 512];
-const DECODER_CHANNELS = [256, 128, 64, 32, 16];
 /** Input sides must be multiples of this (encoder depth 5). */
 export const RESNET_UNET_STRIDE = 32;
 
@@ -29,12 +29,6 @@ const kaimingNormalFanOut = (_fanIn: number, fanOut: number): InitSpec => ({
   kind: 'normal',
   std: Math.sqrt(2 / fanOut),
 });
-const kaimingUniformFanIn = (fanIn: number): InitSpec => ({ kind: 'uniform', bound: Math.sqrt(6 / fanIn) });
-const xavierUniform = (fanIn: number, fanOut: number): InitSpec => ({
-  kind: 'uniform',
-  bound: Math.sqrt(6 / (fanIn + fanOut)),
-});
-const zero = (): InitSpec => ({ kind: 'const', value: 0 });
 
 interface ConvBn {
   conv: ConvWeights;
@@ -100,30 +94,10 @@ function basicBlock(ctx: ModelContext, x: Value, w: BasicBlock): Value {
   return relu(add(y, shortcut));
 }
 
-/** smp Conv2dReLU(use_batchnorm=True): Conv3x3 without bias (`.0`), BatchNorm (`.1`), ReLU. */
-function declareDecoderConv(ctx: ModelContext, name: string, cin: number, cout: number): ConvBn {
-  return {
-    conv: declareConv(ctx, `${name}.0`, {
-      kind: 'conv',
-      cin,
-      cout,
-      kernel: [3, 3],
-      bias: false,
-      weightInit: kaimingUniformFanIn,
-    }),
-    bn: declareBatchNorm(ctx, `${name}.1`, cout),
-  };
-}
-
-function convBnRelu(ctx: ModelContext, x: Value, w: ConvBn): Value {
-  return relu(applyBatchNorm(ctx, w.bn, applyConv(ctx, x, w.conv, { pads: samePads(2, 3) })));
-}
-
 /** Logits [N, 1, S, S] of an smp Unet(resnetXX) for a normalised image [N, 3, S, S]. */
 export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, widthMult: number): Value {
   const b = ctx.b;
   const stage = STAGE_CHANNELS.map((c) => scaled(c, widthMult));
-  const dec = DECODER_CHANNELS.map((c) => scaled(c, widthMult));
   const stem = {
     conv: declareEncoderConv(ctx, 'encoder.conv1', 3, stage[0], 7),
     bn: declareBatchNorm(ctx, 'encoder.bn1', stage[0]),
@@ -140,22 +114,7 @@ export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, wid
     ),
   );
   // Encoder features from fine to coarse: stem (1/2), layer1 (1/4) .. layer4 (1/32).
-  const featureChannels = [stage[0], ...stage];
-  const skipChannels = [featureChannels[3], featureChannels[2], featureChannels[1], featureChannels[0], 0];
-  const inChannels = [featureChannels[4], ...dec.slice(0, 4)];
-  const blocks = dec.map((cout, i) => ({
-    conv1: declareDecoderConv(ctx, `decoder.blocks.${i}.conv1`, inChannels[i] + skipChannels[i], cout),
-    conv2: declareDecoderConv(ctx, `decoder.blocks.${i}.conv2`, cout, cout),
-  }));
-  const head = declareConv(ctx, 'segmentation_head.0', {
-    kind: 'conv',
-    cin: dec[4],
-    cout: 1,
-    kernel: [3, 3],
-    bias: true,
-    weightInit: xavierUniform,
-    biasInit: zero,
-  });
+  const decoder = declareUnetDecoder(ctx, [stage[0], ...stage], widthMult);
 
   const features: Value[] = [];
   let h = b.scope('encoder.stem', () =>
@@ -169,13 +128,5 @@ export function resnetUnet(ctx: ModelContext, x: Value, encoder: ResNetName, wid
     h = b.scope(`encoder.layer${i + 1}`, () => blocksOfLayer.reduce((v, w) => basicBlock(ctx, v, w), h));
     features.push(h);
   });
-  const skips = features.slice(0, 4).reverse();
-  blocks.forEach((w, i) => {
-    h = b.scope(`decoder.blocks.${i}`, () => {
-      const up = resizeNearest(h, [1, 1, 2, 2]);
-      const joined = i < 4 ? concat([up, skips[i]], 1) : up; // smp: cat([x, skip])
-      return convBnRelu(ctx, convBnRelu(ctx, joined, w.conv1), w.conv2);
-    });
-  });
-  return b.scope('segmentation_head', () => applyConv(ctx, h, head, { pads: samePads(2, 3) }));
+  return unetDecoder(ctx, decoder, features);
 }
