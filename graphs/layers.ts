@@ -22,8 +22,13 @@ import { formsFor, type GraphForms } from '../src/onnx/forms.js';
 import { Rng } from '../src/util/rng.js';
 import { numel } from '../src/onnx/ir.js';
 
-/** 'param' is trained (has a gradient and optimizer state); 'buffer' is a BatchNorm running statistic. */
-export type ParamKind = 'param' | 'buffer';
+/**
+ * 'param' is trained (has a gradient and optimizer state); 'buffer' is a BatchNorm running statistic;
+ * 'unused' is a parameter of upstream's state dict that no graph reads (UniFormer's ImageNet
+ * classifier head): it is imported, kept and written back unchanged, with no gradient and no
+ * optimizer state, as PyTorch's AdamW skips a parameter whose gradient stays None.
+ */
+export type ParamKind = 'param' | 'buffer' | 'unused';
 
 /** How PyTorch (or the library upstream uses) initialises a tensor. */
 export type InitSpec =
@@ -80,11 +85,17 @@ export class ModelContext {
     this.values.set(spec.name, v);
     return v;
   }
+
+  /** Lists an 'unused' parameter in the state dict without giving it a place in the graph. */
+  keep(spec: ParamSpec & { kind: 'unused' }): void {
+    if (this.specs.some((s) => s.name === spec.name)) throw new Error(`parameter ${spec.name} declared twice`);
+    this.specs.push(spec);
+  }
 }
 
-/** Number of trained values (BatchNorm running statistics excluded), as PyTorch counts parameters. */
-export function trainedParamCount(specs: readonly ParamSpec[]): number {
-  return specs.filter((s) => s.kind === 'param').reduce((a, s) => a + numel(s.shape), 0);
+/** Number of parameter values (BatchNorm running statistics excluded), as PyTorch counts parameters. */
+export function parameterCount(specs: readonly ParamSpec[]): number {
+  return specs.filter((s) => s.kind !== 'buffer').reduce((a, s) => a + numel(s.shape), 0);
 }
 
 /** Draws every parameter's initial value from one seeded stream, in declaration order. */

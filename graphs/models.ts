@@ -14,10 +14,17 @@ import {
   untileSuperImage,
   type Normalisation,
 } from './preprocess.js';
-import { RESNET_UNET_STRIDE, resnetUnet, type ResNetName } from './resnet-unet.js';
+import { resnetUnet, type ResNetName } from './resnet-unet.js';
 import { UNET3D_STRIDE, unet3d, type UNet3DName } from './unet3d.js';
+import { uniformerHeads, uniformerUnet } from './uniformer-unet.js';
 
-export const ENCODERS = ['3d_unet', '3d_unet_small', 'si_resnet34_unet', 'si_resnet18_unet'] as const;
+export const ENCODERS = [
+  '3d_unet',
+  '3d_unet_small',
+  'si_resnet34_unet',
+  'si_resnet18_unet',
+  'uniformer_small',
+] as const;
 export type EncoderName = (typeof ENCODERS)[number];
 
 export interface ModelConfig extends Normalisation {
@@ -48,9 +55,22 @@ function isEncoder(name: string): name is EncoderName {
   return (ENCODERS as readonly string[]).includes(name);
 }
 
+/** Super-image sides must be multiples of this (both 2D encoders reach 1/32). */
+const SUPERIMAGE_STRIDE = 32;
+
 /** The super-image tile side for a config (upstream pads 112 -> 128). */
 function tileSide(cfg: ModelConfig): number {
-  return cfg.tile ?? Math.max(128, Math.ceil(cfg.size / RESNET_UNET_STRIDE) * RESNET_UNET_STRIDE);
+  return cfg.tile ?? Math.max(128, Math.ceil(cfg.size / SUPERIMAGE_STRIDE) * SUPERIMAGE_STRIDE);
+}
+
+/** The 2D network of a super-image encoder. */
+function superImageNetwork(encoder: EncoderName, widthMult: number): SegModel['forward'] {
+  if (encoder === 'uniformer_small') {
+    uniformerHeads(widthMult); // refuses widths whose stages do not split into upstream's heads
+    return (ctx, x) => uniformerUnet(ctx, x, encoder, widthMult);
+  }
+  const resnet: ResNetName = encoder === 'si_resnet34_unet' ? 'resnet34' : 'resnet18';
+  return (ctx, x) => resnetUnet(ctx, x, resnet, widthMult);
 }
 
 function check(ok: boolean, message: string): void {
@@ -90,16 +110,16 @@ export function createModel(cfg: ModelConfig): SegModel {
   const tile = tileSide(cfg);
   check(tile >= cfg.size, `tile ${tile} is smaller than the frame size ${cfg.size}`);
   check(
-    (n * tile) % RESNET_UNET_STRIDE === 0,
-    `${cfg.encoder} needs a super-image side divisible by ${RESNET_UNET_STRIDE} (got ${n} x ${tile} = ${n * tile}); choose another --tile`,
+    (n * tile) % SUPERIMAGE_STRIDE === 0,
+    `${cfg.encoder} needs a super-image side divisible by ${SUPERIMAGE_STRIDE} (got ${n} x ${tile} = ${n * tile}); choose another --tile`,
   );
-  const encoder: ResNetName = cfg.encoder === 'si_resnet34_unet' ? 'resnet34' : 'resnet18';
+  const network = superImageNetwork(cfg.encoder, cfg.widthMult);
   return {
     config: { ...cfg, tile },
     family: 'superimage',
     // Pad with raw 0 before normalising, so pads hold -mean/std (docs/upstream.md#normalisation).
     prepare: (raw) => tileSuperImage(normalise(padFrames(raw, tile), norm), tile),
-    forward: (ctx, x) => resnetUnet(ctx, x, encoder, cfg.widthMult),
+    forward: network,
     toFrames: (out) => {
       const frames = untileSuperImage(out, cfg.frames, tile);
       return tile === cfg.size ? frames : slice(frames, [0, 0], [cfg.size, cfg.size], [2, 3]);

@@ -22,8 +22,6 @@ import {
 export const RESNET_BLOCKS = { resnet18: [2, 2, 2, 2], resnet34: [3, 4, 6, 3] } as const;
 export type ResNetName = keyof typeof RESNET_BLOCKS;
 const STAGE_CHANNELS = [64, 128, 256, 512];
-/** Input sides must be multiples of this (encoder depth 5). */
-export const RESNET_UNET_STRIDE = 32;
 
 const kaimingNormalFanOut = (_fanIn: number, fanOut: number): InitSpec => ({
   kind: 'normal',

@@ -3,6 +3,7 @@
 // encoder and the first kernel's output channels give the width.
 import { createModel, ENCODERS, modelParamSpecs, type EncoderName } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
+import { UPSTREAM_UNIFORMER_DEPTHS } from '../../graphs/uniformer-unet.js';
 import type { ParamSpec } from '../../graphs/layers.js';
 import { FRAME_SIZE } from '../defaults.js';
 
@@ -55,4 +56,23 @@ export function identifyArchitecture(shapes: ReadonlyMap<string, number[]>): Arc
     if (specs.every((s) => sameShape(weights.get(s.name)!, s.upstreamShape))) return { encoder, widthMult };
   }
   return undefined;
+}
+
+/** Blocks per stage of a UniFormer encoder's names (`[encoder.]blocks<stage>.<k>.`), if they are one's. */
+export function uniformerDepths(names: Iterable<string>): number[] | undefined {
+  const depths = [0, 0, 0, 0];
+  let found = false;
+  for (const name of names) {
+    const m = /^(?:encoder\.)?blocks([1-4])\.(\d+)\./.exec(name);
+    if (!m) continue;
+    found = true;
+    depths[Number(m[1]) - 1] = Math.max(depths[Number(m[1]) - 1], Number(m[2]) + 1);
+  }
+  return found ? depths : undefined;
+}
+
+/** `[5, 8, 20, 7] (uniformer_base)`: depths with the upstream size they belong to, if any. */
+export function describeUniformerDepths(depths: number[]): string {
+  const size = Object.entries(UPSTREAM_UNIFORMER_DEPTHS).find(([, d]) => d.join() === depths.join())?.[0];
+  return `[${depths.join(', ')}]${size ? ` (${size})` : ''}`;
 }

@@ -2,7 +2,7 @@
 import { formsFor, type Backend, type GraphForms } from '../onnx/forms.js';
 import { webgpuIncompatibilities } from '../onnx/webgpu-support.js';
 import { join, resolve } from 'node:path';
-import { initialValues, trainedParamCount, type ParamSpec } from '../../graphs/layers.js';
+import { initialValues, parameterCount, type ParamSpec } from '../../graphs/layers.js';
 import { createModel, type EncoderName, type ModelConfig, type SegModel } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import { inferenceGraph, sslGraph, weakGraph } from '../../graphs/tasks.js';
@@ -203,7 +203,7 @@ function makeManifest(
   command: string | undefined,
   version: string,
 ): Manifest {
-  const paramCount = trainedParamCount(specs);
+  const paramCount = parameterCount(specs);
   const commandLine =
     command ??
     [

@@ -15,7 +15,8 @@ export const ACCEPTED_CHECKPOINTS =
   'a PyTorch Lightning checkpoint (.ckpt), a torch.save() file of a state dict (PyTorch 1.6 or later, a zip archive), ' +
   'or a safetensors file (checkpoint.safetensors of an artifact set, best/last.safetensors of a run)';
 
-export type CheckpointFormat = 'lightning' | 'torch' | 'safetensors';
+/** 'encoder': an encoder's released classification weights (`{'model': state_dict}`), names without `encoder.` */
+export type CheckpointFormat = 'lightning' | 'torch' | 'safetensors' | 'encoder';
 
 export interface WeightsFile {
   path: string;
@@ -62,7 +63,7 @@ export function detectCheckpointFormat(path: string): 'torch-zip' | 'safetensors
 /** Reads a checkpoint file of any accepted format into upstream-named float32 tensors. */
 export async function readWeightsFile(
   path: string,
-  opts: { optimizer?: boolean } = {},
+  opts: Pick<LoadOptions, 'optimizer'> = {},
 ): Promise<WeightsFile> {
   if (detectCheckpointFormat(path) === 'safetensors')
     return { path, format: 'safetensors', content: readSafetensors(path), notes: [], ignoredGlobals: [] };
@@ -79,26 +80,28 @@ export async function readWeightsFile(
 
 /**
  * Lightning keeps optimizer state by parameter position; ours is by name. The positions are
- * model.parameters() order, which is the manifest's order of trainable parameters.
+ * model.parameters() order, which is the manifest's order of parameters ('unused' ones included:
+ * they are upstream parameters too, whose state PyTorch never creates, so they have none here).
  */
 function nameOptimizerState(manifest: WeightsLayout, file: WeightsFile): void {
   const byIndex = file.optimizerByIndex;
   if (!byIndex) return;
-  const trainable = manifest.params.filter((p) => p.kind === 'param');
+  const positions = manifest.params.filter((p) => p.kind !== 'buffer');
   const suffixes = new Set([...manifest.ssl.stateSuffixes, ...manifest.weak.stateSuffixes]);
   const fits =
-    byIndex.length === trainable.length &&
+    byIndex.length === positions.length &&
     byIndex.every((m, i) =>
-      [...m].every(([k, t]) => !suffixes.has(k) || t.shape.join() === trainable[i].upstreamShape.join()),
+      [...m].every(([k, t]) => !suffixes.has(k) || t.shape.join() === positions[i].upstreamShape.join()),
     );
   if (!fits) {
     file.notes.push(
-      `optimizer state not imported: it covers ${byIndex.length} parameters in another arrangement than the model's ${trainable.length}`,
+      `optimizer state not imported: it covers ${byIndex.length} parameters in another arrangement than the model's ${positions.length}`,
     );
     return;
   }
   byIndex.forEach((m, i) => {
-    for (const [k, t] of m) if (suffixes.has(k)) file.content.tensors.set(`${trainable[i].name}.${k}`, t);
+    if (positions[i].kind !== 'param') return;
+    for (const [k, t] of m) if (suffixes.has(k)) file.content.tensors.set(`${positions[i].name}.${k}`, t);
   });
   file.notes.push(`optimizer state (${[...suffixes].filter((s) => byIndex[0].has(s)).join(', ')}) imported`);
 }
@@ -109,6 +112,13 @@ export interface LoadedCheckpoint extends TrainingState {
   ignoredGlobals: string[];
 }
 
+export interface LoadOptions {
+  /** bring a Lightning checkpoint's optimizer state along */
+  optimizer?: boolean;
+  /** accept an encoder checkpoint (format 'encoder'): the state then holds the encoder's weights only */
+  encoderOnly?: boolean;
+}
+
 /**
  * The training state in a checkpoint file of any accepted format, for a model described by its
  * manifest (graph layouts). Lightning optimizer state comes along when `optimizer` is set.
@@ -116,13 +126,37 @@ export interface LoadedCheckpoint extends TrainingState {
 export async function loadCheckpoint(
   path: string,
   manifest: WeightsLayout,
-  opts: { optimizer?: boolean } = {},
+  opts: LoadOptions = {},
 ): Promise<LoadedCheckpoint> {
-  return stateFromWeights(await readWeightsFile(path, opts), manifest);
+  return stateFromWeights(await readWeightsFile(path, opts), manifest, opts);
+}
+
+/**
+ * An encoder checkpoint's tensors under the model's names, and the model's layout cut to its
+ * encoder: upstream loads such a file with model.encoder.load_state_dict, so every encoder weight
+ * must be there and nothing else may be.
+ */
+function asEncoderWeights(file: WeightsFile, manifest: WeightsLayout): WeightsLayout {
+  const encoder = manifest.params.filter((p) => p.name.startsWith('encoder.'));
+  if (encoder.length === 0) throw new Error(`${file.path}: ${manifest.model.encoder} has no encoder.* weights to load it into`);
+  file.content.tensors = new Map([...file.content.tensors].map(([k, v]) => [`encoder.${k}`, v]));
+  return { ...manifest, params: encoder };
 }
 
 /** Maps a read file onto a model: prefix dropped, optimizer state named, layouts converted, all checked. */
-export function stateFromWeights(file: WeightsFile, manifest: WeightsLayout): LoadedCheckpoint {
+export function stateFromWeights(
+  file: WeightsFile,
+  manifest: WeightsLayout,
+  opts: Pick<LoadOptions, 'encoderOnly'> = {},
+): LoadedCheckpoint {
+  if (file.format === 'encoder') {
+    if (!opts.encoderOnly)
+      throw new Error(
+        `${file.path} holds an encoder's weights only (a {'model': state_dict} file such as UniFormer's ImageNet checkpoints), not a whole model: ` +
+          'it initialises the encoder in ort-train --phase weak --pretrained_type encoder',
+      );
+    manifest = asEncoderWeights(file, manifest);
+  }
   file.content.tensors = withoutModelPrefix(file.content.tensors);
   nameOptimizerState(manifest, file);
   const state = paramsFromCheckpoint(manifest, file.content, file.path);

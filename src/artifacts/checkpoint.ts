@@ -8,7 +8,12 @@ import {
   type SafetensorsContent,
 } from './safetensors.js';
 import { ENCODERS } from '../../graphs/models.js';
-import { identifyArchitecture, type Architecture } from './architecture.js';
+import {
+  describeUniformerDepths,
+  identifyArchitecture,
+  uniformerDepths,
+  type Architecture,
+} from './architecture.js';
 import { producerVersion, type Manifest, type ManifestParam } from './manifest.js';
 
 export interface TrainingState {
@@ -142,7 +147,15 @@ function mismatchError(
     lines.push(
       `They are a ${identified.encoder} checkpoint (width ${identified.widthMult}), a different architecture: use --encoder ${identified.encoder} --width_mult ${identified.widthMult} (or an artifact set built with them).`,
     );
-  else if (!identified) lines.push(`They match none of our models (${ENCODERS.join(', ')}) at any width.`);
+  else if (!identified) {
+    const theirs = uniformerDepths(tensors.keys());
+    const ours = uniformerDepths(manifest.params.map((p) => p.name));
+    if (theirs && ours && theirs.join() !== ours.join())
+      lines.push(
+        `They are a UniFormer of another size: blocks per stage ${describeUniformerDepths(theirs)}, where ${md.encoder} has ${describeUniformerDepths(ours)}.`,
+      );
+    else lines.push(`They match none of our models (${ENCODERS.join(', ')}) at any width.`);
+  }
   const listed: string[] = [];
   for (const [title, items] of [
     ['missing', missing],

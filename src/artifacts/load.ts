@@ -29,7 +29,7 @@ export function loadArtifactSet(dir: string): ArtifactSet {
 
 /**
  * Writes the set's model.onnx with the given weights (graph layout, every parameter and buffer of
- * the manifest) as its initializers, e.g. the best weights of a training run. Atomic.
+ * the manifest that a graph reads) as its initializers, e.g. the best weights of a training run. Atomic.
  */
 export function bakeWeightsIntoModel(
   setDir: string,
@@ -40,6 +40,7 @@ export function bakeWeightsIntoModel(
   const bytes = readFileSync(set.files.model);
   const graph = decodeGraph(bytes);
   for (const p of set.manifest.params) {
+    if (p.kind === 'unused') continue; // in the checkpoint, not in any graph
     const value = params.get(p.name);
     if (!value) throw new Error(`bakeWeightsIntoModel: no value for ${p.name}`);
     const init = graph.initializers.get(p.name);

@@ -1,6 +1,7 @@
 // manifest.json of an artifact set: what each graph takes and returns, the parameter list with
 // both layouts, the hyper-parameters, and how the set was built.
 import type { Backend } from '../onnx/forms.js';
+import type { ParamKind } from '../../graphs/layers.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +37,8 @@ export interface GraphEntry {
 
 export interface ManifestParam {
   name: string;
-  /** 'param': trained (gradient + optimizer state); 'buffer': BatchNorm running statistic */
-  kind: 'param' | 'buffer';
+  /** 'param': trained (gradient + optimizer state); 'buffer': BatchNorm running statistic; 'unused': in the state dict, in no graph (graphs/layers.ts) */
+  kind: ParamKind;
   /** shape of the graph input / model.onnx initializer */
   shape: number[];
   /** shape in the upstream PyTorch state dict and in checkpoint.safetensors */

@@ -320,7 +320,12 @@ async function initialState(
   if (o.resume) return loadState(lastPath, set.manifest);
   if (o.checkpoint) {
     // Any accepted format (our safetensors, a Lightning .ckpt, a torch.save state dict).
-    const from = await loadCheckpoint(o.checkpoint, set.manifest, { optimizer: o.phase === 'ssl' });
+    // An encoder's released weights ({'model': ...}, UniFormer's ImageNet checkpoints) are what
+    // upstream's --pretrained_type encoder loads; they can initialise nothing else.
+    const from = await loadCheckpoint(o.checkpoint, set.manifest, {
+      optimizer: o.phase === 'ssl',
+      encoderOnly: o.phase === 'weak' && o.transfer.pretrainedType === 'encoder',
+    });
     for (const note of from.notes) process.stderr.write(`ort-train: ${o.checkpoint}: ${note}\n`);
     // SSL: upstream's --checkpoint resumes (optimizer state, step, epoch); weak: it only
     // initialises the weights (every one with upstream's default pl_full, the encoder's with

@@ -5,7 +5,7 @@ import {
   declareBatchNorm,
   initialValues,
   inputSource,
-  trainedParamCount,
+  parameterCount,
 } from '../../graphs/layers.js';
 import { createModel, modelParamSpecs } from '../../graphs/models.js';
 import {
@@ -37,7 +37,7 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () =
   it('resnet34: 24,436,369 parameters under smp names; resnet18: 14,328,209', () => {
     const specs = modelParamSpecs(si('si_resnet34_unet'));
     const params = specs.filter((s) => s.kind === 'param');
-    expect(trainedParamCount(params)).to.equal(24_436_369);
+    expect(parameterCount(params)).to.equal(24_436_369);
     const shapes = new Map(specs.map((s) => [s.name, s.shape.join(',')]));
     expect(shapes.get('encoder.conv1.weight')).to.equal('64,3,7,7');
     expect(shapes.get('encoder.layer1.0.conv1.weight')).to.equal('64,64,3,3');
@@ -52,7 +52,7 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () =
       specs.filter((s) => s.kind === 'buffer').every((s) => /\.running_(mean|var)$/.test(s.name)),
     ).to.equal(true);
     const r18 = modelParamSpecs(si('si_resnet18_unet')).filter((s) => s.kind === 'param');
-    expect(trainedParamCount(r18)).to.equal(14_328_209);
+    expect(parameterCount(r18)).to.equal(14_328_209);
   });
 
   it('initialises like torchvision/smp without pretrained weights', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { initialValues, trainedParamCount } from '../../graphs/layers.js';
+import { initialValues, parameterCount } from '../../graphs/layers.js';
 import { numel } from '../../src/onnx/ir.js';
 import { createModel, modelParamSpecs, type EncoderName } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
@@ -21,7 +21,7 @@ function upstreamStateDict(file: string): string[] {
     .map((l) => l.replace('\t', ' '));
 }
 
-const count = trainedParamCount;
+const count = parameterCount;
 const model3d = (encoder: EncoderName, frames: number, size: number, widthMult = 1) =>
   createModel({ encoder, frames, size, widthMult, ...ECHONET_NORMALISATION });
 

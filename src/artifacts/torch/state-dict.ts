@@ -1,13 +1,16 @@
 // A state dict out of a torch.save file: either the file's top-level dict of tensors (a plain
-// torch.save(model.state_dict())) or the `state_dict` of a dict that has one (a Lightning
-// checkpoint, whose keys carry the `model.` prefix of the LightningModule's attribute), plus, for
-// Lightning, the epoch, the step and the first optimizer's per-parameter state.
+// torch.save(model.state_dict())), the `state_dict` of a dict that has one (a Lightning
+// checkpoint, whose keys carry the `model.` prefix of the LightningModule's attribute), or the
+// `model` of a dict that has one (an encoder's classification weights as released, e.g. UniFormer's
+// ImageNet checkpoints, which upstream loads into the encoder), plus, for Lightning, the epoch, the
+// step and the first optimizer's per-parameter state.
 import type { SafeTensor } from '../safetensors.js';
 import { PyDict, type PyValue } from './pickle.js';
 import { describePyValue, openTorchFile, TensorReader, TensorRef } from './torch-file.js';
 
 export interface TorchCheckpoint {
-  format: 'lightning' | 'torch';
+  /** 'encoder': the `model` entry of a released classification checkpoint, an encoder's weights only */
+  format: 'lightning' | 'torch' | 'encoder';
   /** the state dict as stored (a Lightning `model.` prefix is still there) */
   tensors: Map<string, SafeTensor>;
   /** epoch and step when the file has them (Lightning) */
@@ -30,6 +33,9 @@ function stateDictOf(path: string, root: PyValue): { format: TorchCheckpoint['fo
   if (sd instanceof PyDict)
     return { format: root.has('pytorch-lightning_version') ? 'lightning' : 'torch', dict: sd };
   if ([...root.values()].some((v) => v instanceof TensorRef)) return { format: 'torch', dict: root };
+  const model = root.get('model');
+  if (model instanceof PyDict && [...model.values()].some((v) => v instanceof TensorRef))
+    return { format: 'encoder', dict: model };
   throw new Error(
     `${path} holds a dict without tensors or a "state_dict" entry (keys: ${[...root.keys()].slice(0, 8).join(', ')}), not a checkpoint`,
   );
