@@ -88,7 +88,8 @@ export class ModelContext {
 
   /** Lists an 'unused' parameter in the state dict without giving it a place in the graph. */
   keep(spec: ParamSpec & { kind: 'unused' }): void {
-    if (this.specs.some((s) => s.name === spec.name)) throw new Error(`parameter ${spec.name} declared twice`);
+    if (this.specs.some((s) => s.name === spec.name))
+      throw new Error(`parameter ${spec.name} declared twice`);
     this.specs.push(spec);
   }
 }

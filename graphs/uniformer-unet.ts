@@ -170,9 +170,21 @@ interface AttentionBlock {
 type Block = ConvBlock | AttentionBlock;
 
 // Declarations follow upstream's module registration order, which is the state dict's.
-function declarePatchEmbed(ctx: ModelContext, name: string, cin: number, c: number, patch: number): PatchEmbed {
+function declarePatchEmbed(
+  ctx: ModelContext,
+  name: string,
+  cin: number,
+  c: number,
+  patch: number,
+): PatchEmbed {
   const norm = declareLayerNorm(ctx, `${name}.norm`, c);
-  const proj = declareConv(ctx, `${name}.proj`, { kind: 'conv', cin, cout: c, kernel: [patch, patch], bias: true });
+  const proj = declareConv(ctx, `${name}.proj`, {
+    kind: 'conv',
+    cin,
+    cout: c,
+    kernel: [patch, patch],
+    bias: true,
+  });
   return { norm, proj, patch };
 }
 

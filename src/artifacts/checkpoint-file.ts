@@ -138,7 +138,8 @@ export async function loadCheckpoint(
  */
 function asEncoderWeights(file: WeightsFile, manifest: WeightsLayout): WeightsLayout {
   const encoder = manifest.params.filter((p) => p.name.startsWith('encoder.'));
-  if (encoder.length === 0) throw new Error(`${file.path}: ${manifest.model.encoder} has no encoder.* weights to load it into`);
+  if (encoder.length === 0)
+    throw new Error(`${file.path}: ${manifest.model.encoder} has no encoder.* weights to load it into`);
   file.content.tensors = new Map([...file.content.tensors].map(([k, v]) => [`encoder.${k}`, v]));
   return { ...manifest, params: encoder };
 }
