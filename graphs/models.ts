@@ -51,6 +51,11 @@ export interface SegModel {
   toFrames(out: Value): Value;
 }
 
+/** Which family an encoder belongs to: 3D U-Nets over clips, or 2D U-Nets over super-images. */
+export function encoderFamily(encoder: EncoderName): SegModel['family'] {
+  return encoder === '3d_unet' || encoder === '3d_unet_small' ? '3d' : 'superimage';
+}
+
 function isEncoder(name: string): name is EncoderName {
   return (ENCODERS as readonly string[]).includes(name);
 }
@@ -91,13 +96,13 @@ export function createModel(cfg: ModelConfig): SegModel {
     'mean and std need 3 values each, std > 0',
   );
   const norm = { mean: cfg.mean, std: cfg.std };
-  if (cfg.encoder === '3d_unet' || cfg.encoder === '3d_unet_small') {
+  if (encoderFamily(cfg.encoder) === '3d') {
     const s = UNET3D_STRIDE;
     check(
       cfg.frames % s === 0 && cfg.size % s === 0,
       `${cfg.encoder} needs frames, height and width divisible by ${s} (got T=${cfg.frames}, H=W=${cfg.size})`,
     );
-    const name: UNet3DName = cfg.encoder;
+    const name = cfg.encoder as UNet3DName;
     return {
       config: cfg,
       family: '3d',

@@ -1,7 +1,13 @@
 // Which of our models (encoder and --width_mult) a state dict belongs to, from its names and
 // shapes alone: --width_mult keeps every name and shrinks channel counts, so the names give the
 // encoder and the first kernel's output channels give the width.
-import { createModel, ENCODERS, modelParamSpecs, type EncoderName } from '../../graphs/models.js';
+import {
+  createModel,
+  encoderFamily,
+  ENCODERS,
+  modelParamSpecs,
+  type EncoderName,
+} from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import { UPSTREAM_UNIFORMER_DEPTHS } from '../../graphs/uniformer-unet.js';
 import type { ParamSpec } from '../../graphs/layers.js';
@@ -19,7 +25,7 @@ export function architectureSpecs(encoder: EncoderName, widthMult: number): Para
   const key = `${encoder}@${widthMult}`;
   let specs = specCache.get(key);
   if (!specs) {
-    const frames = encoder.startsWith('3d_') ? 16 : 4;
+    const frames = encoderFamily(encoder) === '3d' ? 16 : 4;
     specs = modelParamSpecs(
       createModel({ encoder, frames, size: FRAME_SIZE, widthMult, ...ECHONET_NORMALISATION }),
     );

@@ -4,7 +4,7 @@
 // so a failed import leaves --out as it was.
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ENCODERS } from '../../graphs/models.js';
+import { encoderFamily, ENCODERS, type EncoderName } from '../../graphs/models.js';
 import { SSL_OPTIMIZER, WEAK_OPTIMIZER, optimizerStateSuffixes } from '../optim/index.js';
 import { architectureSpecs, identifyArchitecture, type Architecture } from './architecture.js';
 import { buildArtifactSet, inferenceModelBytes, type ArtifactSet, type BuildOptions } from './build.js';
@@ -19,15 +19,21 @@ import { withoutModelPrefix, writeCheckpoint, type WeightsLayout } from './check
 import { bakeWeightsIntoModel, loadArtifactSet } from './load.js';
 import { MANIFEST_FILE } from './manifest.js';
 
-/** The clip length and period of the authors' released weights: the defaults for an imported model. */
-export const RELEASED_CLIP = { frames: 32, period: 1 } as const;
+/**
+ * The clip length and period the paper's models use, the defaults for an imported model: the
+ * authors' released 3D weights take T = 32, the super-image models T = 16 (a 4 x 4 grid); period 1.
+ */
+export const RELEASED_CLIP = { frames: 32, superImageFrames: 16, period: 1 } as const;
+
+const releasedFrames = (encoder: EncoderName) =>
+  encoderFamily(encoder) === '3d' ? RELEASED_CLIP.frames : RELEASED_CLIP.superImageFrames;
 
 export interface ImportOptions extends Omit<BuildOptions, 'encoder' | 'frames' | 'period' | 'out'> {
   checkpoint: string;
   out: string;
   /** default: identified from the weights' names and shapes */
   encoder?: string;
-  /** default RELEASED_CLIP.frames */
+  /** default: RELEASED_CLIP's for the encoder's family */
   frames?: number;
   /** default RELEASED_CLIP.period */
   period?: number;
@@ -114,7 +120,7 @@ export async function importCheckpoint(o: ImportOptions): Promise<ImportResult> 
   const { architecture, state } = await mapCheckpoint(o.checkpoint, o.encoder, o.widthMult, {
     optimizer: true,
   });
-  const frames = o.frames ?? RELEASED_CLIP.frames;
+  const frames = o.frames ?? releasedFrames(architecture.encoder);
   const period = o.period ?? RELEASED_CLIP.period;
   const partial = join(dirname(out), `.${basename(out)}.import-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
@@ -161,7 +167,7 @@ export async function inferenceModelFromCheckpoint(
   clip: { frames?: number; period?: number; backend?: BuildOptions['backend'] },
 ): Promise<{ bytes: Uint8Array; describe: string; notes: string[] }> {
   const { file, architecture, state } = await mapCheckpoint(path, undefined, undefined);
-  const frames = clip.frames ?? RELEASED_CLIP.frames;
+  const frames = clip.frames ?? releasedFrames(architecture.encoder);
   const period = clip.period ?? RELEASED_CLIP.period;
   const bytes = inferenceModelBytes(
     {

@@ -9,7 +9,7 @@ interface ImportFlags {
   checkpoint: string;
   encoder?: string;
   out: string;
-  frames: number;
+  frames?: number;
   period: number;
   widthMult?: number;
   size: number;
@@ -32,7 +32,11 @@ export function register(program: Command): void {
       '--out <dir>',
       'output folder of the artifact set (new, empty, or an artifact set to replace)',
     )
-    .option('--frames <T>', 'clip length of the graphs (3D: multiple of 16)', parse.int, RELEASED_CLIP.frames)
+    .option(
+      '--frames <T>',
+      `clip length of the graphs (3D: multiple of 16, default ${RELEASED_CLIP.frames}; super-image: a square, default ${RELEASED_CLIP.superImageFrames})`,
+      parse.int,
+    )
     .option(
       '--period <p>',
       'frame sampling period the weights were trained with',

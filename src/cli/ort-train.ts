@@ -8,6 +8,7 @@ import { PRETRAINED_TYPES, UPSTREAM_TRANSFER, type PretrainedType } from '../tra
 import type { Phase } from '../defaults.js';
 import { EXIT_SKIPPED } from '../util/failures.js';
 import { epOption, parse, SKIP_HELP, STRICT_HELP } from './flags.js';
+import { ENCODERS } from '../../graphs/models.js';
 
 /** Upstream writes lightning_logs/version_N; we default to runs/<phase>/version_N likewise. */
 function nextVersionDir(phase: string): string {
@@ -30,7 +31,7 @@ export function register(program: Command): void {
       'EchoNet-Dynamic-style folder (FileList.csv, VolumeTracings.csv, Videos/)',
     )
     .option('--out <dir>', 'output folder (default runs/<phase>/version_N)')
-    .option('--encoder <name>', '3d_unet | 3d_unet_small | si_resnet34_unet | si_resnet18_unet', d.encoder)
+    .option('--encoder <name>', ENCODERS.join(' | '), d.encoder)
     .option('--frames <T>', 'frames per clip', parse.int, d.frames)
     .option('--period <p>', 'frame step within a clip', parse.int, d.period)
     .option('--mask-ratio <r>', 'SSL: fraction of frames masked', parse.float, d.maskRatio)

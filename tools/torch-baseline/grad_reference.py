@@ -1,9 +1,11 @@
 """Developer tool (needs Debian's python3-torch; never a dependency of the product or of CI).
 
-Reference gradients for tools/torch-baseline/grad-check.ts: builds the upstream UNet3D from
-export_unet3d.py, loads the weights, and computes the SSL (temporal-masking MSE) and weak (pooled
-Dice on the traced frame) losses of the batch grad-check.ts wrote, with PyTorch autograd in float64
-(the reference) and in float32 (PyTorch's own float32 error, for scale). Writes
+Reference gradients for tools/torch-baseline/grad-check.ts: builds the upstream model of the
+artifact set (UNet3D from export_unet3d.py, or UniFormerUNet from uniformer_unet.py, in training
+mode: BatchNorm on batch statistics, as our train graphs), loads the weights, and computes the SSL
+(temporal-masking MSE) and weak (pooled Dice on the traced frame) losses of the batch grad-check.ts
+wrote, with PyTorch autograd in float64 (the reference) and in float32 (PyTorch's own float32
+error, for scale). Writes
 <work>/torch_grads.safetensors: `<phase>.f64.<param>` (F64) and `<phase>.f32.<param>` (F32) in
 upstream names and layouts, and the losses in the metadata.
 
@@ -19,6 +21,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_unet3d import SAFETENSORS_DTYPES, UNITS, UNet3D, read_safetensors  # noqa: E402
+from uniformer_unet import UniFormerUNet  # noqa: E402
 
 
 def write_safetensors(path, tensors, metadata):
@@ -42,16 +45,55 @@ def normalise(raw, mean, std):
     return x.permute(0, 4, 2, 3, 1)
 
 
-def ssl_loss(model, raw, keep, mean, std):
+class Volume:
+    """The 3D models: the clip as [N, 3, H, W, T]; logits [N, 1, H, W, T]."""
+
+    def __init__(self, m):
+        self.model = UNet3D(UNITS[m['encoder']], m.get('widthMult', 1))
+
+    def prepare(self, raw, mean, std):
+        return normalise(raw, mean, std)
+
+    def frames(self, out):
+        return out[:, 0].permute(0, 3, 1, 2)  # [N, T, H, W]
+
+
+class SuperImage:
+    """UniFormer-S U-Net: frames padded with raw 0 to tile x tile, normalised, tiled row-major."""
+
+    def __init__(self, m):
+        self.model = UniFormerUNet(m['encoder'], m.get('widthMult', 1))
+        self.tile, self.size, self.t = m['tile'], m['size'], m['frames']
+        self.n = int(round(self.t ** 0.5))
+
+    def prepare(self, raw, mean, std):
+        n, t, h, w, _ = raw.shape
+        padded = raw.new_zeros(n, t, self.tile, self.tile, 3)
+        padded[:, :, :h, :w] = raw
+        x = (padded / 255 - mean) / std
+        grid = x.reshape(n, self.n, self.n, self.tile, self.tile, 3).permute(0, 5, 1, 3, 2, 4)
+        return grid.reshape(n, 3, self.n * self.tile, self.n * self.tile)
+
+    def frames(self, out):
+        n = out.shape[0]
+        grid = out[:, 0].reshape(n, self.n, self.tile, self.n, self.tile).permute(0, 1, 3, 2, 4)
+        return grid.reshape(n, self.t, self.tile, self.tile)[:, :, :self.size, :self.size]
+
+
+def network(m):
+    return SuperImage(m) if m['family'] == 'superimage' else Volume(m)
+
+
+def ssl_loss(net, raw, keep, mean, std):
     masked = raw * keep[:, :, None, None, None]  # masked frames are raw black
-    pred = model(normalise(masked, mean, std))
-    target = normalise(raw, mean, std)[:, :1]
+    pred = net.model(net.prepare(masked, mean, std))
+    target = net.prepare(raw, mean, std)[:, :1]  # channel 0 of the clean input (SI: pads included)
     return ((pred - target) ** 2).mean()
 
 
-def weak_loss(model, raw, trace_mask, trace_index, mean, std):
-    logits = model(normalise(raw, mean, std))[:, 0]  # [N, H, W, T]
-    traced = logits[torch.arange(logits.shape[0]), :, :, trace_index]  # [N, H, W]
+def weak_loss(net, raw, trace_mask, trace_index, mean, std):
+    logits = net.frames(net.model(net.prepare(raw, mean, std)))  # [N, T, H, W]
+    traced = logits[torch.arange(logits.shape[0]), trace_index]  # [N, H, W]
     p = torch.sigmoid(traced)
     inter = (p * trace_mask).sum()
     card = p.sum() + trace_mask.sum()
@@ -67,16 +109,17 @@ def main(artifacts, weights, work):
     batch = read_safetensors(f'{work}/batch.safetensors')
     out, meta = {}, {}
     for dtype, tag in ((torch.float64, 'f64'), (torch.float32, 'f32')):
-        model = UNet3D(UNITS[m['encoder']]).to(dtype)
-        names = [n for n, _ in model.named_parameters()]
-        model.load_state_dict({n: state[n].to(dtype) for n in names}, strict=True)
+        net = network(m)
+        model = net.model.to(dtype).train()
+        names = list(model.state_dict().keys())
+        model.load_state_dict({n: state[n].to(model.state_dict()[n].dtype) for n in names}, strict=True)
         raw = batch['frames'].to(dtype)
         mean = torch.tensor(m['mean'], dtype=dtype)
         std = torch.tensor(m['std'], dtype=dtype)
         cases = {
-            'ssl': lambda: ssl_loss(model, raw, batch['keep'].to(dtype), mean, std),
+            'ssl': lambda: ssl_loss(net, raw, batch['keep'].to(dtype), mean, std),
             'weak': lambda: weak_loss(
-                model,
+                net,
                 raw,
                 batch['trace_mask'].to(dtype),
                 batch['trace_index'],
@@ -90,6 +133,8 @@ def main(artifacts, weights, work):
             loss.backward()
             meta[f'{phase}.{tag}.loss'] = repr(float(loss))
             for n, p in model.named_parameters():
+                if p.grad is None:  # in the state dict, never used (UniFormer's ImageNet head)
+                    continue
                 out[f'{phase}.{tag}.{n}'] = p.grad.detach().numpy().astype(np.float64 if tag == 'f64' else np.float32)
     write_safetensors(f'{work}/torch_grads.safetensors', out, meta)
     print(f'wrote {work}/torch_grads.safetensors ({len(out)} gradients)')
