@@ -21,7 +21,7 @@ import { median, nodeGemmGflops, syntheticClip as clip, UNET3D_FORWARD_GFLOP } f
 const THREADS = 2;
 const RUNS = 3;
 
-async function inference(setDir: string) {
+export async function inference(setDir: string) {
   const set = loadArtifactSet(setDir);
   const { frames: T, size } = set.manifest.model;
   const session = await createSession(set.files.model, { threads: THREADS });
@@ -81,7 +81,9 @@ async function trainStep(setDir: string) {
   );
   const step = async (k: number) => {
     const params: Feeds = Object.fromEntries(
-      m.params.map((p) => [p.name, tensor('float32', state.params.get(p.name)!, p.shape)]),
+      m.params
+        .filter((p) => train.inputNames.includes(p.name))
+        .map((p) => [p.name, tensor('float32', state.params.get(p.name)!, p.shape)]),
     );
     const c0 = process.cpuUsage();
     const t0 = performance.now();

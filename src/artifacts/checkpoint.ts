@@ -152,7 +152,7 @@ function mismatchError(
     const ours = uniformerDepths(manifest.params.map((p) => p.name));
     if (theirs && ours && theirs.join() !== ours.join())
       lines.push(
-        `They are a UniFormer of another size: blocks per stage ${describeUniformerDepths(theirs)}, where ${md.encoder} has ${describeUniformerDepths(ours)}.`,
+        `They are a UniFormer of another size: blocks per stage ${describeUniformerDepths(theirs)}, where ${md.encoder} has [${ours.join(', ')}].`,
       );
     else lines.push(`They match none of our models (${ENCODERS.join(', ')}) at any width.`);
   }

@@ -67,7 +67,10 @@ export function gradBatch(n: number, frames: number, size: number, maskRatio: nu
   };
   const src = Array.from({ length: size }, (_, i) => Math.floor(((i + 0.5) * SIZE) / size));
   for (let v = 0; v < n; v++) {
-    const params = sampleParams(Rng.derive(seed, 3, v), { framesMin: 2 * frames + 8, framesMax: 3 * frames });
+    const params = sampleParams(Rng.derive(seed, 3, v), {
+      framesMin: 2 * frames + 8,
+      framesMax: Math.max(3 * frames, 2 * frames + 16),
+    });
     const timeline = makeTimeline(Rng.derive(seed, 4, v), params.frames, params.fps, params.heartRate);
     const renderer = new VideoRenderer(params, Rng.derive(seed, 5, v));
     const start = Math.max(0, Math.min(params.frames - frames, timeline.tracedEd - (frames >> 1)));

@@ -30,8 +30,13 @@ function stateDictOf(path: string, root: PyValue): { format: TorchCheckpoint['fo
       `${path} holds ${describePyValue(root)}, not a state dict${describePyValue(root).startsWith('an object') ? ' (a whole pickled module? save model.state_dict() instead)' : ''}`,
     );
   const sd = root.get('state_dict');
+  // Lightning writes its version, epoch and global_step next to the state dict; a file trimmed to
+  // the state dict and the counters is still one of its checkpoints.
   if (sd instanceof PyDict)
-    return { format: root.has('pytorch-lightning_version') ? 'lightning' : 'torch', dict: sd };
+    return {
+      format: root.has('pytorch-lightning_version') || root.has('global_step') ? 'lightning' : 'torch',
+      dict: sd,
+    };
   if ([...root.values()].some((v) => v instanceof TensorRef)) return { format: 'torch', dict: root };
   const model = root.get('model');
   if (model instanceof PyDict && [...model.values()].some((v) => v instanceof TensorRef))
