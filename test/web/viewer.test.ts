@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -9,6 +9,9 @@ import { areaCurve } from '../../src/infer/cardiac/index.js';
 import { loadSegmentationModel, type SegmentationModel } from '../../src/infer/model.js';
 import { segmentVideoFrames, type SegmentSummary } from '../../src/infer/segment-core.js';
 import { segmentVideo } from '../../src/infer/segment.js';
+import { inferenceModelBytes } from '../../src/artifacts/build.js';
+import { loadCheckpoint } from '../../src/artifacts/checkpoint-file.js';
+import { weightsLayout } from '../../src/artifacts/import.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { launchChromium, type Chromium } from '../../tools/chromium.js';
 import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
@@ -470,6 +473,50 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
       expect(state.summary.beats.map((b) => [b.ed, b.es])).to.deep.equal(cli.beats.map((b) => [b.ed, b.es]));
     } finally {
       await page.close();
+    }
+  });
+
+  it("runs the super-image UniFormer-S U-Net served as the model (uniformer_small, PyTorch fixture weights at width 1/16, T=4): masks >= 99.5 % equal to onnxruntime-node's on the page's frames, neither all LV nor all background", async () => {
+    // model.onnx alone (no training graphs) with the weights PyTorch wrote.
+    const fixture = fileURLToPath(new URL('../../../test/fixtures/uniformer/plain.pt', import.meta.url));
+    const arch = { encoder: 'uniformer_small', widthMult: 0.0625 } as const;
+    const weights = (await loadCheckpoint(fixture, weightsLayout(arch))).params;
+    const modelPath = join(tmp('uniformer'), 'model.onnx');
+    writeFileSync(modelPath, inferenceModelBytes({ ...arch, frames: 4, period: 1 }, weights));
+    const uniformer = await loadSegmentationModel({ model: modelPath });
+    const uniServer = await startServer({
+      dataPath: dataDir,
+      modelFile: modelPath,
+      port: 0,
+      transcodeDir: tmp('transcoded-uniformer'),
+    });
+    const page = await chromium.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${uniServer.url}?video=${encodeURIComponent(`Videos/${video}.avi`)}`);
+      const state = await finishedPageState(page);
+      expect(errors).to.deep.equal([]);
+      expect(state.summary, 'the page finished without an error').to.be.an('object');
+      const config = (await (await fetch(`${uniServer.url}api/config`)).json()) as {
+        model: { encoder: string; frames: number };
+      };
+      expect(config.model).to.deep.include({ encoder: 'uniformer_small', frames: 4 });
+      const frames = {
+        frames: state.frames,
+        count: state.count,
+        height: state.size,
+        width: state.size,
+        fps: state.fps,
+      };
+      const node = await segmentVideoFrames(frames, uniformer, { mode: 'upstream' });
+      expect(agreement(state.masks, node.masks)).to.be.at.least(0.995);
+      const lv = state.masks.reduce((a, v) => a + v, 0) / state.masks.length;
+      expect(lv).to.be.within(0.01, 0.99);
+    } finally {
+      await page.close();
+      await uniServer.close();
+      await uniformer.release();
     }
   });
 });
