@@ -26,6 +26,7 @@ const N = 2;
 const sets = {
   unet: () => tinyArtifactSet('3d_unet_small', 0.0625, 16, { size: 32, backend: 'webgpu' }),
   si: () => tinyArtifactSet('si_resnet18_unet', 0.0625, 4, { size: 64, backend: 'webgpu' }),
+  uniformer: () => tinyArtifactSet('uniformer_small', 0.0625, 4, { size: 64, backend: 'webgpu' }),
 };
 const GRAPHS: GraphKey[] = ['model', 'train_weak', 'train_ssl', 'eval_weak', 'optimizer_weak'];
 
@@ -80,7 +81,7 @@ function transformerBlock(): { graph: Graph; inputs: Record<string, number[]> } 
 
 describe('WebGPU forms: the emitted graphs hold nothing the WebGPU provider cannot run', function () {
   this.timeout(300_000);
-  it('every graph of the WebGPU-form sets (3D and super-image) is clean; the CPU forms are flagged for MaxPool Indices and SpaceToDepth', async () => {
+  it('every graph of the WebGPU-form sets (3D, ResNet and UniFormer super-image) is clean; the CPU forms are flagged for MaxPool Indices and SpaceToDepth', async () => {
     for (const make of Object.values(sets))
       expect(incompatibilities(await make(), GRAPHS.concat('train_ssl'))).to.deep.equal([]);
     const cpu = await tinyArtifactSet('3d_unet_small', 0.0625, 16, { size: 32 });
