@@ -61,7 +61,15 @@ export function diceCounts(logits: Value, target: Value): { tp: Value; fp: Value
 }
 
 /** Mean squared error over every element (torch.nn.MSELoss, reduction 'mean'). */
+/**
+ * Mean squared error, averaged one axis at a time from the innermost: means of equal-sized groups
+ * are the mean, and each step is a short float32 sum. One ReduceMean over every element sums them
+ * in one pass, whose rounding grows with the count (3e-5 relative over a 2 x 256 x 256 super-image
+ * against PyTorch float64, where the gradients agreed to 1e-4); the gradient is the same either way.
+ */
 export function mseLoss(pred: Value, target: Value): Value {
   const d = sub(pred, target);
-  return reduceMean(mul(d, d), allAxes(d), false);
+  let squares = mul(d, d);
+  for (let axis = squares.rank - 1; axis > 0; axis--) squares = reduceMean(squares, [axis]);
+  return reduceMean(squares, allAxes(squares), false);
 }
