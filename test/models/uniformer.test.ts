@@ -11,6 +11,9 @@ import { inferenceGraph } from '../../graphs/tasks.js';
 import { loadCheckpoint } from '../../src/artifacts/checkpoint-file.js';
 import { weightsLayout } from '../../src/artifacts/import.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
+import { numel } from '../../src/onnx/ir.js';
+import { Rng } from '../../src/util/rng.js';
+import { checkModelGradients } from '../helpers/model-gradcheck.js';
 
 const FIXTURES = 'test/fixtures/uniformer';
 const uniformer = (frames = 16, widthMult = 1, size = 112) =>
@@ -110,5 +113,29 @@ describe("UniFormer-S U-Net (upstream's UniFormerUNet('uniformer_small'))", () =
     const diff = got.reduce((m, x, i) => Math.max(m, Math.abs(x - want[i])), 0);
     expect(ref.max_abs_logit).to.be.above(1);
     expect(diff).to.be.below(1e-4);
+  });
+
+  it('whole-model gradient of a tiny UniFormer U-Net (width 1/16, 2 clips of T=4 frames of 32x32 in 32x32 tiles, BatchNorm on batch statistics): every trained tensor within 2 % of finite differences (float32)', async function () {
+    this.timeout(300_000);
+    const model = createModel({
+      encoder: 'uniformer_small',
+      frames: 4,
+      size: 32,
+      tile: 32,
+      widthMult: 0.0625,
+      ...ECHONET_NORMALISATION,
+    });
+    const rng = new Rng(11);
+    const inputShape = [2, 4, 32, 32, 3];
+    const checked = await checkModelGradients({
+      model,
+      inputShape,
+      input: Float32Array.from({ length: numel(inputShape) }, () => rng.range(0, 255)),
+      forward: (ctx, raw) => model.toFrames(model.forward(ctx, model.prepare(raw))),
+      steps: [3e-3, 1e-3, 3e-4],
+      rtol: 0.02,
+      atolOfMax: 5e-5,
+    });
+    expect(checked).to.equal(modelParamSpecs(model).filter((p) => p.kind === 'param').length);
   });
 });
