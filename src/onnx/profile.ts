@@ -19,6 +19,7 @@ export interface NodeRun {
 interface TraceEvent {
   cat?: string;
   name?: string;
+  ts?: number;
   dur?: number;
   args?: {
     op_name?: string;
@@ -38,11 +39,18 @@ export function profileFile(prefix: string): string {
   return join(dir, files[files.length - 1]);
 }
 
-/** Every node execution of a profile (all runs the session made while profiling). */
-export function readProfile(file: string): NodeRun[] {
+/**
+ * Every node execution of a profile (all runs the session made while profiling), or with
+ * `lastRun` those of its last run only: a session's first run also pays for faulting in the memory
+ * its arena grows into, several times the kernels' own time for large activations.
+ */
+export function readProfile(file: string, { lastRun = false } = {}): NodeRun[] {
   const events = JSON.parse(readFileSync(file, 'utf8')) as TraceEvent[];
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts ?? 0);
+  const from = lastRun && runs.length ? Math.max(...runs) : -Infinity;
   return events
     .filter((e) => e.cat === 'Node' && e.args?.provider && e.name?.endsWith('_kernel_time'))
+    .filter((e) => (e.ts ?? 0) >= from)
     .map((e) => ({
       node: e.name!.slice(0, -'_kernel_time'.length),
       op: e.args!.op_name ?? '?',
