@@ -5,8 +5,8 @@
  * (train_weak + optimizer_weak, batch 1, in a child process as bench-model's) against PyTorch 1.13
  * eager of upstream's module (tools/torch-baseline/time_uniformer.py: same input size, the traced
  * frame's Dice loss, AdamW with AMSGrad). Target: ours / PyTorch <= 1.0 for both. Each graph is
- * then run twice more with ORT's profiler, and the second run's top operators by kernel time are
- * listed (a first run also faults in its arena's memory). Without
+ * then run three times more with ORT's profiler, and the third run's top operators by kernel time are
+ * listed (the first two also fault in the arena's memory). Without
  * Debian's python3-torch the PyTorch half is reported as missing.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,15 +28,15 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const BENCH_MODEL = join(here, 'bench-model.js');
 const TIME_TORCH = join(here, '../../tools/torch-baseline/time_uniformer.py');
 
-/** A graph's second run with the set's initial weights, profiled: its top operators by kernel time. */
+/** A graph's third run with the set's initial weights, profiled: its top operators by kernel time. */
 async function topOperators(setDir: string, key: 'model' | 'train_weak', dir: string) {
   const set = loadArtifactSet(setDir);
   const prefix = join(dir, `profile-${key}`);
   const session = await createSession(set.files[key], { threads: THREADS, profilePrefix: prefix });
   const feeds = graphFeeds(set, key, 1);
   for (const k of Object.keys(feeds)) if (!session.inputNames.includes(k)) delete feeds[k];
-  await session.run(feeds); // warm-up: the arena grows and its memory is faulted in
-  await session.run(feeds);
+  // Two warm-ups: the arena grows in both and its memory is faulted in (1.5 GB each at batch 4).
+  for (let i = 0; i < 3; i++) await session.run(feeds);
   await session.release(); // flushes the profile
   const runs = readProfile(profileFile(prefix), { lastRun: true });
   const s = summarizeProfile(runs, 'CPUExecutionProvider', { top: 10 });
