@@ -10,6 +10,9 @@
  *          [--ssl-epochs 2,10] [--seeds 0,1,2] [--steps 60] [--variants full-newhead,...]
  *          [--variant-fractions 0.1] [--videos 100] [--look echonet|hard] [--plan] [--report] [--probe]
  * --probe measures what the SSL checkpoints' heads predict before weak training (ssl-head.json).
+ *
+ * `node dist/tools/ssl-study.js pool [...]` runs the pool study instead: SSL on a large unlabelled
+ * pool, few labelled videos (tools/ssl-study/pool-main.ts, docs/transfer.md#the-pool-study).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +21,7 @@ import { atomicWriteFile } from '../src/util/atomic.js';
 import { JsonlLog } from '../src/util/jsonl.js';
 import { Progress } from '../src/util/progress.js';
 import { planCells, RANDOM, sslInit, variantInit, VARIANTS, type InitConfig } from './ssl-study/plan.js';
+import { poolMain } from './ssl-study/pool-main.js';
 import { probeSslHead } from './ssl-study/probe.js';
 import { writeReport } from './ssl-study/report.js';
 import {
@@ -142,7 +146,8 @@ async function main() {
   log.write({ event: 'end' });
 }
 
-main().catch((err: unknown) => {
+// `ssl-study.js pool ...`: the pool study (tools/ssl-study/pool-main.ts); otherwise the fraction grid.
+(process.argv[2] === 'pool' ? poolMain(process.argv.slice(3)) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -18,6 +18,14 @@ function nextVersionDir(phase: string): string {
   }
 }
 
+/** `--milestones 45,60`: ascending whole epochs. */
+function parseMilestones(v: string): number[] {
+  const epochs = v.split(',').map((t) => parse.int(t.trim()));
+  if (epochs.some((e, i) => e < 1 || (i > 0 && e <= epochs[i - 1])))
+    throw new Error(`--milestones takes ascending epochs >= 1, got "${v}"`);
+  return epochs;
+}
+
 export function register(program: Command): void {
   const d = defaultTrainOptions('weak');
   program
@@ -28,7 +36,11 @@ export function register(program: Command): void {
     .addOption(new Option('--phase <phase>', 'ssl | weak').choices(['ssl', 'weak']).makeOptionMandatory())
     .requiredOption(
       '--data-path <dir>',
-      'EchoNet-Dynamic-style folder (FileList.csv, VolumeTracings.csv, Videos/)',
+      'EchoNet-Dynamic-style folder (FileList.csv, VolumeTracings.csv, Videos/); ssl also: the same without VolumeTracings.csv, a folder of videos, or a text file of video paths',
+    )
+    .option(
+      '--val-data <path>',
+      "ssl: validation videos for a --data_path without splits (a folder, a list, or an EchoNet folder's VAL split); default: an eighth of the pool held out",
     )
     .option('--out <dir>', 'output folder (default runs/<phase>/version_N)')
     .option('--encoder <name>', ENCODERS.join(' | '), d.encoder)
@@ -94,6 +106,11 @@ export function register(program: Command): void {
     .option('--std <v...>', 'normalisation std (3 values)', parse.floats)
     .option('--artifacts <dir>', 'use an artifact set built by build-graph instead of building one')
     .option('--lr <f>', 'base learning rate (default 3e-4)', parse.float)
+    .option(
+      '--milestones <epochs>',
+      'weak: epochs at which the learning rate drops x0.1, comma-separated (default 45,60 as upstream)',
+      parseMilestones,
+    )
     .option('--max-steps <n>', 'stop after n optimizer steps in total', parse.int)
     .option('--save-every <n>', 'also save last.safetensors every n steps', parse.int, 0)
     .option('--limit-val-batches <n>', 'validate on at most n batches', parse.int, 0)
@@ -107,6 +124,7 @@ ${SKIP_HELP} (Listed in <out>/failures.csv and log.jsonl.)
 
 Examples (upstream commands work with "unilvseg ort-train --phase ..." in place of "python seg_3d_*.py"):
   unilvseg ort-train --phase ssl --data_path demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --batch_size 4 --epochs 2 --out runs/ssl
+  unilvseg ort-train --phase ssl --data_path pool/Videos --val_data demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --max_steps 2000 --out runs/ssl-pool
   unilvseg ort-train --phase weak --data_path demo/data --encoder 3d_unet_small --width_mult 0.25 --frames 16 --checkpoint runs/ssl/best.safetensors --out runs/weak
   unilvseg ort-train --phase weak --data_path demo/data --out runs/weak --resume`,
     )
@@ -138,6 +156,7 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
           headWarmupSteps: a.headWarmupSteps as number,
         },
         pctTrain: a.pctTrain as number | undefined,
+        valData: a.valData as string | undefined,
         ep: a.ep as TrainOptions['ep'],
         threads: a.threads as number | undefined,
         microBatch: a.microBatch as number,
@@ -147,6 +166,7 @@ Examples (upstream commands work with "unilvseg ort-train --phase ..." in place 
         std: (a.std as number[] | undefined) ?? base.std,
         artifacts: a.artifacts as string | undefined,
         lr: a.lr as number | undefined,
+        milestones: a.milestones as number[] | undefined,
         maxSteps: a.maxSteps as number | undefined,
         saveEvery: a.saveEvery as number,
         limitValBatches: a.limitValBatches as number,

@@ -5,13 +5,13 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FrameCache } from './cache.js';
-import type { EchoVideo } from './echonet.js';
 import { badItem } from './bad-item.js';
 import {
   prepareSample,
   type SampleConfig,
   type SampleRef,
   type SslSample,
+  type SslVideo,
   type WeakSample,
 } from './samples.js';
 
@@ -19,7 +19,7 @@ export const WORKER_KIND = 'unilvseg-loader';
 
 export interface WorkerInit {
   kind: typeof WORKER_KIND;
-  videos: EchoVideo[];
+  videos: readonly SslVideo[];
   cacheDir: string;
   cfg: SampleConfig;
 }
@@ -47,7 +47,7 @@ export function classify(e: unknown): Outcome {
 }
 
 export async function runTask(
-  videos: EchoVideo[],
+  videos: readonly SslVideo[],
   cache: FrameCache,
   cfg: SampleConfig,
   t: TaskMsg,

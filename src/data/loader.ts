@@ -17,6 +17,7 @@ import {
   type SampleConfig,
   type SampleRef,
   type SslSample,
+  type SslVideo,
   type WeakSample,
   type Which,
 } from './samples.js';
@@ -43,8 +44,11 @@ export interface SslBatch {
 
 export type BatchOf<P extends Phase> = P extends 'weak' ? WeakBatch : SslBatch;
 
+/** Weak batches need traced videos; SSL batches take any video. */
+export type VideoOf<P extends Phase> = P extends 'weak' ? EchoVideo : SslVideo;
+
 export interface LoaderOptions<P extends Phase> {
-  videos: EchoVideo[];
+  videos: readonly VideoOf<P>[];
   phase: P;
   /** T and p of the clips. */
   frames: number;
@@ -60,6 +64,8 @@ export interface LoaderOptions<P extends Phase> {
   prefetch?: number;
   seed?: number;
   maskRatio?: number;
+  /** The model's frame side; clips (and masks) are shrunk to it from 112 (default 112). */
+  size?: number;
   /** Decoded-frame cache folder; default `defaultCacheDir(<root of the first video>)`. */
   cacheDir?: string;
   /** A bad video is reported here once and skipped from then on (default: a line on stderr). */
@@ -100,6 +106,7 @@ export class BatchLoader<P extends Phase> {
       train: opts.train,
       seed: opts.seed ?? DEFAULT_SEED,
       maskRatio: opts.maskRatio ?? DEFAULT_MASK_RATIO,
+      size: opts.size ?? FRAME_SIZE,
     };
     const first = opts.videos[0]?.path ?? '.';
     this.cacheDir = opts.cacheDir ?? cacheDirForVideo(first);
@@ -241,7 +248,7 @@ function collate(samples: (WeakSample | SslSample)[], phase: Phase): WeakBatch |
     return { frames, keep, items: ssl.map((s) => ({ fileName: s.fileName })) };
   }
   const weak = samples as WeakSample[];
-  const hw = FRAME_SIZE * FRAME_SIZE;
+  const hw = weak[0].traceMask.length;
   const trace_mask = new Float32Array(n * hw);
   weak.forEach((s, i) => trace_mask.set(s.traceMask, i * hw));
   const trace_index = BigInt64Array.from(weak.map((s) => BigInt(s.relIndex)));

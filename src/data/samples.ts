@@ -5,6 +5,7 @@ import type { EchoVideo } from './echonet.js';
 import { DataError } from './errors.js';
 import { sampleKeep } from './masking.js';
 import { tracingToMask } from './polygon.js';
+import { resampleRect } from './resample.js';
 import type { DecodedVideo } from './video.js';
 import { FRAME_SIZE, type Phase } from '../defaults.js';
 
@@ -25,6 +26,9 @@ export interface WeakSample {
   fileName: string;
   which: Which;
 }
+
+/** What an SSL sample needs of a video: no tracings (an EchoVideo is one too). */
+export type SslVideo = Pick<EchoVideo, 'path' | 'fileName'>;
 
 /** A self-supervised sample: a clean clip and which frames stay visible (docs/upstream.md#3d-masking). */
 export interface SslSample {
@@ -71,6 +75,7 @@ export function weakSample(
   p: number,
   train: boolean,
   rng: Rng,
+  size = FRAME_SIZE,
 ): WeakSample {
   checkFrames(video, frames);
   const ti = which === 'ed' ? video.edFrame : video.esFrame;
@@ -84,12 +89,13 @@ export function weakSample(
   const start = train ? randomClipStart(rng, ti, f, T, p) : centredClipStart(ti, f, T, p);
   let clip = gatherClip(frames, clipIndices(start, T, p));
   const rows = which === 'ed' ? video.edRows : video.esRows;
-  let traceMask = Float32Array.from(tracingToMask(rows, FRAME_SIZE, FRAME_SIZE));
+  let traceMask: Float32Array = Float32Array.from(tracingToMask(rows, FRAME_SIZE, FRAME_SIZE));
   if (train) {
     const aug = augmentClip(clip, T, FRAME_SIZE, FRAME_SIZE, sampleAugParams(rng), traceMask);
     clip = aug.frames;
     traceMask = aug.mask!;
   }
+  if (size !== FRAME_SIZE) [clip, traceMask] = [shrinkClip(clip, T, size), shrinkMask(traceMask, size)];
   return {
     frames: clip,
     traceMask,
@@ -100,20 +106,52 @@ export function weakSample(
   };
 }
 
+const WHOLE_FRAME = { x: 0, y: 0, w: FRAME_SIZE, h: FRAME_SIZE };
+
+/**
+ * A prepared clip [T, 112, 112, 3] at a model's smaller frame side (`--size`, e.g. 64 for cheap
+ * studies), by area averaging: sampling, augmentation and tracings stay at EchoNet's 112 pixels.
+ */
+export function shrinkClip(clip: Uint8Array, T: number, size: number): Uint8Array {
+  const inFrame = FRAME_SIZE * FRAME_SIZE * 3;
+  const outFrame = size * size * 3;
+  const out = new Uint8Array(T * outFrame);
+  for (let t = 0; t < T; t++)
+    resampleRect(
+      clip.subarray(t * inFrame, (t + 1) * inFrame),
+      FRAME_SIZE,
+      FRAME_SIZE,
+      3,
+      WHOLE_FRAME,
+      size,
+      size,
+      out.subarray(t * outFrame, (t + 1) * outFrame),
+    );
+  return out;
+}
+
+/** A 112x112 mask at `size`: a pixel is inside where more than half of its area was. */
+export function shrinkMask(mask: Float32Array, size: number): Float32Array {
+  const share = resampleRect(mask, FRAME_SIZE, FRAME_SIZE, 1, WHOLE_FRAME, size, size);
+  return share.map((v) => (v > 0.5 ? 1 : 0));
+}
+
 /** An unconstrained clip (random also in validation, like upstream), augmented in training. */
 export function sslSample(
-  video: { path: string; fileName: string },
+  video: SslVideo,
   frames: DecodedVideo,
   T: number,
   p: number,
   maskRatio: number,
   train: boolean,
   rng: Rng,
+  size = FRAME_SIZE,
 ): SslSample {
   checkFrames(video, frames);
   const start = sslClipStart(rng, padLength(frames.count, T, p), T, p);
   let clip = gatherClip(frames, clipIndices(start, T, p));
   if (train) clip = augmentClip(clip, T, FRAME_SIZE, FRAME_SIZE, sampleAugParams(rng)).frames;
+  if (size !== FRAME_SIZE) clip = shrinkClip(clip, T, size);
   return { frames: clip, keep: sampleKeep(rng, T, maskRatio), fileName: video.fileName };
 }
 
@@ -146,6 +184,8 @@ export interface SampleConfig {
   seed: number;
   /** SSL only: fraction of frames masked. */
   maskRatio: number;
+  /** The model's frame side (112 unless a study trains smaller models, see shrinkClip). */
+  size?: number;
 }
 
 /**
@@ -153,7 +193,7 @@ export interface SampleConfig {
  * Rng.derive(seed, epoch, index): the same whichever worker prepares it, in whatever order.
  */
 export async function prepareSample(
-  videos: EchoVideo[],
+  videos: readonly SslVideo[],
   cache: { getFrames(v: { path: string }): Promise<DecodedVideo> },
   cfg: SampleConfig,
   epoch: number,
@@ -164,6 +204,16 @@ export async function prepareSample(
   const frames = await cache.getFrames(video);
   const rng = Rng.derive(cfg.seed, epoch, index);
   if (cfg.phase === 'ssl')
-    return sslSample(video, frames, cfg.frames, cfg.period, cfg.maskRatio, cfg.train, rng);
-  return weakSample(video, frames, ref.which ?? 'ed', cfg.frames, cfg.period, cfg.train, rng);
+    return sslSample(video, frames, cfg.frames, cfg.period, cfg.maskRatio, cfg.train, rng, cfg.size);
+  if (!('edRows' in video)) throw new Error(`weak samples need traced videos; ${video.path} has no tracings`);
+  return weakSample(
+    video as EchoVideo,
+    frames,
+    ref.which ?? 'ed',
+    cfg.frames,
+    cfg.period,
+    cfg.train,
+    rng,
+    cfg.size,
+  );
 }

@@ -12,7 +12,10 @@ import {
   type TrainingState,
 } from '../artifacts/index.js';
 import { loadCheckpoint } from '../artifacts/checkpoint-file.js';
-import { openEchoNet } from '../data/echonet.js';
+import { defaultCacheDir } from '../data/cache.js';
+import { openEchoNet, type EchoVideo } from '../data/echonet.js';
+import { DataError, type BadItemHandler } from '../data/errors.js';
+import { isEchoNetRoot, openSslVideos, type SslVideoSet } from '../data/unlabelled.js';
 import { BatchLoader } from '../data/loader.js';
 import type { Backend } from '../onnx/forms.js';
 import { backendOf, resolveProvider } from '../onnx/runtime.js';
@@ -92,20 +95,25 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     numWorkers: o.numWorkers,
     seed: o.seed,
     maskRatio: o.maskRatio,
+    size: m.model.size,
     onBadItem,
     strict: o.strict,
     knownBad: progress.badFiles,
   };
+  const sets = videoSets(o, split, onBadItem);
+  log.write({ event: 'data', train: sets.train.source, val: sets.val.source });
   const trainLoader = new BatchLoader({
     ...common,
-    videos: split('train', o.pctTrain),
+    videos: sets.train.videos,
+    cacheDir: sets.train.cacheDir,
     train: true,
     shuffle: true,
     dropLast: true,
   });
   const valLoader = new BatchLoader({
     ...common,
-    videos: split('val'),
+    videos: sets.val.videos,
+    cacheDir: sets.val.cacheDir,
     train: false,
     shuffle: false,
     dropLast: false,
@@ -156,7 +164,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       const valEpoch = (state.epoch + 1) % Math.max(1, o.checkValEveryNEpoch) === 0;
       const valAt = new Set(valEpoch ? validationPoints(batches, o.valCheckInterval) : []);
       const lr =
-        o.phase === 'weak' ? multiStepLr(baseLr, state.epoch, m.weak.milestones, m.weak.gamma) : baseLr;
+        o.phase === 'weak'
+          ? multiStepLr(baseLr, state.epoch, o.milestones ?? m.weak.milestones, m.weak.gamma)
+          : baseLr;
       for await (const batch of trainLoader.epoch(state.epoch, progress.batch)) {
         const t0 = Date.now();
         const r = await runner.step(
@@ -241,6 +251,38 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   writeCurves(join(out, 'curves.svg'), join(out, 'log.jsonl'));
   log.write({ event: 'end', ...summary });
   return summary;
+}
+
+/**
+ * The training and validation videos: weak supervision reads an EchoNet root's traced videos;
+ * SSL also takes a root without tracings, a folder of videos or a list (src/data/unlabelled.ts).
+ */
+function videoSets(
+  o: TrainOptions,
+  split: (name: string, pct?: number) => EchoVideo[],
+  onBadItem: BadItemHandler,
+): { train: SslVideoSet; val: SslVideoSet } {
+  if (o.phase === 'ssl')
+    return openSslVideos(o.dataPath, o.valData, {
+      pctTrain: o.pctTrain,
+      onBadItem,
+      strict: o.strict,
+      seed: o.seed,
+    });
+  if (o.valData !== undefined)
+    throw new Error('--val_data is for --phase ssl (weak validation needs tracings: the VAL split)');
+  if (!isEchoNetRoot(o.dataPath))
+    throw new DataError(
+      o.dataPath,
+      'weak supervision needs an EchoNet-style folder (FileList.csv, VolumeTracings.csv, Videos/); a folder or list of videos without tracings is for --phase ssl',
+    );
+  const cacheDir = defaultCacheDir(o.dataPath);
+  const at = (name: string, videos: EchoVideo[]) => ({
+    videos,
+    cacheDir,
+    source: `${o.dataPath} (split ${name})`,
+  });
+  return { train: at('train', split('train', o.pctTrain)), val: at('val', split('val')) };
 }
 
 /** Pooled loss (and DSC for weak) over a whole split, as upstream's validation_epoch_end. */

@@ -24,6 +24,8 @@ export interface TrainOptions {
   /** weak: which weights --checkpoint provides and how fast they may move (src/train/transfer.ts) */
   transfer: TransferOptions;
   pctTrain?: number;
+  /** ssl: the validation videos (a root's VAL split, a folder or a list) when --data_path is a pool without splits */
+  valData?: string;
   ep: ExecutionProvider;
   threads?: number;
   /** samples per train-graph run; gradients of a batch's micro-batches are summed (0 = whole batch) */
@@ -36,6 +38,8 @@ export interface TrainOptions {
   /** an artifact set built before (`build-graph`) instead of building one into <out>/artifacts */
   artifacts?: string;
   lr?: number;
+  /** weak: epochs at which the learning rate drops x0.1 (default the set's, upstream's 45 and 60) */
+  milestones?: number[];
   /** stop after this many optimizer steps in total (smoke runs, benchmarks) */
   maxSteps?: number;
   /** also save last.safetensors every this many steps (0 = only at validations and epoch ends) */

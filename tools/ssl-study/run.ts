@@ -195,7 +195,7 @@ export async function runCell(s: StudySettings, data: string, cell: WeakCell): P
  * clips, no augmentation) and hands each frame's logits, mask and traced frame's pixels to `visit`.
  */
 export async function forEachTracedFrame(
-  s: StudySettings,
+  s: Pick<StudySettings, 'threads' | 'frames' | 'batchSize'>,
   data: string,
   split: 'val' | 'test',
   setDir: string,
@@ -217,6 +217,7 @@ export async function forEachTracedFrame(
     dropLast: false,
     numWorkers: 0,
     seed,
+    size: set.manifest.model.size,
   });
   const px = set.manifest.model.size ** 2;
   try {
