@@ -267,7 +267,7 @@ function hasLibx264(): Promise<boolean> {
   return x264Available;
 }
 
-async function codecOptions(codec: VideoCodec): Promise<string[]> {
+export async function codecOptions(codec: VideoCodec): Promise<string[]> {
   switch (codec) {
     case 'mjpeg':
       // -q:v 2 is near-transparent; full-range yuvj420p is what MJPEG AVI readers expect.

@@ -7,7 +7,14 @@ import { openEchoNet, type EchoVideo } from '../../src/data/echonet.js';
 import { tracingToMask } from '../../src/data/polygon.js';
 import { augmentClip, sampleAugParams } from '../../src/data/augment/index.js';
 import { clipIndices, randomClipStart } from '../../src/data/clips.js';
-import { gatherClip, sampleList, sslSample, weakSample } from '../../src/data/samples.js';
+import {
+  gatherClip,
+  sampleList,
+  shrinkClip,
+  shrinkMask,
+  sslSample,
+  weakSample,
+} from '../../src/data/samples.js';
 import { makeEchoNetMini, writeVideo } from '../fixtures/echonet-mini/make.js';
 
 const FB = 112 * 112 * 3;
@@ -149,5 +156,29 @@ describe('data/samples: weak and SSL samples from decoded videos', () => {
     const err = await rejection(cache.getFrames({ path: truncated }));
     expect(err.message).to.contain(truncated);
     expect(err.message).to.match(/truncated|corrupt|not a readable video/);
+  });
+});
+
+describe('data/samples: clips and masks for models smaller than 112 pixels (--size)', () => {
+  it('shrinks a clip by area averaging, frame by frame, and a mask to the pixels more than half inside', () => {
+    const T = 2;
+    const clip = new Uint8Array(T * 112 * 112 * 3);
+    // frame 0 uniform 200; frame 1: left half 0, right half 100
+    for (let i = 0; i < 112 * 112; i++) {
+      clip.fill(200, 3 * i, 3 * i + 3);
+      clip.fill(i % 112 < 56 ? 0 : 100, 112 * 112 * 3 + 3 * i, 112 * 112 * 3 + 3 * i + 3);
+    }
+    const small = shrinkClip(clip, T, 64);
+    expect(small).to.have.length(T * 64 * 64 * 3);
+    expect(new Set(small.subarray(0, 64 * 64 * 3))).to.deep.equal(new Set([200]));
+    const row = Array.from({ length: 64 }, (_, x) => small[64 * 64 * 3 + 3 * x]);
+    expect(row.slice(0, 31)).to.deep.equal(Array(31).fill(0));
+    expect(row.slice(33)).to.deep.equal(Array(31).fill(100));
+    // a 56x56 square inside: 32x32 of 64x64 pixels, a quarter of the area either way
+    const mask = new Float32Array(112 * 112);
+    for (let y = 28; y < 84; y++) for (let x = 28; x < 84; x++) mask[y * 112 + x] = 1;
+    const m = shrinkMask(mask, 64);
+    expect(m.reduce((a, b) => a + b, 0)).to.equal(32 * 32);
+    expect(new Set(m)).to.deep.equal(new Set([0, 1]));
   });
 });

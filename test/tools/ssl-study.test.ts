@@ -2,6 +2,10 @@ import { expect } from 'chai';
 import { planCells, schedule } from '../../tools/ssl-study/plan.js';
 import { groupResults, pairedDifference } from '../../tools/ssl-study/report.js';
 import type { CellResult } from '../../tools/ssl-study/run.js';
+import { planPoolCells, scaledMilestones } from '../../tools/ssl-study/pool-plan.js';
+import { seedFrameBootstrap } from '../../tools/ssl-study/pool-report.js';
+import type { Overlap } from '../../src/eval/metrics.js';
+import { Rng } from '../../src/util/rng.js';
 
 const run = (init: string, seed: number, overlaps: [number, number][]): CellResult => {
   const i = overlaps.reduce((a, o) => a + o[0], 0);
@@ -67,5 +71,46 @@ describe('tools/ssl-study: plan and statistics', () => {
     expect(d.diff).to.be.closeTo(groups[1].mean - groups[0].mean, 1e-12);
     expect(d.ci95[0]).to.be.above(0);
     expect(d.seeds).to.equal(2);
+  });
+});
+
+describe('tools/ssl-study pool: plan and the two-stage bootstrap', () => {
+  it('orders random vs the largest pool over all seeds first, then own frames and the fresh head, then smaller pools', () => {
+    const cells = planPoolCells({
+      looks: ['echonet', 'hard'],
+      labels: [8, 32],
+      pools: [2000, 500],
+      seeds: [0, 1],
+      own: true,
+      newHead: true,
+    });
+    expect(cells).to.have.length(2 * 2 * 2 * 8);
+    expect(cells.slice(0, 6).map((c) => c.key)).to.deep.equal([
+      'echonet-L8-random-s0',
+      'echonet-L8-p2000-full-s0',
+      'echonet-L8-p2000-encoder-s0',
+      'echonet-L8-random-s1',
+      'echonet-L8-p2000-full-s1',
+      'echonet-L8-p2000-encoder-s1',
+    ]);
+    expect(cells[6].key).to.equal('echonet-L8-own-full-s0');
+    expect(cells[6].ssl).to.deep.include({ key: 'echonet-own8-s0', labelled: 8 });
+    expect(cells[8].init.transfer).to.include({ pretrainedType: 'pl_full', reinitHead: true });
+    expect(cells[12].key).to.equal('echonet-L8-p500-full-s0');
+    expect(cells[16].key).to.equal('echonet-L32-random-s0');
+    expect(cells[1].ssl!.key).to.equal(cells.find((c) => c.key === 'echonet-L32-p2000-encoder-s0')!.ssl!.key);
+    expect(cells.findIndex((c) => c.look === 'hard')).to.equal(32);
+    expect(scaledMilestones(70)).to.deep.equal([45, 60]);
+  });
+
+  it('a seed-and-frame interval is wider than a frames-only one when seeds disagree; paired arms cancel', () => {
+    const run = (base: number): Overlap[] =>
+      Array.from({ length: 20 }, (_, i) => ({ inter: base + (i % 5), union: 100 }));
+    const seeds = [run(40), run(70), run(50)];
+    const both = seedFrameBootstrap([seeds], 2000, new Rng(1));
+    const framesOnly = seedFrameBootstrap([[run(40), run(40), run(40)]], 2000, new Rng(1));
+    expect(both.ci95[1] - both.ci95[0]).to.be.above(3 * (framesOnly.ci95[1] - framesOnly.ci95[0]));
+    const same = seedFrameBootstrap([seeds, seeds], 500, new Rng(2), ([a, b]) => a - b);
+    expect([same.estimate, ...same.ci95]).to.deep.equal([0, 0, 0]);
   });
 });

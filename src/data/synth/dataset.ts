@@ -69,13 +69,12 @@ function fixed(v: number, digits: number): string {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 }
 
-/** Generate one video's frames, masks, tracings and truth; the encode runs in the background. */
-async function makeVideo(
-  opts: DatasetOptions,
-  index: number,
-  name: string,
-  split: string,
-): Promise<{ video: SynthVideo; encoded: Promise<void> }> {
+/**
+ * Video `index` of the dataset of `opts.seed`, rendered in memory (JavaScript only, no ffmpeg):
+ * RGB frames, per-frame masks and the traced frames' chords. Depends on the seed and the index,
+ * not on the number of videos.
+ */
+export async function renderSynthVideo(opts: SynthOptions & { seed: number }, index: number) {
   const params = sampleParams(Rng.derive(opts.seed, STREAM.params, index), opts);
   const { frames, fps } = params;
   const timeline = makeTimeline(Rng.derive(opts.seed, STREAM.motion, index), frames, fps, params.heartRate);
@@ -103,6 +102,18 @@ async function makeVideo(
     // Let the previous video's encoder drain its stdin while this one renders.
     if (t % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
   }
+  return { params, timeline, rgb, masks, traced };
+}
+
+/** Generate one video's frames, masks, tracings and truth; the encode runs in the background. */
+async function makeVideo(
+  opts: DatasetOptions,
+  index: number,
+  name: string,
+  split: string,
+): Promise<{ video: SynthVideo; encoded: Promise<void> }> {
+  const { params, timeline, rgb, masks, traced } = await renderSynthVideo(opts, index);
+  const { frames, fps } = params;
   const esRows = traced.get(timeline.tracedEs)!;
   const edRows = traced.get(timeline.tracedEd)!;
   const esv = volumeFromTracing(esRows);
