@@ -12,7 +12,7 @@ import { measureStepCost } from './cost.js';
 import { planPoolCells, type PoolInit } from './pool-plan.js';
 import { writePoolReport } from './pool-report.js';
 import {
-  ensureData,
+  ensureLabelled,
   ensureSet,
   ensureSsl,
   readPoolResults,
@@ -130,15 +130,11 @@ export async function poolMain(argv: string[]): Promise<void> {
   const log = new JsonlLog(join(s.work, 'study.jsonl'));
   log.write({ event: 'start', settings: s, todo: todo.length, done: done.size });
   const progress = new Progress('ssl pool study', todo.length);
-  const ready = new Set<string>();
   try {
     for (const cell of todo) {
-      if (!ready.has(cell.look)) {
-        await ensureData(s, cell.look, pools);
-        ready.add(cell.look);
-      }
+      await ensureLabelled(s, cell.look);
       await ensureSet(s, cell.seed);
-      if (cell.ssl) await ensureSsl(s, cell.ssl, log);
+      if (cell.ssl) await ensureSsl(s, cell.ssl, pools, log);
       const r = await runPoolCell(s, cell);
       log.write({ event: 'cell', key: r.key, testDsc: r.testDsc, valDsc: r.valDsc, bestStep: r.bestStep });
       report();

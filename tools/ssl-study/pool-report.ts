@@ -9,9 +9,7 @@ import { lineChartSvg } from '../../src/eval/plot.js';
 import { atomicWriteFile } from '../../src/util/atomic.js';
 import { Rng } from '../../src/util/rng.js';
 import type { PoolCellResult, SslResult } from './pool-run.js';
-
-const RESAMPLES = 10_000;
-const COLORS = ['#222222', '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+import { COLORS, f3, meanSd, RESAMPLES, signed, toOverlaps } from './report.js';
 
 export interface PoolGroup {
   look: string;
@@ -23,8 +21,6 @@ export interface PoolGroup {
   /** 95 % interval of the mean over seeds: seeds and test frames resampled */
   ci95: [number, number];
 }
-
-const toOverlaps = (r: PoolCellResult): Overlap[] => r.overlaps.map(([inter, union]) => ({ inter, union }));
 
 /**
  * Two-stage bootstrap of the mean-over-seeds pooled test DSC, optionally as the difference of two
@@ -81,9 +77,7 @@ export function groupPoolResults(results: PoolCellResult[], initOrder: string[])
   const out: PoolGroup[] = [];
   for (const runs of groups.values()) {
     runs.sort((a, b) => a.seed - b.seed);
-    const dsc = runs.map((r) => r.testDsc);
-    const mean = dsc.reduce((a, b) => a + b, 0) / dsc.length;
-    const sd = Math.sqrt(dsc.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, dsc.length - 1));
+    const { mean, sd } = meanSd(runs.map((r) => r.testDsc));
     const boot = seedFrameBootstrap([runs.map(toOverlaps)], RESAMPLES, new Rng(42));
     out.push({
       look: runs[0].look,
@@ -122,9 +116,6 @@ export function pairedSeedDifference(
     wins: seeds.filter((s) => dsc(a, s) > dsc(b, s)).length,
   };
 }
-
-const f3 = (v: number) => v.toFixed(3);
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
 
 export function poolTableMarkdown(groups: PoolGroup[], labels: Record<string, string>): string {
   const lines = [

@@ -10,15 +10,14 @@ import { openEchoNet } from '../../src/data/echonet.js';
 import { generateDataset } from '../../src/data/synth/dataset.js';
 import type { SynthLook } from '../../src/data/synth/params.js';
 import { listBatchInput } from '../../src/infer/batch/inputs.js';
-import { overlap, type Overlap } from '../../src/eval/metrics.js';
 import { runTraining } from '../../src/train/loop.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
 import { atomicWriteFile } from '../../src/util/atomic.js';
 import { JsonlLog, readJsonl } from '../../src/util/jsonl.js';
-import { buildArtifactSet } from '../../src/artifacts/index.js';
 import { schedule } from './plan.js';
 import { scaledMilestones, type PoolCell, type SslJob } from './pool-plan.js';
-import { forEachTracedFrame } from './run.js';
+import { setDir, testOverlaps } from './run.js';
+export { ensureSet } from './run.js';
 
 export interface PoolStudySettings {
   work: string;
@@ -111,7 +110,6 @@ export function hostInfo(threads: number): HostInfo {
 const lookDir = (s: PoolStudySettings, look: SynthLook) => join(s.work, `data-${look}`);
 export const labelledRoot = (s: PoolStudySettings, look: SynthLook) => join(lookDir(s, look), 'labelled');
 const poolRoot = (s: PoolStudySettings, look: SynthLook) => join(lookDir(s, look), 'pool');
-const setDir = (s: PoolStudySettings, seed: number) => join(s.work, 'sets', `seed${seed}`);
 export const sslBest = (s: PoolStudySettings, job: SslJob) =>
   join(s.work, 'ssl', `${job.key}-best.safetensors`);
 export const resultsFile = (s: PoolStudySettings) => join(s.results, 'results.jsonl');
@@ -129,14 +127,18 @@ async function synthOnce(out: string, videos: number, seed: number, look: SynthL
   await generateDataset({ out, videos, seed, look, framesMin: 64, framesMax: 96 });
 }
 
-/**
- * The look's labelled set and unlabelled pool, and the lists the SSL runs read: the pool's first
- * n videos (by name) for each smaller pool size. The pool must share no video name with the
- * labelled set (different generator seeds; checked).
- */
-export async function ensureData(s: PoolStudySettings, look: SynthLook, pools: number[]): Promise<void> {
+/** The look's labelled set (synth; skipped when it exists). */
+export async function ensureLabelled(s: PoolStudySettings, look: SynthLook): Promise<void> {
   await synthOnce(labelledRoot(s, look), s.labelledVideos, s.dataSeed, look);
-  if (!pools.some((p) => p > 0)) return;
+}
+
+/**
+ * The look's unlabelled pool and the lists the SSL runs read: the pool's first n videos (by name)
+ * for each smaller pool size. The pool must share no video name with the labelled set (different
+ * generator seeds; checked).
+ */
+async function ensurePool(s: PoolStudySettings, look: SynthLook, pools: number[]): Promise<void> {
+  await ensureLabelled(s, look);
   await synthOnce(poolRoot(s, look), s.poolVideos, s.poolSeed, look);
   const labelled = new Set(openEchoNet(labelledRoot(s, look), 'all').map((v) => v.fileName));
   const pool = listBatchInput(join(poolRoot(s, look), 'Videos')).videos;
@@ -186,30 +188,20 @@ function sslData(s: PoolStudySettings, job: SslJob): { path: string; videos: num
   return { path: list, videos: labelled };
 }
 
-export async function ensureSet(s: PoolStudySettings, seed: number): Promise<string> {
-  const dir = setDir(s, seed);
-  if (!existsSync(join(dir, 'manifest.json')))
-    await buildArtifactSet({
-      encoder: s.encoder,
-      frames: s.frames,
-      period: 1,
-      widthMult: s.widthMult,
-      size: s.size,
-      seed,
-      out: dir,
-    });
-  return dir;
-}
+/** The model and recipe of every run, as results.jsonl records them. */
+const modelOf = (s: PoolStudySettings) => ({
+  encoder: s.encoder,
+  widthMult: s.widthMult,
+  size: s.size,
+  frames: s.frames,
+  batchSize: s.batchSize,
+  lr: s.lr,
+});
 
 function studyOptions(s: PoolStudySettings, seed: number) {
   return {
+    ...modelOf(s),
     artifacts: setDir(s, seed),
-    encoder: s.encoder,
-    widthMult: s.widthMult,
-    size: s.size,
-    frames: s.frames,
-    batchSize: s.batchSize,
-    lr: s.lr,
     seed,
     threads: s.threads,
     numWorkers: s.numWorkers,
@@ -237,8 +229,14 @@ function curves(out: string, metric: 'val_dsc' | 'val_loss') {
 }
 
 /** One SSL run (resumed if interrupted), its best weights copied to sslBest, a line in ssl.jsonl. */
-export async function ensureSsl(s: PoolStudySettings, job: SslJob, log: JsonlLog): Promise<void> {
+export async function ensureSsl(
+  s: PoolStudySettings,
+  job: SslJob,
+  pools: number[],
+  log: JsonlLog,
+): Promise<void> {
   if (existsSync(sslBest(s, job))) return;
+  if ('pool' in job.source) await ensurePool(s, job.look, pools);
   const started = Date.now();
   const out = join(s.work, 'ssl', job.key);
   const data = sslData(s, job);
@@ -318,37 +316,11 @@ export async function runPoolCell(s: PoolStudySettings, cell: PoolCell): Promise
     overlaps: overlaps.map((o) => [o.inter, o.union]),
     curve,
     loss,
-    model: {
-      encoder: s.encoder,
-      widthMult: s.widthMult,
-      size: s.size,
-      frames: s.frames,
-      batchSize: s.batchSize,
-      lr: s.lr,
-    },
+    model: modelOf(s),
     host: hostInfo(s.threads),
     seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(s.results, { recursive: true });
   new JsonlLog(resultsFile(s)).write({ ...result });
   return result;
-}
-
-async function testOverlaps(
-  s: PoolStudySettings,
-  root: string,
-  out: string,
-  seed: number,
-): Promise<Overlap[]> {
-  const overlaps: Overlap[] = [];
-  await forEachTracedFrame(
-    { threads: s.threads, frames: s.frames, batchSize: s.batchSize },
-    root,
-    'test',
-    join(out, 'artifacts'),
-    join(out, 'best.safetensors'),
-    seed,
-    (l, m) => overlaps.push(overlap(l, m)),
-  );
-  return overlaps;
 }

@@ -9,8 +9,17 @@ import { lineChartSvg } from '../../src/eval/plot.js';
 import { Rng } from '../../src/util/rng.js';
 import type { CellResult } from './run.js';
 
-const RESAMPLES = 10_000;
-const COLORS = ['#222222', '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+export const RESAMPLES = 10_000;
+export const COLORS = [
+  '#222222',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+];
 
 export interface Group {
   fraction: number;
@@ -23,7 +32,15 @@ export interface Group {
   ci95: [number, number];
 }
 
-const toOverlaps = (r: CellResult): Overlap[] => r.overlaps.map(([inter, union]) => ({ inter, union }));
+export const toOverlaps = (r: { overlaps: [number, number][] }): Overlap[] =>
+  r.overlaps.map(([inter, union]) => ({ inter, union }));
+
+/** Mean and sample standard deviation. */
+export function meanSd(values: number[]): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, sd };
+}
 
 export function groupResults(results: CellResult[], initOrder: string[]): Group[] {
   const groups = new Map<string, CellResult[]>();
@@ -34,9 +51,7 @@ export function groupResults(results: CellResult[], initOrder: string[]): Group[
   const out: Group[] = [];
   for (const runs of groups.values()) {
     runs.sort((a, b) => a.seed - b.seed);
-    const dsc = runs.map((r) => r.testDsc);
-    const mean = dsc.reduce((a, b) => a + b, 0) / dsc.length;
-    const sd = Math.sqrt(dsc.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, dsc.length - 1));
+    const { mean, sd } = meanSd(runs.map((r) => r.testDsc));
     const boot = bootstrapPooledDice(runs.flatMap(toOverlaps), RESAMPLES, new Rng(42));
     out.push({
       fraction: runs[0].fraction,
@@ -85,8 +100,8 @@ export function pairedDifference(
 }
 
 const pct = (f: number) => `${Math.round(f * 100)} %`;
-const f3 = (v: number) => v.toFixed(3);
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+export const f3 = (v: number) => v.toFixed(3);
+export const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
 
 export function tableMarkdown(groups: Group[], labels: Record<string, string>): string {
   const lines = [

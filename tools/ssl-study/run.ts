@@ -63,7 +63,7 @@ export function readResults(s: StudySettings): CellResult[] {
 
 const dataDir = (s: StudySettings) =>
   join(s.work, `data-${s.videos}-${s.dataSeed}${s.look === 'echonet' ? '' : `-${s.look}`}`);
-const setDir = (s: StudySettings, seed: number) => join(s.work, 'sets', `seed${seed}`);
+export const setDir = (s: Pick<StudySettings, 'work'>, seed: number) => join(s.work, 'sets', `seed${seed}`);
 const sslDir = (s: StudySettings, seed: number) => join(s.work, 'ssl', `seed${seed}`);
 export const sslCheckpoint = (s: StudySettings, seed: number, epochs: number) =>
   join(s.work, 'ssl', `seed${seed}-best-${epochs}ep.safetensors`);
@@ -86,7 +86,10 @@ export async function ensureData(s: StudySettings): Promise<string> {
 }
 
 /** One artifact set per seed: the seed draws the initial weights that random-init runs start from. */
-export async function ensureSet(s: StudySettings, seed: number): Promise<string> {
+export async function ensureSet(
+  s: Pick<StudySettings, 'work' | 'encoder' | 'frames' | 'widthMult'> & { size?: number },
+  seed: number,
+): Promise<string> {
   const dir = setDir(s, seed);
   if (!existsSync(join(dir, 'manifest.json')))
     await buildArtifactSet({
@@ -94,6 +97,7 @@ export async function ensureSet(s: StudySettings, seed: number): Promise<string>
       frames: s.frames,
       period: 1,
       widthMult: s.widthMult,
+      size: s.size,
       seed,
       out: dir,
     });
@@ -239,7 +243,12 @@ export async function forEachTracedFrame(
 }
 
 /** Intersection and union of every test frame's prediction (logit > 0) with its tracing, best weights. */
-async function testOverlaps(s: StudySettings, data: string, out: string, seed: number): Promise<Overlap[]> {
+export async function testOverlaps(
+  s: Pick<StudySettings, 'threads' | 'frames' | 'batchSize'>,
+  data: string,
+  out: string,
+  seed: number,
+): Promise<Overlap[]> {
   const overlaps: Overlap[] = [];
   await forEachTracedFrame(
     s,
