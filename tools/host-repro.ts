@@ -3,7 +3,7 @@
  * stages under this host's condition; `compare` says which stages of two fingerprints differ.
  *
  *   node dist/tools/host-repro.js fingerprint --out fp.json [--label L] [--work DIR] [--threads N]
- *        [--workers N] [--steps 3] [--shared DIR]
+ *        [--workers N] [--steps 3] [--shared DIR] [--no-train]
  *   node dist/tools/host-repro.js compare a.json b.json
  *
  * Conditions worth comparing on one machine: --threads 1/2/4 (ONNX Runtime's intra-op threads),
@@ -38,6 +38,7 @@ async function main() {
       workers: { type: 'string', default: '1' },
       steps: { type: 'string', default: '3' },
       shared: { type: 'string' },
+      'no-train': { type: 'boolean', default: false },
     },
   });
   if (!a.out) throw new Error('fingerprint needs --out FILE');
@@ -49,6 +50,7 @@ async function main() {
     workers: Number(a.workers),
     steps: Number(a.steps),
     shared: a.shared,
+    noTrain: a['no-train'],
   });
   atomicWriteFile(a.out, JSON.stringify(fp) + '\n');
   console.log(`fingerprint ${fp.label} written to ${a.out}`);

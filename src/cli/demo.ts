@@ -51,6 +51,11 @@ export function register(program: Command): void {
       1e-3,
     )
     .option('--num-workers <n>', 'data worker threads', parse.int, 1)
+    .option(
+      '--threads <n>',
+      "ONNX Runtime intra-op threads for training (default: ONNX Runtime's, one per physical core); fix it to compare hosts",
+      parse.int,
+    )
     .addHelpText('after', '\nExample:\n  unilvseg demo --out demo --videos 60')
     .action(demo);
 }

@@ -28,6 +28,8 @@ export interface DemoOptions {
   weakEpochs: number;
   numWorkers: number;
   lr: number;
+  /** ONNX Runtime intra-op threads for training (default: its own, one per physical core); the result depends on it (docs/numerics.md#across-hosts) */
+  threads?: number;
 }
 
 export interface DemoResult {
@@ -75,6 +77,7 @@ export async function runDemo(
       frames: o.frames,
       batchSize: o.batchSize,
       numWorkers: o.numWorkers,
+      threads: o.threads,
       seed: o.seed,
       lr: o.lr,
       epochs,

@@ -55,9 +55,17 @@ export function compareFingerprints(a: Fingerprint, b: Fingerprint): string[] {
         `ffmpeg ${k}: AVI ${same(x.avi, y.avi) ? 'equal' : 'DIFFERS'}, decoded ${same(x.decoded, y.decoded) ? 'equal' : 'DIFFERS'}`,
       );
   }
+  // within one host: does restricting ffmpeg's SIMD change its output?
+  const base = a.ffmpeg['library (as detected)'];
+  for (const [k, v] of Object.entries(a.ffmpeg))
+    if (v !== base && !('error' in v) && base && !('error' in base))
+      lines.push(
+        `ffmpeg ${k} vs as detected, on ${a.label}: AVI ${same(v.avi, base.avi) ? 'equal' : 'DIFFERS'}, decoded ${same(v.decoded, base.decoded) ? 'equal' : 'DIFFERS'}`,
+      );
   lines.push(`initial weights: ${same(a.initialParams, b.initialParams) ? 'equal' : 'DIFFER'}`);
   for (const phase of ['ssl', 'weak'] as const) {
     const [x, y] = [a.phases[phase], b.phases[phase]];
+    if (!x || !y) continue;
     lines.push(...nodes(`${phase} forward`, x.forward, y.forward));
     lines.push(...keyed(`${phase} train graph outputs (loss, gradients)`, x.gradients, y.gradients));
     const steps = x.steps.map((s, i) => {

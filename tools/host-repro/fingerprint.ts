@@ -78,7 +78,9 @@ export interface Fingerprint {
   render: { rgb: Digest; masks: Digest }[];
   ffmpeg: Record<string, { avi: Digest; decoded: Digest } | { error: string }>;
   initialParams: Digest;
-  phases: Record<Phase, { forward: NodeDigest[]; gradients: Record<string, Digest>; steps: StepRecord[] }>;
+  phases: Partial<
+    Record<Phase, { forward: NodeDigest[]; gradients: Record<string, Digest>; steps: StepRecord[] }>
+  >;
 }
 
 export interface FingerprintOptions {
@@ -89,6 +91,8 @@ export interface FingerprintOptions {
   steps: number;
   /** train on this folder's data/ and set/ (a reference run's) so that only the kernels differ */
   shared?: string;
+  /** only the JavaScript and ffmpeg stages (no training) */
+  noTrain?: boolean;
 }
 
 const f64hex = (v: number) => Buffer.from(new Float64Array([v]).buffer).toString('hex');
@@ -374,6 +378,7 @@ export async function fingerprint(o: FingerprintOptions): Promise<Fingerprint> {
       own.manifest.params.map((p) => p.name),
     ),
   );
+  if (o.noTrain) return { label: o.label, host, math, render, ffmpeg, initialParams, phases: {} };
   const data = await ensureData(o.shared ?? o.work);
   const set = o.shared ? await ensureSet(o.shared) : own;
   const phases = {
