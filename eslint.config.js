@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '**/*.cjs'] },
+  // runs/ and demo/ are git-ignored output folders (training runs, studies, the demo's files)
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '**/*.cjs', 'runs/**', 'demo/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -62,7 +62,8 @@ export function compareFingerprints(a: Fingerprint, b: Fingerprint): string[] {
       lines.push(
         `ffmpeg ${k} vs as detected, on ${a.label}: AVI ${same(v.avi, base.avi) ? 'equal' : 'DIFFERS'}, decoded ${same(v.decoded, base.decoded) ? 'equal' : 'DIFFERS'}`,
       );
-  lines.push(`initial weights: ${same(a.initialParams, b.initialParams) ? 'equal' : 'DIFFER'}`);
+  if (a.initialParams && b.initialParams)
+    lines.push(`initial weights: ${same(a.initialParams, b.initialParams) ? 'equal' : 'DIFFER'}`);
   for (const phase of ['ssl', 'weak'] as const) {
     const [x, y] = [a.phases[phase], b.phases[phase]];
     if (!x || !y) continue;

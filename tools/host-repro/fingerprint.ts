@@ -77,7 +77,8 @@ export interface Fingerprint {
   math: Record<string, Digest>;
   render: { rgb: Digest; masks: Digest }[];
   ffmpeg: Record<string, { avi: Digest; decoded: Digest } | { error: string }>;
-  initialParams: Digest;
+  /** null with --shared (the shared set's weights are used) */
+  initialParams: Digest | null;
   phases: Partial<
     Record<Phase, { forward: NodeDigest[]; gradients: Record<string, Digest>; steps: StepRecord[] }>
   >;
@@ -370,17 +371,20 @@ export async function fingerprint(o: FingerprintOptions): Promise<Fingerprint> {
     first ??= { rgb: v.rgb, fps: v.params.fps };
   }
   const ffmpeg = await ffmpegStages(o.work, first!.rgb, first!.fps);
-  const own = await ensureSet(o.work);
+  // with --shared the weights are the shared set's (building a set under qemu takes long): not compared
+  const own = await ensureSet(o.shared ?? o.work);
   const init = readCheckpoint(own.files.checkpoint, own.manifest);
-  const initialParams = digest(
-    concatParams(
-      init.params,
-      own.manifest.params.map((p) => p.name),
-    ),
-  );
+  const initialParams = o.shared
+    ? null
+    : digest(
+        concatParams(
+          init.params,
+          own.manifest.params.map((p) => p.name),
+        ),
+      );
   if (o.noTrain) return { label: o.label, host, math, render, ffmpeg, initialParams, phases: {} };
   const data = await ensureData(o.shared ?? o.work);
-  const set = o.shared ? await ensureSet(o.shared) : own;
+  const set = own;
   const phases = {
     ssl: await phaseRecord('ssl', set, data, o),
     weak: await phaseRecord('weak', set, data, o),
