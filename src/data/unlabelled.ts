@@ -15,7 +15,7 @@ import { DEFAULT_SEED } from '../defaults.js';
 
 export interface SslVideoSet {
   videos: SslVideo[];
-  /** Decoded-frame cache of these videos (the root's or the folder's `.unilvseg-cache`). */
+  /** Decoded-frame cache of these videos: `.unilvseg-cache` in the root, beside the folder, or beside the list. */
   cacheDir: string;
   /** What was read, for the log: e.g. "FileList.csv without tracings, split TRAIN". */
   source: string;
@@ -123,7 +123,9 @@ function poolVideos(path: string, opts: OpenOptions): SslVideoSet {
         ? 'no videos in this folder or its subfolders'
         : 'lists no videos (one path a line, relative to the list)',
     );
-  const folder = input.kind === 'folder' ? input.input : dirname(resolve(path));
+  // A folder's cache goes beside it, as an EchoNet root's beside Videos/, never into the folder
+  // that users and other tools list; a list's beside the list.
+  const folder = input.kind === 'folder' ? dirname(input.input) : dirname(resolve(path));
   return {
     videos,
     cacheDir: defaultCacheDir(folder),

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openEchoNet } from '../../src/data/echonet.js';
 import { HOLD_OUT_SHARE, openSslVideos } from '../../src/data/unlabelled.js';
 import { makeEchoNetMini } from '../fixtures/echonet-mini/make.js';
@@ -63,7 +63,8 @@ describe('data/unlabelled: the videos of an SSL run without tracings', function 
     expect(all.filter((p) => p.includes(`${join(dir, 'b')}/`))).to.have.length(8);
     expect(openSslVideos(dir, undefined, { seed: 3 }).val.videos).to.deep.equal(a.val.videos);
     expect(openSslVideos(dir, undefined, { seed: 4 }).val.videos).to.not.deep.equal(a.val.videos);
-    expect(a.train.cacheDir).to.equal(join(dir, '.unilvseg-cache'));
+    // beside the folder, not in it
+    expect(a.train.cacheDir).to.equal(join(dirname(dir), '.unilvseg-cache'));
   });
 
   it('a text list trains on every listed video, --val_data gives the VAL split of a root', () => {

@@ -10,9 +10,13 @@ import { tempDirs } from '../helpers/tmp.js';
 
 const BIN = join(process.cwd(), 'dist/src/cli/ort-train-bin.js');
 
+/** A frame cache of the tests' own (set in before()): the runs must not write into shared fixtures. */
+let cache = '';
+
 function ortTrain(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env, UNILVSEG_CACHE: cache };
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stderr }));
@@ -31,6 +35,7 @@ const tiny = [
 describe('ort-train: SSL on unlabelled videos, --size, --milestones', function () {
   this.timeout(600_000);
   const tmp = tempDirs('unilvseg-pool-train');
+  before(() => (cache = tmp('cache')));
 
   it('--phase ssl trains on a folder of videos, validates on --val_data, logs what it read', async () => {
     const data = await synthDataset();
@@ -53,6 +58,7 @@ describe('ort-train: SSL on unlabelled videos, --size, --milestones', function (
     expect(log.filter((e) => e.event === 'step')).to.have.length(2);
     expect(log.some((e) => e.event === 'val' && Number.isFinite(e.val_loss))).to.equal(true);
     expect(existsSync(join(out, 'best.safetensors'))).to.equal(true);
+    expect(readdirSync(join(data, 'Videos')).filter((f) => f.startsWith('.'))).to.deep.equal([]);
   });
 
   it('a listed video that is missing is reported by name and skipped; the run goes on', async () => {
