@@ -1,12 +1,14 @@
 // Builds the browser viewer into web/dist (run by `npm run build` and `npm install`): esbuild bundles
 // web/src (and the src/infer modules it shares with segment-video) for the browser, and
-// onnxruntime-web's WebAssembly runtime is copied next to it so the page never needs a CDN.
+// onnxruntime-web's WebAssembly runtime and the DICOM codecs' (codecs/) are copied next to it so
+// the page never needs a CDN.
 // web/dist is a static site: any server sending the COOP/COEP headers can host it.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROWSER_WASM_FILES } from '../src/data/dicom/codecs/wasm.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WEB = join(ROOT, 'web');
@@ -29,6 +31,8 @@ export async function buildWeb(): Promise<void> {
     // onnxruntime-web's build that loads its wasm runtime from env.wasm.wasmPaths (our ort/ folder)
     // instead of the variant that inlines the loader.
     conditions: ['onnxruntime-web-use-extern-wasm'],
+    // The DICOM codecs' Emscripten loaders require these only when they run under Node.
+    external: ['fs', 'path'],
     minify: true,
     sourcemap: true,
     chunkNames: 'chunk-[hash]',
@@ -38,6 +42,11 @@ export async function buildWeb(): Promise<void> {
     createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm'),
   );
   for (const f of ORT_RUNTIME_FILES) copyFileSync(join(ortDist, f), join(OUT, 'ort', f));
+  mkdirSync(join(OUT, 'codecs'));
+  for (const [pkg, file] of Object.entries(BROWSER_WASM_FILES)) {
+    const dist = dirname(createRequire(import.meta.url).resolve(`${pkg}/decodewasmjs`));
+    copyFileSync(join(dist, file), join(OUT, 'codecs', file));
+  }
   for (const f of ['index.html', 'viewer.css']) copyFileSync(join(WEB, f), join(OUT, f));
 }
 

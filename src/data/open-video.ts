@@ -40,7 +40,7 @@ export async function openVideo(path: string, opts: OpenVideoOptions = {}): Prom
   const flag = opts.pixelSpacingMm ? { ...opts.pixelSpacingMm, source: 'command line' as const } : null;
   // DICOM by content; a file named as DICOM goes to the DICOM reader too (ffmpeg never guesses at it).
   if (isDicomFile(path) || hasDicomName(path)) {
-    const d = readDicomVideo(path);
+    const d = await readDicomVideo(path);
     return {
       frames: d.frames,
       count: d.count,

@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { launchChromium, type Chromium } from '../../tools/chromium.js';
 import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
+import { codecFixture } from '../helpers/dicom-codecs.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-viewer');
@@ -324,7 +325,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
       await page.screenshot({ path: join(testOutputDir('web'), 'viewer-dicom.png'), fullPage: true });
 
       // The same decoder on both sides: the page's frames are segment-video's, byte for byte.
-      const dicom = readDicomVideo(join(dir, 'IM0001'));
+      const dicom = await readDicomVideo(join(dir, 'IM0001'));
       expect([state.count, state.size, state.height, state.fps]).to.deep.equal([62, 96, 80, 50]);
       expect(Buffer.from(state.frames).equals(Buffer.from(dicom.frames))).to.be.true;
 
@@ -443,6 +444,70 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
     } finally {
       await page.close();
       await dicomServer.close();
+    }
+  });
+  it("decodes one file per codec family in the page's decoding worker to segment-video's frames, byte for byte, the WebAssembly codecs fetched from serve only once a JPEG-LS or JPEG 2000 file needs them", async () => {
+    // In this order: files with pure-JavaScript codecs first, then each WebAssembly one.
+    const files = [
+      'dcmtk-rle-rgb.dcm',
+      'dcmtk-rle-palette.dcm',
+      'src-palette-seg16.dcm',
+      'dcmtk-be-ow-rgb.dcm',
+      'gdcm-jpeg-ll70-mono16.dcm',
+      'dcmtk-jpeg-progressive-rgb.dcm',
+      'gdcm-jpeg-lossy-rgb.dcm',
+      'dcmtk-jpegls-rgb.dcm',
+      'gdcm-jpegls-near-rgb.dcm',
+      'gdcm-j2k-rgb.dcm',
+      'gdcm-j2k-lossy-mono16.dcm',
+    ];
+    const page = await chromium.context.newPage();
+    const wasm: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('.wasm') && r.url().includes('/codecs/')) wasm.push(r.url().split('/').pop()!);
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(server.url);
+      const fetchedBefore: Record<string, string[]> = {};
+      for (const file of files) {
+        fetchedBefore[file] = [...new Set(wasm)];
+        const bytes = readFileSync(codecFixture(file)).toString('base64');
+        const decoded = await page.evaluate(
+          async ({ name, b64 }) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const worker = new Worker('decode-worker.js', { type: 'module' });
+            const frames = await new Promise<{ video: { frames: Uint8Array; count: number; fps: number } }>(
+              (resolve, reject) => {
+                worker.onmessage = (e: MessageEvent<{ frames?: never; error?: string }>) => {
+                  if (e.data.frames) resolve(e.data.frames);
+                  else if (e.data.error) reject(new Error(e.data.error));
+                };
+                worker.onerror = (e) => reject(new Error(e.message));
+                worker.postMessage({ format: 'dicom', name, bytes });
+              },
+            );
+            worker.terminate();
+            let s = '';
+            const f = frames.video.frames;
+            for (let i = 0; i < f.length; i += 0x8000) s += String.fromCharCode(...f.subarray(i, i + 0x8000));
+            return { frames: btoa(s), count: frames.video.count, fps: frames.video.fps };
+          },
+          { name: file, b64: bytes },
+        );
+        const node = await readDicomVideo(codecFixture(file));
+        expect([decoded.count, decoded.fps], file).to.deep.equal([node.count, node.fps]);
+        expect(Buffer.from(decoded.frames, 'base64').equals(Buffer.from(node.frames)), file).to.equal(true);
+      }
+      expect(errors).to.deep.equal([]);
+      expect(fetchedBefore['dcmtk-jpegls-rgb.dcm'], 'no codec fetched for the JavaScript ones').to.deep.equal(
+        [],
+      );
+      expect(fetchedBefore['gdcm-j2k-rgb.dcm']).to.deep.equal(['charlswasm_decode.wasm']);
+      expect([...new Set(wasm)]).to.deep.equal(['charlswasm_decode.wasm', 'openjpegwasm_decode.wasm']);
+    } finally {
+      await page.close();
     }
   });
   it("segments a dropped Motion-JPEG AVI with the page's own AVI reader (no serve transcode): segment-video's frame count and rate, masks >= 99.5 % equal to its, its ED/ES frames and EF to 0.5 points", async () => {

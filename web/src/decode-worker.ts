@@ -10,15 +10,15 @@ interface Request {
 }
 
 const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
+  onmessage: ((e: MessageEvent<Request>) => unknown) | null;
   postMessage(message: unknown, transfer?: Transferable[]): void;
 };
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   const { format, name, bytes } = e.data;
   let last = 0;
   try {
-    const frames = readFileFrames(format, bytes, name, (done, total) => {
+    const frames = await readFileFrames(format, bytes, name, (done, total) => {
       // About 50 updates per file are enough for a progress bar.
       if (done === total || done - last >= Math.max(1, total / 50)) {
         last = done;

@@ -7,14 +7,14 @@ import type { DecodedFrames } from './decode.js';
 export type FileFormat = 'dicom' | 'mjpeg-avi';
 
 /** `bytes` (the file `name`) as frames, reporting each decoded frame. */
-export function readFileFrames(
+export async function readFileFrames(
   format: FileFormat,
   bytes: Uint8Array,
   name: string,
   onFrame?: (done: number, total: number) => void,
-): DecodedFrames {
+): Promise<DecodedFrames> {
   if (format === 'dicom') {
-    const d = decodeDicomVideo(name, bytes, onFrame);
+    const d = await decodeDicomVideo(name, bytes, onFrame);
     const { frames, count, height, width, fps } = d;
     return {
       video: { frames, count, height, width, fps },

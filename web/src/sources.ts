@@ -101,7 +101,7 @@ function readOffThread(
   try {
     worker = new Worker(new URL('./decode-worker.js', import.meta.url), { type: 'module' });
   } catch {
-    return Promise.resolve(readFileFrames(format, bytes, name, onFrame));
+    return readFileFrames(format, bytes, name, onFrame);
   }
   return new Promise<DecodedFrames>((resolve, reject) => {
     worker.onmessage = (
@@ -117,11 +117,7 @@ function readOffThread(
     worker.onerror = (e) => {
       e.preventDefault();
       worker.terminate();
-      try {
-        resolve(readFileFrames(format, bytes, name, onFrame));
-      } catch (err) {
-        reject(err as Error);
-      }
+      readFileFrames(format, bytes, name, onFrame).then(resolve, reject);
     };
     worker.postMessage({ format, name, bytes });
   });

@@ -1,47 +1,27 @@
 /**
- * Multi-frame ultrasound DICOM bytes to RGB24 frames, read by dicom-parser (the data set),
- * jpeg-js (JPEG baseline fragments) and fflate (the deflated transfer syntax); never by ffmpeg,
- * which would take a JPEG-baseline file for an MJPEG stream with a guessed frame count and rate.
- * No Node-only imports: segment-video (read.ts) and the browser viewer both run this.
+ * Multi-frame ultrasound DICOM bytes to RGB24 frames, never by ffmpeg (which would take a JPEG
+ * file for an MJPEG stream with a guessed frame count and rate). dicom-parser reads the data set;
+ * frames are native or decoded by codecs/ (RLE here; jpeg-js, jpeg-lossless-decoder-js, and the
+ * CharLS and OpenJPEG WebAssembly builds, each loaded when a file first needs it); pixels.ts turns
+ * samples into RGB. No Node-only imports: segment-video (read.ts) and the browser viewer's
+ * decoding worker both run this. docs/dicom.md lists what is read.
  */
-import dicomParser, { type DataSet, type Element } from 'dicom-parser';
-import { inflateSync } from 'fflate';
-import { VideoError } from '../errors.js';
-import {
-  jpegFrameToRgb,
-  nativeFrameBytes,
-  nativeFrameToRgb,
-  PHOTOMETRICS,
-  type Photometric,
-  type PixelLayout,
-} from './pixels.js';
-import {
-  dicomFrameRate,
-  dicomPixelSpacing,
-  ultrasoundRegions,
-  type FrameRate,
-  type PixelSpacing,
-} from './regions.js';
-import {
-  JPEG_BASELINE,
-  NATIVE_SYNTAXES,
-  supportedSyntaxes,
-  transferSyntaxName,
-  ULTRASOUND_SOP_CLASSES,
-} from './syntax.js';
+import { loadFrameDecoder, type FrameDecoder } from './codecs/index.js';
+import { UnsupportedJpegError } from './codecs/jpeg.js';
+import { encapsulatedFrames, nativeFrames } from './frames.js';
+import { cineHeader, DicomError, parserMessage, str, type CineHeader } from './header.js';
+import { frameToRgb, storedValues, type DecodedFrame, type Photometric } from './pixels.js';
+import { dicomPixelSpacing, ultrasoundRegions, type FrameRate, type PixelSpacing } from './regions.js';
+import { conversionHint, transferSyntaxName } from './syntax.js';
 
-/** A DICOM file that cannot be read as an ultrasound cine loop; the message names file and reason. */
-export class DicomError extends VideoError {
-  constructor(file: string, problem: string) {
-    super(file, problem);
-    this.name = 'DicomError';
-  }
-}
+export { DicomError, hasDicomMarker, hasDicomName, NOT_DICOM_PART10 } from './header.js';
 
 export interface DicomInfo {
   transferSyntax: string;
   transferSyntaxName: string;
   photometric: Photometric;
+  /** Bits stored per sample (8 for most ultrasound; more are mapped to 8, see docs/dicom.md). */
+  bitsStored: number;
   modality: string | null;
   sopClass: string | null;
   manufacturer: string | null;
@@ -61,156 +41,6 @@ export interface DicomVideo {
   dicom: DicomInfo;
 }
 
-/** dicom-parser throws strings and {exception} objects as well as Errors. */
-function parserMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
-  if (e && typeof e === 'object' && 'exception' in e) return String((e as { exception: unknown }).exception);
-  return String(e);
-}
-
-function parse(path: string, bytes: Uint8Array): DataSet {
-  try {
-    return dicomParser.parseDicom(bytes, {
-      // Deflated transfer syntax: dicom-parser hands us the raw deflate stream after the meta header.
-      inflater: (arr: Uint8Array, position: number) => {
-        const inflated = inflateSync(arr.subarray(position));
-        const out = new Uint8Array(position + inflated.length);
-        out.set(arr.subarray(0, position));
-        out.set(inflated, position);
-        return out;
-      },
-    });
-  } catch (e) {
-    throw new DicomError(path, `corrupt or truncated DICOM file (${parserMessage(e)})`);
-  }
-}
-
-const str = (ds: DataSet, tag: string): string | null => ds.string(tag)?.trim() || null;
-
-function requireInt(path: string, ds: DataSet, tag: string, name: string): number {
-  const v = ds.uint16(tag);
-  if (v === undefined || !(v > 0)) throw new DicomError(path, `missing or zero ${name} (${tag.slice(1)})`);
-  return v;
-}
-
-/** Frame `k`'s JPEG bytes: by the basic offset table, one fragment per frame, or by scanning for JPEG markers. */
-function jpegFrames(path: string, ds: DataSet, pixel: Element, count: number): (k: number) => Uint8Array {
-  const fragments = pixel.fragments ?? [];
-  if (fragments.length < count)
-    throw new DicomError(
-      path,
-      `encapsulated pixel data holds ${fragments.length} fragments for ${count} frames`,
-    );
-  const table = pixel.basicOffsetTable ?? [];
-  if (table.length === count) return (k) => dicomParser.readEncapsulatedImageFrame(ds, pixel, k);
-  if (fragments.length === count)
-    return (k) => dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, k, 1);
-  let built: number[];
-  try {
-    built = dicomParser.createJPEGBasicOffsetTable(ds, pixel);
-  } catch (e) {
-    throw new DicomError(path, `cannot split the JPEG fragments into frames (${parserMessage(e)})`);
-  }
-  if (built.length !== count)
-    throw new DicomError(path, `JPEG fragments hold ${built.length} frames, NumberOfFrames says ${count}`);
-  return (k) => dicomParser.readEncapsulatedImageFrame(ds, pixel, k, built);
-}
-
-/** A fragment that ends without the JPEG end-of-image marker (FF D9, maybe followed by padding) was cut short. */
-function endsWithEoi(data: Uint8Array): boolean {
-  for (let i = data.length - 2; i >= Math.max(0, data.length - 4); i--)
-    if (data[i] === 0xff && data[i + 1] === 0xd9) return true;
-  return false;
-}
-
-/** Whether a file's name says DICOM (.dcm, .dicom); many exports have no extension at all. */
-export const hasDicomName = (name: string): boolean => /\.(dcm|dicom)$/i.test(name);
-
-/** The refusal of a file that is not DICOM at all, wherever it is found out. */
-export const NOT_DICOM_PART10 = 'not a DICOM Part 10 file (no "DICM" marker at byte 128)';
-
-/** Whether `bytes` start as a DICOM Part 10 file: "DICM" right after the 128-byte preamble. */
-export function hasDicomMarker(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
-}
-
-/** What the header of an acceptable cine loop says; the checks every reader of the file needs. */
-interface CineHeader {
-  ds: DataSet;
-  syntax: string;
-  jpeg: boolean;
-  count: number;
-  rows: number;
-  columns: number;
-  photometric: Photometric;
-  layout: PixelLayout;
-  rate: FrameRate;
-  modality: string | null;
-  sopClass: string | null;
-}
-
-/**
- * Parses the data set and checks its header (errors as decodeDicomVideo's, except those about the
- * pixel data itself).
- */
-function cineHeader(path: string, bytes: Uint8Array): CineHeader {
-  if (!hasDicomMarker(bytes)) throw new DicomError(path, NOT_DICOM_PART10);
-  const ds = parse(path, bytes);
-
-  const syntax = str(ds, 'x00020010') ?? '';
-  const modality = str(ds, 'x00080060');
-  const sopClass = str(ds, 'x00080016') ?? str(ds, 'x00020002');
-  if (modality !== null && modality !== 'US')
-    throw new DicomError(path, `modality ${modality} is not ultrasound (US)`);
-  if (modality === null && !(sopClass && ULTRASOUND_SOP_CLASSES.has(sopClass)))
-    throw new DicomError(
-      path,
-      `no Modality attribute and SOP class ${sopClass ?? 'unknown'} is not an ultrasound image`,
-    );
-  const jpeg = syntax === JPEG_BASELINE;
-  if (!jpeg && !NATIVE_SYNTAXES.has(syntax))
-    throw new DicomError(
-      path,
-      `unsupported transfer syntax ${syntax || '(none)'} (${transferSyntaxName(syntax)}); supported: ${supportedSyntaxes()}. ` +
-        'Convert it first, e.g. with dcmtk: dcmdjpeg / dcmdrle / dcmconv +te in.dcm out.dcm',
-    );
-
-  const count = ds.intString('x00280008') ?? 1;
-  if (!(count >= 2))
-    throw new DicomError(
-      path,
-      `single-frame image (NumberOfFrames ${count}); segment-video needs a cine loop`,
-    );
-  const rows = requireInt(path, ds, 'x00280010', 'Rows');
-  const columns = requireInt(path, ds, 'x00280011', 'Columns');
-  const samples = ds.uint16('x00280002') ?? 1;
-  const bits = ds.uint16('x00280100') ?? 8;
-  const photometric = (str(ds, 'x00280004') ?? '') as Photometric;
-  if (!PHOTOMETRICS.includes(photometric))
-    throw new DicomError(
-      path,
-      `unsupported photometric interpretation ${photometric || '(none)'}; supported: ${PHOTOMETRICS.join(', ')}`,
-    );
-  const mono = photometric.startsWith('MONOCHROME');
-  if (samples !== (mono ? 1 : 3))
-    throw new DicomError(path, `${photometric} with ${samples} samples per pixel is not valid`);
-  if (bits !== 8)
-    throw new DicomError(path, `${bits} bits allocated per sample; only 8-bit ultrasound is supported`);
-  if (photometric === 'YBR_FULL_422' && !jpeg && columns % 2 !== 0)
-    throw new DicomError(path, `YBR_FULL_422 needs an even number of columns, got ${columns}`);
-  const planar = (ds.uint16('x00280006') ?? 0) === 1 ? 1 : 0;
-  const layout: PixelLayout = { rows, columns, photometric, planar };
-
-  const rate = dicomFrameRate(ds);
-  if (!rate)
-    throw new DicomError(
-      path,
-      'no frame rate: none of FrameTime, FrameTimeVector, CineRate, RecommendedDisplayFrameRate is present',
-    );
-  return { ds, syntax, jpeg, count, rows, columns, photometric, layout, rate, modality, sopClass };
-}
-
 /** Size, frame count, frame rate and pixel size from the header alone (no pixel decoding). */
 export function probeDicomVideo(
   path: string,
@@ -225,8 +55,8 @@ export function probeDicomVideo(
 } {
   const h = cineHeader(path, bytes);
   return {
-    width: h.columns,
-    height: h.rows,
+    width: h.format.columns,
+    height: h.format.rows,
     frames: h.count,
     fps: h.rate.fps,
     fpsFrom: h.rate.from,
@@ -234,83 +64,108 @@ export function probeDicomVideo(
   };
 }
 
+/** A JPEG-family or JPEG 2000 codestream ends with FF D9 (maybe followed by padding); one without was cut short. */
+function endsWithEoi(data: Uint8Array): boolean {
+  for (let i = data.length - 2; i >= Math.max(0, data.length - 4); i--)
+    if (data[i] === 0xff && data[i + 1] === 0xd9) return true;
+  return false;
+}
+
+/** The frames of a checked file, decoded one at a time. */
+export interface DicomFrames {
+  header: CineHeader;
+  /** Frame k's samples, pixel-interleaved, as the codec gives them. */
+  frame(k: number): DecodedFrame;
+  /** Frame k's stored values (masked to BitsStored, sign-extended): for comparing decoders. */
+  storedValues(k: number): Int32Array;
+}
+
+/**
+ * Checks the header and loads the decoder the file's transfer syntax needs. Errors as
+ * decodeDicomVideo's.
+ */
+export async function openDicomFrames(path: string, bytes: Uint8Array): Promise<DicomFrames> {
+  const header = cineHeader(path, bytes);
+  const { ds, pixel, count, codec, syntax, format } = header;
+  const name = transferSyntaxName(syntax);
+  let frame: (k: number) => DecodedFrame;
+  if (codec === 'native') frame = nativeFrames(path, header);
+  else {
+    const bytesOf = encapsulatedFrames(path, ds, pixel, count, codec);
+    let decoder: FrameDecoder;
+    try {
+      decoder = await loadFrameDecoder(codec);
+    } catch (e) {
+      throw new DicomError(
+        path,
+        `cannot load the ${name} decoder (${(e as Error).message})${conversionHint(syntax)}`,
+      );
+    }
+    frame = (k) => {
+      let data: Uint8Array;
+      try {
+        data = bytesOf(k);
+      } catch (e) {
+        throw new DicomError(path, `cannot read ${name} frame ${k} (${parserMessage(e)})`);
+      }
+      const codestream = codec !== 'rle' && !(codec === 'jpeg-2000' && data[0] === 0);
+      if (codestream && !endsWithEoi(data))
+        throw new DicomError(path, `${name} frame ${k} is cut short (no end-of-image marker)`);
+      try {
+        return decoder(data, format);
+      } catch (e) {
+        const reason = parserMessage(e);
+        if (e instanceof UnsupportedJpegError)
+          throw new DicomError(path, `${name}: ${reason}${conversionHint(syntax)}`);
+        throw new DicomError(
+          path,
+          `corrupt or unsupported ${name} frame ${k} (${reason})${conversionHint(syntax)}`,
+        );
+      }
+    };
+  }
+  return { header, frame, storedValues: (k) => storedValues(frame(k).values, format) };
+}
+
 /**
  * Decodes a multi-frame ultrasound DICOM file's bytes (`path` names it in messages). Refuses,
  * with one error naming the file and the reason: non-DICOM content, corrupt or truncated data,
- * unsupported transfer syntaxes and pixel formats, single-frame images, non-ultrasound
- * modalities, a missing frame rate. `onFrame` reports each decoded frame (the viewer's progress bar).
+ * transfer syntaxes and pixel formats not read here (with a command that converts the file,
+ * where one is known), single-frame images, non-ultrasound modalities, a missing frame rate.
+ * `onFrame` reports each decoded frame (the viewer's progress bar).
  */
-export function decodeDicomVideo(
+export async function decodeDicomVideo(
   path: string,
   bytes: Uint8Array,
   onFrame?: (done: number, total: number) => void,
-): DicomVideo {
-  const { ds, syntax, jpeg, count, rows, columns, photometric, layout, rate, modality, sopClass } =
-    cineHeader(path, bytes);
-  const pixel = ds.elements['x7fe00010'];
-  if (!pixel) throw new DicomError(path, 'no pixel data (7FE0,0010)');
-
-  const frameRgb = rows * columns * 3;
+): Promise<DicomVideo> {
+  const { header, frame } = await openDicomFrames(path, bytes);
+  const { ds, count, format, syntax, rate } = header;
+  const frameRgb = format.rows * format.columns * 3;
   const frames = new Uint8Array(count * frameRgb);
-  if (jpeg) {
-    if (!pixel.encapsulatedPixelData)
-      throw new DicomError(path, 'transfer syntax is JPEG baseline but the pixel data is not encapsulated');
-    const frame = jpegFrames(path, ds, pixel, count);
-    for (let k = 0; k < count; k++) {
-      let data: Uint8Array;
-      try {
-        data = frame(k);
-      } catch (e) {
-        throw new DicomError(path, `cannot read JPEG frame ${k} (${parserMessage(e)})`);
-      }
-      if (!endsWithEoi(data))
-        throw new DicomError(path, `JPEG frame ${k} is cut short (no end-of-image marker)`);
-      try {
-        jpegFrameToRgb(data, layout, frames.subarray(k * frameRgb, (k + 1) * frameRgb));
-      } catch (e) {
-        throw new DicomError(path, `corrupt JPEG frame ${k} (${parserMessage(e)})`);
-      }
-      onFrame?.(k + 1, count);
+  for (let k = 0; k < count; k++) {
+    const decoded = frame(k);
+    try {
+      frameToRgb(decoded, format, frames.subarray(k * frameRgb, (k + 1) * frameRgb));
+    } catch (e) {
+      throw new DicomError(path, `frame ${k}: ${(e as Error).message}`);
     }
-  } else {
-    if (pixel.encapsulatedPixelData)
-      throw new DicomError(
-        path,
-        `pixel data is encapsulated, but ${transferSyntaxName(syntax)} is a native syntax`,
-      );
-    const frameBytes = nativeFrameBytes(layout);
-    const need = count * frameBytes;
-    const end = pixel.dataOffset + pixel.length;
-    const buffer = ds.byteArray;
-    if (pixel.length < need || end > buffer.length)
-      throw new DicomError(
-        path,
-        `truncated pixel data: ${Math.min(pixel.length, buffer.length - pixel.dataOffset)} bytes, ` +
-          `${count} frames of ${columns}x${rows} ${photometric} need ${need}`,
-      );
-    for (let k = 0; k < count; k++) {
-      const at = pixel.dataOffset + k * frameBytes;
-      nativeFrameToRgb(
-        buffer.subarray(at, at + frameBytes),
-        layout,
-        frames.subarray(k * frameRgb, (k + 1) * frameRgb),
-      );
-      onFrame?.(k + 1, count);
-    }
+    onFrame?.(k + 1, count);
   }
   return {
     frames,
     count,
-    height: rows,
-    width: columns,
+    height: format.rows,
+    width: format.columns,
     fps: rate.fps,
     spacing: dicomPixelSpacing(ds),
     dicom: {
       transferSyntax: syntax,
       transferSyntaxName: transferSyntaxName(syntax),
-      photometric,
-      modality,
-      sopClass,
+      photometric: format.photometric,
+      bitsStored: format.bitsStored,
+      modality: header.modality,
+      sopClass: header.sopClass,
       manufacturer: str(ds, 'x00080070'),
       fpsFrom: rate.from,
       regions: ultrasoundRegions(ds).map(({ spacing: _, ...r }) => r),

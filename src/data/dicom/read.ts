@@ -18,7 +18,7 @@ function readDicomBytes(path: string): Uint8Array {
 }
 
 /** Reads and decodes `path`; errors as decodeDicomVideo's. */
-export function readDicomVideo(path: string): DicomVideo {
+export async function readDicomVideo(path: string): Promise<DicomVideo> {
   return decodeDicomVideo(path, readDicomBytes(path));
 }
 
