@@ -24,6 +24,7 @@ const SECTIONS: Record<string, Section> = {
   depthwise: { module: './bench-depthwise.js', fn: 'benchDepthwise' },
   transformer: { module: './bench-transformer.js', fn: 'benchTransformer' },
   data: { module: './bench-data.js', fn: 'benchData' },
+  dicom: { module: './bench-dicom.js', fn: 'benchDicom' },
   segment: { module: './bench-segment.js', fn: 'benchSegment' },
   model: { module: './bench-model.js', fn: 'benchModel' },
   browser: { module: './bench-browser.js', fn: 'benchBrowser' },

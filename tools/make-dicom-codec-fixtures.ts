@@ -53,7 +53,7 @@ export interface Rendering {
   command: string;
 }
 
-interface Job {
+export interface Job {
   file: string;
   writer: Writer;
   source: string;
@@ -81,7 +81,7 @@ const gdcm = (file: string, source: string, opts: string[], lossless = true): Jo
   lossless,
 });
 
-const JOBS: Job[] = [
+export const JOBS: Job[] = [
   // RLE Lossless
   dcmtk('dcmtk-rle-rgb.dcm', 'src-rgb.dcm', 'dcmcrle', []),
   dcmtk('dcmtk-rle-mono16.dcm', 'src-mono16.dcm', 'dcmcrle', []),
@@ -183,7 +183,7 @@ const RENDERINGS: { source: string; tool: 'dcm2pnm' | 'pydicom'; opts?: string[]
   { source: 'src-mono16s.dcm', tool: 'dcm2pnm' },
 ];
 
-function run(cmd: string, args: string[]): string {
+export function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.error}): ${r.stderr || r.stdout}`);
@@ -212,12 +212,47 @@ function pnmToRgb(bytes: Buffer): Buffer {
   return rgb;
 }
 
+/** Runs `job` on its source in `out`, writing out/job.file (`work`: scratch space). */
+export function transcode(job: Job, out: string, work: string): CodecFixture {
+  const target = join(out, job.file);
+  const sub = (a: string) =>
+    a === 'IN' ? join(out, job.source) : a === 'OUT' ? target : a === 'TMP' ? join(work, 'step.dcm') : a;
+  for (const [cmd, ...args] of job.steps) run(cmd, args.map(sub));
+  const fixture: CodecFixture = {
+    file: job.file,
+    writer: job.writer,
+    command: job.steps.map((s) => s.join(' ')).join(' && '),
+    source: job.source,
+    transferSyntax: transferSyntax(target),
+    lossless: job.lossless,
+  };
+  if (job.refused) fixture.refused = true;
+  return fixture;
+}
+
+/** The pydicom-written sources (src-*.dcm) of `count` frames of raw RGB24 in `rgbFile`, into `out`. */
+export function writeCodecSources(
+  rgbFile: string,
+  out: string,
+  width: number,
+  height: number,
+  count: number,
+): void {
+  const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+  run('/usr/bin/python3', [
+    join(root, 'tools/dicom-fixtures.py'),
+    'codec-sources',
+    rgbFile,
+    out,
+    ...[width, height, count].map(String),
+  ]);
+}
+
 async function main(): Promise<void> {
   const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
   const out = resolve(process.argv[2] ?? join(root, 'test/fixtures/dicom/codecs'));
   const work = mkdtempSync(join(tmpdir(), 'dicom-codec-fixtures-'));
   const python = '/usr/bin/python3';
-  const script = join(root, 'tools/dicom-fixtures.py');
   try {
     rmSync(out, { recursive: true, force: true });
     mkdirSync(join(out, 'ref'), { recursive: true });
@@ -231,33 +266,15 @@ async function main(): Promise<void> {
         canvas.copy(crop, (f * C.height + y) * C.width * 3, from, from + C.width * 3);
       }
     writeFileSync(join(work, 'crop.rgb'), crop);
-    run(python, [
-      script,
-      'codec-sources',
-      join(work, 'crop.rgb'),
-      out,
-      ...[C.width, C.height, C.frames].map(String),
-    ]);
+    writeCodecSources(join(work, 'crop.rgb'), out, C.width, C.height, C.frames);
 
     const fixtures: CodecFixture[] = [];
     for (const job of JOBS) {
-      const target = join(out, job.file);
-      const sub = (a: string) =>
-        a === 'IN' ? join(out, job.source) : a === 'OUT' ? target : a === 'TMP' ? join(work, 'step.dcm') : a;
-      for (const [cmd, ...args] of job.steps) run(cmd, args.map(sub));
-      const fixture: CodecFixture = {
-        file: job.file,
-        writer: job.writer,
-        command: job.steps.map((s) => s.join(' ')).join(' && '),
-        source: job.source,
-        transferSyntax: transferSyntax(target),
-        lossless: job.lossless,
-      };
-      if (job.refused) fixture.refused = true;
+      const fixture = transcode(job, out, work);
       if (job.reference) {
         const [cmd, ...args] = job.reference;
         const decoded = join(work, 'decoded.dcm');
-        run(cmd, [...args, target, decoded]);
+        run(cmd, [...args, join(out, job.file), decoded]);
         const file = `ref/${job.file}.gz`;
         writeFileSync(join(out, file), gzipSync(readFileSync(decoded), { level: 9 }));
         fixture.reference = { file, command: `${job.reference.join(' ')} IN OUT` };

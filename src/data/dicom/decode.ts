@@ -110,7 +110,10 @@ export async function openDicomFrames(path: string, bytes: Uint8Array): Promise<
       }
       const codestream = codec !== 'rle' && !(codec === 'jpeg-2000' && data[0] === 0);
       if (codestream && !endsWithEoi(data))
-        throw new DicomError(path, `${name} frame ${k} is cut short (no end-of-image marker)`);
+        throw new DicomError(
+          path,
+          `${name} frame ${k} ends without an end-of-image marker: truncated or corrupt`,
+        );
       try {
         return decoder(data, format);
       } catch (e) {
