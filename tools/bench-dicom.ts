@@ -3,7 +3,7 @@
  * 640x480 scanner canvas (8 frames), written uncompressed by pydicom and transcoded by dcmtk and
  * gdcm exactly as tools/make-dicom-codec-fixtures.ts writes the test fixtures, then decoded by
  * segment-video's reader (decodeDicomVideo: frames to RGB24, no ffmpeg). Reports milliseconds
- * per frame (median of 3 decodes after a first one, which also loads the codec) and the ratio to
+ * per frame (median of 5 decodes after a first one, which also loads the codec) and the ratio to
  * JPEG baseline (jpeg-js). Needs dcmtk, gdcm and python3-pydicom; without them it says so.
  *
  *   node dist/tools/bench.js dicom
@@ -86,7 +86,7 @@ export async function benchDicom(): Promise<object> {
       const first = await decodeDicomVideo(file, bytes);
       const firstMs = performance.now() - t0;
       const runs: number[] = [];
-      for (let r = 0; r < 3; r++) {
+      for (let r = 0; r < 5; r++) {
         const t = performance.now();
         await decodeDicomVideo(file, bytes);
         runs.push(performance.now() - t);

@@ -119,7 +119,7 @@ export async function openDicomFrames(path: string, bytes: Uint8Array): Promise<
       } catch (e) {
         const reason = parserMessage(e);
         if (e instanceof UnsupportedJpegError)
-          throw new DicomError(path, `${name}: ${reason}${conversionHint(syntax)}`);
+          throw new DicomError(path, `${name}: ${reason}${e.convertible ? conversionHint(syntax) : ''}`);
         throw new DicomError(
           path,
           `corrupt or unsupported ${name} frame ${k} (${reason})${conversionHint(syntax)}`,

@@ -68,15 +68,28 @@ export function jpegHoldsYcbcr(h: JpegHeader, photometric: Photometric): boolean
   return photometric !== 'RGB';
 }
 
-/** A JPEG process jpeg-js cannot decode, e.g. 12-bit lossy or arithmetic coding: the file needs converting. */
-export class UnsupportedJpegError extends Error {}
+/**
+ * A JPEG jpeg-js cannot decode: 12-bit lossy (dcmdjpeg converts it), or a process no tool here
+ * reads (hierarchical, arithmetic-coded: `convertible` false).
+ */
+export class UnsupportedJpegError extends Error {
+  constructor(
+    message: string,
+    readonly convertible: boolean,
+  ) {
+    super(message);
+  }
+}
 
 export function decodeJpegFrame(data: Uint8Array, f: PixelFormat): DecodedFrame {
   const h = jpegHeader(data);
   if (h.precision !== 8)
-    throw new UnsupportedJpegError(`${h.precision}-bit lossy JPEG (only 8-bit lossy JPEG is read)`);
+    throw new UnsupportedJpegError(`${h.precision}-bit lossy JPEG (only 8-bit lossy JPEG is read)`, true);
   if (h.process === 3 || h.process >= 5)
-    throw new UnsupportedJpegError(`JPEG process of start-of-frame marker SOF${h.process} is not read here`);
+    throw new UnsupportedJpegError(
+      `the JPEG process of start-of-frame marker SOF${h.process} (lossless, hierarchical or arithmetic-coded) is not read in this syntax`,
+      false,
+    );
   if (h.components.length !== f.samples)
     throw new Error(`JPEG frame has ${h.components.length} components, the header says ${f.samples} samples`);
   const ycbcr = jpegHoldsYcbcr(h, f.photometric);
