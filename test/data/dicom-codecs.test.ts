@@ -135,7 +135,7 @@ describe('data/dicom codecs: files written by dcmtk, gdcm and pydicom', function
     }
   });
 
-  it('truncated files say truncated, wherever they are cut (never "single-frame image")', async function () {
+  it('truncated files say truncated, wherever they are cut: inside the meta header, right before the pixel data, in it (never "single-frame image")', async function () {
     const files = [
       ...['src-rgb.dcm', 'dcmtk-rle-rgb.dcm', 'gdcm-jpegls-rgb.dcm', 'gdcm-j2k-rgb.dcm'].map(codecFixture),
       codecFixture('../us_ybrfull_deflated.dcm'),
@@ -143,8 +143,12 @@ describe('data/dicom codecs: files written by dcmtk, gdcm and pydicom', function
     const messages = new Set<string>();
     for (const path of files) {
       const bytes = readFileSync(path);
-      for (let k = 1; k < 40; k++) {
-        const cut = Math.floor(140 + ((bytes.length - 141) * k) / 40);
+      // Inside the meta header, just before the pixel data element (the data set then ends
+      // cleanly without it), and throughout the file.
+      const pixelTag = bytes.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
+      const cuts = [160, 250, 318, ...(pixelTag > 0 ? [pixelTag] : [])];
+      for (let k = 1; k < 40; k++) cuts.push(Math.floor(140 + ((bytes.length - 141) * k) / 40));
+      for (const cut of cuts) {
         const e = await decodeDicomVideo('cut.dcm', bytes.subarray(0, cut)).then(
           () => null,
           (err: unknown) => err as Error,
