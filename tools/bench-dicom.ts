@@ -9,16 +9,14 @@
  *   node dist/tools/bench.js dicom
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeDicomVideo } from '../src/data/dicom/decode.js';
 import { transferSyntaxName } from '../src/data/dicom/syntax.js';
-import { generateDataset } from '../src/data/synth/dataset.js';
-import { scannerCanvas } from '../src/data/synth/scanner.js';
-import { decodeVideo } from '../src/data/video.js';
 import { median } from './bench-common.js';
 import { JOBS, transcode, writeCodecSources } from './make-dicom-codec-fixtures.js';
+import { syntheticScannerEcho } from './make-dicom-fixtures.js';
 
 const W = 640;
 const H = 480;
@@ -58,18 +56,7 @@ export async function benchDicom(): Promise<object> {
     return { skipped: `needs dcmtk, gdcm and python3-pydicom (missing: ${missing.join(', ')})` };
   const work = mkdtempSync(join(tmpdir(), 'bench-dicom-'));
   try {
-    await generateDataset({
-      out: work,
-      videos: 1,
-      seed: 5,
-      framesMin: 50,
-      framesMax: 50,
-      fps: 50,
-      progress: false,
-    });
-    const avi = readdirSync(join(work, 'Videos'))[0];
-    const video = await decodeVideo(join(work, 'Videos', avi));
-    const canvas = scannerCanvas(video, { width: W, height: H, x: 140, y: 16, size: 400 });
+    const canvas = await syntheticScannerEcho(work, { width: W, height: H, x: 140, y: 16, size: 400 }, 50, 5);
     writeFileSync(join(work, 'canvas.rgb'), canvas.frames.subarray(0, FRAMES * W * H * 3));
     writeCodecSources(join(work, 'canvas.rgb'), work, W, H, FRAMES);
     for (const file of FILES.filter((f) => !f.startsWith('src-')))

@@ -20,7 +20,7 @@ import { gzipSync } from 'node:zlib';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { resampleRect } from '../src/data/resample.js';
 import { generateDataset } from '../src/data/synth/dataset.js';
-import { scannerCanvas, type ScannerLayout } from '../src/data/synth/scanner.js';
+import { scannerCanvas, type ScannerLayout, type ScannerVideo } from '../src/data/synth/scanner.js';
 import { decodeVideo } from '../src/data/video.js';
 
 export const FIXTURE_LAYOUT: ScannerLayout = { width: 96, height: 80, x: 24, y: 2, size: 64 };
@@ -32,24 +32,33 @@ function run(cmd: string, args: string[]): void {
     throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... failed (${r.status ?? r.error})`);
 }
 
+/** A synthetic 50 fps echo of `frames` frames (`seed`) in a scanner canvas of `layout`; `work` is scratch space. */
+export async function syntheticScannerEcho(
+  work: string,
+  layout: ScannerLayout,
+  frames: number,
+  seed: number,
+): Promise<ScannerVideo> {
+  await generateDataset({
+    out: work,
+    videos: 1,
+    seed,
+    framesMin: frames,
+    framesMax: frames,
+    fps: 50,
+    progress: false,
+  });
+  const name = readdirSync(join(work, 'Videos'))[0];
+  return scannerCanvas(await decodeVideo(join(work, 'Videos', name)), layout);
+}
+
 async function main(): Promise<void> {
   const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
   const out = resolve(process.argv[2] ?? join(root, 'test/fixtures/dicom'));
   const work = mkdtempSync(join(tmpdir(), 'dicom-fixtures-'));
   try {
-    await generateDataset({
-      out: work,
-      videos: 1,
-      seed: 11,
-      framesMin: 62,
-      framesMax: 62,
-      fps: 50,
-      progress: false,
-    });
-    const name = readdirSync(join(work, 'Videos'))[0];
-    const video = await decodeVideo(join(work, 'Videos', name));
     const L = FIXTURE_LAYOUT;
-    const canvas = scannerCanvas(video, L);
+    const canvas = await syntheticScannerEcho(work, L, 62, 11);
     mkdirSync(out, { recursive: true });
     const frameBytes = L.width * L.height * 3;
     writeFileSync(

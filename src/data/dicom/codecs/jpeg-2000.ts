@@ -4,7 +4,7 @@
  */
 import type { OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import type { DecodedFrame, PixelFormat } from '../pixels.js';
-import { emscriptenMessage, emscriptenOptions, once } from './wasm.js';
+import { decodeWith, emscriptenOptions, once } from './wasm.js';
 import { codecSamples } from './samples.js';
 
 const openjpeg = once(async (): Promise<OpenJpegModule> => {
@@ -14,22 +14,9 @@ const openjpeg = once(async (): Promise<OpenJpegModule> => {
 
 export async function loadJpeg2000Decoder(): Promise<(data: Uint8Array, f: PixelFormat) => DecodedFrame> {
   const m = await openjpeg();
-  return (data, f) => {
-    const decoder = new m.J2KDecoder();
-    try {
-      decoder.getEncodedBuffer(data.length).set(data);
-      try {
-        decoder.decode();
-      } catch (e) {
-        throw new Error(emscriptenMessage(e, m), { cause: e });
-      }
-      const info = decoder.getFrameInfo();
-      return {
-        values: codecSamples(decoder.getDecodedBuffer(), info, f),
-        ycbcr: f.photometric === 'YBR_FULL',
-      };
-    } finally {
-      decoder.delete();
-    }
-  };
+  return (data, f) =>
+    decodeWith(m, new m.J2KDecoder(), data, (d) => ({
+      values: codecSamples(d.getDecodedBuffer(), d.getFrameInfo(), f),
+      ycbcr: f.photometric === 'YBR_FULL',
+    }));
 }

@@ -1,7 +1,7 @@
 /** JPEG-LS frames (lossless and near-lossless) decoded by CharLS compiled to WebAssembly. */
 import type { CharLSModule } from '@cornerstonejs/codec-charls/decodewasmjs';
 import { interleave, type DecodedFrame, type PixelFormat } from '../pixels.js';
-import { emscriptenMessage, emscriptenOptions, once } from './wasm.js';
+import { decodeWith, emscriptenOptions, once } from './wasm.js';
 import { codecSamples } from './samples.js';
 
 const charls = once(async (): Promise<CharLSModule> => {
@@ -11,24 +11,12 @@ const charls = once(async (): Promise<CharLSModule> => {
 
 export async function loadJpegLsDecoder(): Promise<(data: Uint8Array, f: PixelFormat) => DecodedFrame> {
   const m = await charls();
-  return (data, f) => {
-    const decoder = new m.JpegLSDecoder();
-    try {
-      decoder.getEncodedBuffer(data.length).set(data);
-      try {
-        decoder.decode();
-      } catch (e) {
-        throw new Error(emscriptenMessage(e, m), { cause: e });
-      }
-      const info = decoder.getFrameInfo();
-      const values = codecSamples(decoder.getDecodedBuffer(), info, f);
+  return (data, f) =>
+    decodeWith(m, new m.JpegLSDecoder(), data, (d) => {
+      const values = codecSamples(d.getDecodedBuffer(), d.getFrameInfo(), f);
       const n = f.rows * f.columns;
       // Interleave mode 0 ("none") decodes to one plane per component.
-      const pixelOrder =
-        f.samples === 3 && decoder.getInterleaveMode() === 0 ? interleave(values, 3, n) : values;
+      const pixelOrder = f.samples === 3 && d.getInterleaveMode() === 0 ? interleave(values, 3, n) : values;
       return { values: pixelOrder, ycbcr: f.photometric === 'YBR_FULL' };
-    } finally {
-      decoder.delete();
-    }
-  };
+    });
 }

@@ -35,6 +35,26 @@ export function emscriptenMessage(
   return String(e);
 }
 
+/** One frame through an Emscripten decoder object: the encoded bytes in, `read` of the result out; the object is freed. */
+export function decodeWith<D extends EmscriptenDecoder<unknown>, R>(
+  module: { getExceptionMessage?: (e: unknown) => unknown },
+  decoder: D,
+  data: Uint8Array,
+  read: (decoded: D) => R,
+): R {
+  try {
+    decoder.getEncodedBuffer(data.length).set(data);
+    try {
+      decoder.decode();
+    } catch (e) {
+      throw new Error(emscriptenMessage(e, module), { cause: e });
+    }
+    return read(decoder);
+  } finally {
+    decoder.delete();
+  }
+}
+
 /** Memoised async loading: the module is instantiated once, on first use. */
 export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
