@@ -435,9 +435,7 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
         return { thrown, errors, status };
       });
       expect(bad.thrown[0]).to.match(/^notes\.dcm: not a DICOM Part 10 file/);
-      expect(bad.thrown[1]).to.match(
-        /^cut-short: (truncated pixel data|corrupt or truncated DICOM file|.*JPEG)/,
-      );
+      expect(bad.thrown[1]).to.match(/^cut-short: truncated/);
       expect(bad.thrown[2]).to.match(/^cut\.avi: AVI file without its header list/);
       expect(bad.errors).to.deep.equal(bad.thrown);
       expect(bad.status).to.equal(bad.thrown[2]);
