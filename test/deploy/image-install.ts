@@ -70,6 +70,29 @@ function copy(op: Instruction, root: string, workdir: string): void {
 }
 
 /**
+ * An npm cache of the image's own for its RUN lines, seeded from the user's (~/.npm) where there is
+ * one: the Dockerfile ends with `npm cache clean --force`, which must empty this copy, never the
+ * cache of the person running the tests (nor pull it from under another npm running meanwhile).
+ * Content files are immutable, so they are hard-linked; the index is appended to, so it is copied.
+ */
+function privateNpmCache(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const userCache = join(process.env.HOME ?? '/root', '.npm', '_cacache');
+  if (existsSync(join(userCache, 'content-v2')) && existsSync(join(userCache, 'index-v5'))) {
+    try {
+      mkdirSync(join(dir, '_cacache'));
+      execFileSync('cp', ['-al', join(userCache, 'content-v2'), join(dir, '_cacache')]);
+      execFileSync('cp', ['-r', join(userCache, 'index-v5'), join(dir, '_cacache')]);
+    } catch {
+      // another file system (no hard links): npm fetches what it needs from the registry
+      rmSync(join(dir, '_cacache'), { recursive: true, force: true });
+    }
+  }
+  return dir;
+}
+
+/**
  * The runtime stage laid into `dir` (a fresh folder), as root. `layerCache` keeps the install
  * layers (npm ci) between runs.
  */
@@ -100,11 +123,16 @@ export function buildRuntimeImage(dir: string, layerCache = tmpdir()): Image {
       // A clean environment (under `npm test` npm's own variables would point the inner npm at this
       // checkout); packages from npm's cache where it has them (CI's `npm ci` just filled it).
       const clean = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
-      execFileSync('/bin/sh', ['-c', s.args], {
-        cwd,
-        env: { ...clean, ...env, npm_config_prefer_offline: 'true' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const npmCache = privateNpmCache(`${root}.npm-cache`);
+      try {
+        execFileSync('/bin/sh', ['-c', s.args], {
+          cwd,
+          env: { ...clean, ...env, npm_config_prefer_offline: 'true', npm_config_cache: npmCache },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+      } finally {
+        rmSync(npmCache, { recursive: true, force: true });
+      }
     } else if (s.op !== 'CMD') throw new Error(`deploy/Dockerfile: ${s.op} is not carried out by this test`);
   };
   if (!existsSync(join(cached, '.fixture-complete'))) {
