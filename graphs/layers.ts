@@ -192,7 +192,7 @@ export function applyConv(ctx: ModelContext, x: Value, w: ConvWeights, opts: Con
     k.some((v) => v > 1) &&
     plain
   )
-    return shiftedTapsConv(x, w.weight, w.bias, opts);
+    return shiftedTapsConv(x, w.weight, w.bias, opts, ctx.training ? 'split-sum' : ctx.forms.forwardTapsCut);
   return conv(x, w.weight, w.bias, opts);
 }
 

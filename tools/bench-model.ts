@@ -4,14 +4,15 @@
  * (T=16, 512x512 super-image), 2 intra-op threads; and the full 3d_unet weak-supervision train
  * step (train_weak + optimizer_weak, batch 1, median of 3 after 2 warm-ups) in a child process,
  * whose peak RSS (VmHWM) is the memory the step needs. Targets: 3d_unet <= 0.45 s per clip, train step <= 2.0
- * s and <= 5 GB. `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
+ * s and <= 5 GB; `3d_unet_taps_cut` times model.onnx's portable head-conv form against the CPU-only
+ * one it replaced. `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildArtifactSet } from '../src/artifacts/build.js';
+import { buildArtifactSet, inferenceModelBytes } from '../src/artifacts/build.js';
 import { readCheckpoint } from '../src/artifacts/checkpoint.js';
 import { loadArtifactSet } from '../src/artifacts/load.js';
 import { numel } from '../src/onnx/ir.js';
@@ -135,6 +136,56 @@ async function trainStep(setDir: string) {
 }
 
 /**
+ * The full 3d_unet's model.onnx with its 32 -> 1 head conv's taps cut the two ways
+ * (src/onnx/forms.ts forwardTapsCut): 'slice-add', the default that the WebGPU provider also runs,
+ * against 'split-sum', the CPU-only form model.onnx had before; same weights, alternating runs so
+ * a change of load hits both.
+ */
+async function tapsCuts(setDir: string, rounds = 2 * RUNS) {
+  const set = loadArtifactSet(setDir);
+  const { frames: T, size, encoder } = set.manifest.model;
+  const { params } = readCheckpoint(set.files.checkpoint, set.manifest);
+  const feeds = { frames: tensor('uint8', clip(T, size), [1, T, size, size, 3]) };
+  const cuts = ['slice-add', 'split-sum'] as const;
+  const sessions = await Promise.all(
+    cuts.map((cut) =>
+      createSession(
+        inferenceModelBytes(
+          { encoder, frames: T, period: 1, size, formOverrides: { forwardTapsCut: cut } },
+          params,
+        ),
+        { threads: THREADS },
+      ),
+    ),
+  );
+  const times: number[][] = cuts.map(() => []);
+  const cpu: number[][] = cuts.map(() => []);
+  for (const s of sessions) await s.run(feeds); // warm-up
+  for (let r = 0; r < rounds; r++)
+    for (let i = 0; i < cuts.length; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await sessions[i].run(feeds);
+      times[i].push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      cpu[i].push((c.user + c.system) / 1e6);
+    }
+  await Promise.all(sessions.map((s) => s.release()));
+  const [portable, cpuOnly] = times.map((t) => Number(median(t).toFixed(3)));
+  // CPU seconds (both threads) are less disturbed by other jobs than wall-clock time.
+  const [portableCpu, cpuOnlyCpu] = cpu.map((t) => Number(median(t).toFixed(3)));
+  return {
+    sliceAddSeconds: portable,
+    splitSumSeconds: cpuOnly,
+    ratio: Number((portable / cpuOnly).toFixed(3)),
+    sliceAddCpuSeconds: portableCpu,
+    splitSumCpuSeconds: cpuOnlyCpu,
+    cpuRatio: Number((portableCpu / cpuOnlyCpu).toFixed(3)),
+    rounds,
+  };
+}
+
+/**
  * This machine's compute ceiling in the same run: a float32 2048^3 MatMul on the same 2 threads
  * (MLAS's best case). Dividing the model's FLOPs by it gives the least time any graph of these
  * ops could take: the forward once for inference, about three times for a train step (forward,
@@ -168,6 +219,8 @@ export async function benchModel(): Promise<object> {
       console.error(`bench-model: inference ${encoder}`);
       result[`${encoder}_inference`] = await inference(setDir);
     }
+    console.error("bench-model: 3d_unet model.onnx, the head conv's two cuts of its taps");
+    result['3d_unet_taps_cut'] = await tapsCuts(sets['3d_unet']);
     console.error('bench-model: 3d_unet train step (child process)');
     const child = spawnSync(
       process.execPath,
@@ -188,8 +241,22 @@ export async function benchModel(): Promise<object> {
   }
 }
 
+/** Only the taps-cut comparison (`node dist/tools/bench-model.js --taps-cut`): it builds the 3d_unet alone. */
+async function tapsCutOnly() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-model-'));
+  try {
+    const set = await buildArtifactSet({ encoder: '3d_unet', frames: 32, period: 1, out: join(dir, 'set') });
+    const r = await tapsCuts(set.dir, 4 * RUNS);
+    return { '3d_unet_taps_cut': r, loadAverage: loadavg().map((l) => Number(l.toFixed(2))) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const run = process.argv[2] === '--train-step' ? trainStep(process.argv[3]) : benchModel();
+  const arg = process.argv[2];
+  const run =
+    arg === '--train-step' ? trainStep(process.argv[3]) : arg === '--taps-cut' ? tapsCutOnly() : benchModel();
   run
     .then((r) => console.log(JSON.stringify(r)))
     .catch((e: unknown) => {

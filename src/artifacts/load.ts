@@ -1,8 +1,8 @@
 // Reading an artifact set back, and writing trained weights into its inference graph.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeGraph, encodeGraph } from '../onnx/serialize.js';
 import { atomicWriteFile } from '../util/atomic.js';
+import { bakeWeights } from './bake.js';
 import { artifactFiles, type ArtifactSet } from './build.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 
@@ -37,21 +37,14 @@ export function bakeWeightsIntoModel(
   outPath?: string,
 ): string {
   const set = loadArtifactSet(setDir);
-  const bytes = readFileSync(set.files.model);
-  const graph = decodeGraph(bytes);
-  for (const p of set.manifest.params) {
-    if (p.kind === 'unused') continue; // in the checkpoint, not in any graph
-    const value = params.get(p.name);
-    if (!value) throw new Error(`bakeWeightsIntoModel: no value for ${p.name}`);
-    const init = graph.initializers.get(p.name);
-    if (!init) throw new Error(`bakeWeightsIntoModel: ${set.files.model} has no initializer ${p.name}`);
-    if (value.length !== init.data.length)
-      throw new Error(
-        `bakeWeightsIntoModel: ${p.name} has ${value.length} values, the model needs ${init.data.length}`,
-      );
-    graph.initializers.set(p.name, { dtype: 'float32', dims: init.dims, data: value });
-  }
+  const bytes = bakeWeights(
+    readFileSync(set.files.model),
+    set.manifest.params,
+    params,
+    set.manifest.producer.version,
+    set.files.model,
+  );
   const target = outPath ?? set.files.model;
-  atomicWriteFile(target, encodeGraph(graph, set.manifest.producer.version));
+  atomicWriteFile(target, bytes);
   return target;
 }

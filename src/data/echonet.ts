@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../util/rng.js';
 import { DataError, type BadItemHandler } from './errors.js';
-import { readFileList, type FileListRow } from './filelist.js';
-import { readVolumeTracings, edFrame, esFrame } from './tracings.js';
+import { readFileList, readVolumeTracings } from './csv-files.js';
+import type { FileListRow } from './filelist.js';
+import { edFrame, esFrame } from './tracings.js';
 import { DEFAULT_SEED, FRAME_SIZE } from '../defaults.js';
 
 /** One usable EchoNet video: its FileList row and its two traced frames (docs/upstream.md#video-list). */

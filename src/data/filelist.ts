@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+// FileList.csv as text: parsing and writing, browser-safe (the viewer writes FileList rows);
+// csv-files.ts reads the file from disk.
 import { DataError, csvLines, intField, numberField } from './errors.js';
+import { fixedText } from './tracings.js';
 
 /** One row of EchoNet-Dynamic's FileList.csv. */
 export interface FileListRow {
@@ -24,7 +26,7 @@ export interface BadFileListRow {
   error: DataError;
 }
 
-const COLUMNS = [
+export const FILE_LIST_COLUMNS = [
   'FileName',
   'EF',
   'ESV',
@@ -35,11 +37,12 @@ const COLUMNS = [
   'NumberOfFrames',
   'Split',
 ] as const;
+const COLUMNS = FILE_LIST_COLUMNS;
 type Column = (typeof COLUMNS)[number];
 
 /** The data lines of a FileList.csv and where each required column is; a missing column is an error. */
-function openTable(path: string, required: readonly Column[]) {
-  const lines = csvLines(readFileSync(path, 'utf8'));
+function openTable(text: string, path: string, required: readonly Column[]) {
+  const lines = csvLines(text);
   if (lines.length === 0) throw new DataError(path, 'empty file, expected a header line', 1);
   const header = lines[0]
     .replace(/^\uFEFF/, '')
@@ -55,13 +58,17 @@ function openTable(path: string, required: readonly Column[]) {
 }
 
 /**
- * Parse FileList.csv. Columns are found by header name (any order; extra columns ignored), all
+ * Parse FileList.csv's text (`path` names it in errors). Columns are found by header name (any order; extra columns ignored), all
  * nine must be present. Numbers are checked so that a malformed one is reported with its line
  * and column instead of silently becoming NaN. A malformed row is an error, or, with `onBadRow`,
  * handed to it and left out, so one bad row need not stop a run over the others.
  */
-export function readFileList(path: string, onBadRow?: (bad: BadFileListRow) => void): FileListRow[] {
-  const { lines, width, at } = openTable(path, COLUMNS);
+export function parseFileList(
+  text: string,
+  path: string,
+  onBadRow?: (bad: BadFileListRow) => void,
+): FileListRow[] {
+  const { lines, width, at } = openTable(text, path, COLUMNS);
   const col = (c: Column) => at.get(c)!;
   const rows: FileListRow[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -105,8 +112,11 @@ export function readFileList(path: string, onBadRow?: (bad: BadFileListRow) => v
  * Only the video names (and splits, where the file has a Split column) of a FileList.csv: what
  * inference needs, so a list of unlabelled videos may leave EF, ESV, EDV and the rest out.
  */
-export function readFileListNames(path: string): { fileName: string; split?: string; line: number }[] {
-  const { lines, header, at } = openTable(path, ['FileName']);
+export function parseFileListNames(
+  text: string,
+  path: string,
+): { fileName: string; split?: string; line: number }[] {
+  const { lines, header, at } = openTable(text, path, ['FileName']);
   const split = header.indexOf('Split');
   const out: { fileName: string; split?: string; line: number }[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -116,4 +126,20 @@ export function readFileListNames(path: string): { fileName: string; split?: str
     out.push({ fileName, line: i + 1, ...(split >= 0 ? { split: (f[split] ?? '').trim() } : {}) });
   }
   return out;
+}
+
+/** A FileList.csv line (no header) in EchoNet's column order: EF, ESV and EDV with two decimals. */
+export function fileListLine(r: Omit<FileListRow, 'line'>): string {
+  const f2 = (v: number) => fixedText(v, 2);
+  return [
+    r.fileName,
+    f2(r.ef),
+    f2(r.esv),
+    f2(r.edv),
+    r.frameHeight,
+    r.frameWidth,
+    r.fps,
+    r.numberOfFrames,
+    r.split,
+  ].join(',');
 }

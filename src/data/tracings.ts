@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+// VolumeTracings.csv as text: parsing and writing, browser-safe (the viewer writes and reads
+// tracings too); csv-files.ts reads the file from disk.
 import { DataError, csvLines, intField, numberField } from './errors.js';
 
 /** The traces of one video in VolumeTracings.csv (docs/upstream.md#tracings). */
@@ -13,20 +14,22 @@ export interface TracedVideo {
   firstLine?: number;
 }
 
-const HEADER = 'FileName,X1,Y1,X2,Y2,Frame';
+export const VOLUME_TRACINGS_HEADER = 'FileName,X1,Y1,X2,Y2,Frame';
+const HEADER = VOLUME_TRACINGS_HEADER;
 const COLUMNS = ['X1', 'Y1', 'X2', 'Y2'];
 
 /**
- * Parse VolumeTracings.csv. The header must be exactly `FileName,X1,Y1,X2,Y2,Frame` (upstream
+ * Parse VolumeTracings.csv's text (`path` names it in errors). The header must be exactly `FileName,X1,Y1,X2,Y2,Frame` (upstream
  * asserts it); every other line must have six fields, four numbers and an integer frame. A
  * malformed line is an error, or, with `onBadRow`, handed to it with the video it belongs to (the
  * first field, when not empty) and left out, so the caller can drop that video and keep the rest.
  */
-export function readVolumeTracings(
+export function parseVolumeTracings(
+  text: string,
   path: string,
   onBadRow?: (fileName: string, error: DataError) => void,
 ): Map<string, TracedVideo> {
-  const lines = csvLines(readFileSync(path, 'utf8'));
+  const lines = csvLines(text);
   const header = (lines[0] ?? '').replace(/^\uFEFF/, '').trim();
   if (header !== HEADER) {
     throw new DataError(path, `header must be exactly "${HEADER}", found "${header}"`, 1);
@@ -78,4 +81,24 @@ export function esFrame(v: TracedVideo): number {
 /** End-diastolic frame: the LAST distinct frame listed (upstream "large_trace"). */
 export function edFrame(v: TracedVideo): number {
   return v.frames[v.frames.length - 1];
+}
+
+/** Fixed-point text without a "-0.00" for tiny negatives. */
+export function fixedText(v: number, digits: number): string {
+  const s = v.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
+/**
+ * VolumeTracings.csv lines of one video (no header): every traced frame's rows `[x1, y1, x2, y2]`
+ * in the order given, coordinates with four decimals. EchoNet lists the ES frame first and the
+ * ED frame last (esFrame / edFrame above read them so), so pass them in that order.
+ */
+export function volumeTracingsLines(
+  fileName: string,
+  frames: { frame: number; rows: number[][] }[],
+): string[] {
+  return frames.flatMap(({ frame, rows }) =>
+    rows.map((r) => [fileName, ...r.map((c) => fixedText(c, 4)), frame].join(',')),
+  );
 }

@@ -4,6 +4,8 @@
 // definitions and VJP rules read these options instead of deciding for themselves.
 // Measurements: docs/performance.md.
 
+import type { ShiftedTapsCut } from './ops/shifted-taps-conv.js';
+
 /** The execution provider family a set of graphs is emitted for. */
 export type Backend = 'cpu' | 'webgpu';
 
@@ -34,6 +36,13 @@ export interface GraphForms {
    */
   shiftedTapsMinChannels: number;
   /**
+   * How those taps are cut in graphs that are never differentiated (model.onnx, eval graphs);
+   * train graphs always use 'split-sum', whose gradient is cheap. 'slice-add' binds at most three
+   * buffers per node, so the CPU's model.onnx also runs on the WebGPU provider (one portable
+   * model.onnx); 'split-sum' needs a 28-buffer Split and a Sum, which WebGPU cannot run.
+   */
+  forwardTapsCut: ShiftedTapsCut;
+  /**
    * SpaceToDepth (the gradient of the sub-pixel up-convs' DepthToSpace). 'op': ONNX's
    * SpaceToDepth (CPU: ~64 ms less per full 3d_unet train step than the other form, ORT profile,
    * 2 threads, AVX2). 'reshape-transpose': Reshape/Transpose/Reshape (the WebGPU EP has no
@@ -48,6 +57,7 @@ const FORMS: Record<Backend, GraphForms> = {
     maxPoolGrad: 'indices',
     convWeightGrad: null,
     shiftedTapsMinChannels: 32,
+    forwardTapsCut: 'slice-add',
     spaceToDepth: 'op',
   },
   // Not yet timed on a GPU: the WebGPU forms are the ones the provider can run at all (mask-form
@@ -57,6 +67,7 @@ const FORMS: Record<Backend, GraphForms> = {
     maxPoolGrad: 'first-max-mask',
     convWeightGrad: null,
     shiftedTapsMinChannels: Infinity,
+    forwardTapsCut: 'slice-add',
     spaceToDepth: 'reshape-transpose',
   },
 };

@@ -14,13 +14,14 @@ async function maxDiffToConv(
   wShape: number[],
   pads: number[],
   batch: number | 'N',
+  cut: op.ShiftedTapsCut = 'split-sum',
 ): Promise<number> {
   const rng = new Rng(3);
   const b = new GraphBuilder();
   const x = b.input('x', 'float32', [batch, ...xShape.slice(1)]);
   const w = b.input('w', 'float32', wShape);
   const bias = b.input('bias', 'float32', [wShape[0]]);
-  b.output(op.shiftedTapsConv(x, w, bias, { pads }), 'taps');
+  b.output(op.shiftedTapsConv(x, w, bias, { pads }, cut), 'taps');
   b.output(op.conv(x, w, bias, { pads }), 'reference');
   const out = await (
     await createSession(b.toGraph('taps-vs-conv'))
@@ -48,9 +49,13 @@ async function maxDiffToConv(
 }
 
 describe('shiftedTapsConv: Conv as a 1x1 Conv to one channel per tap plus shifted sums', () => {
-  it('equals ORT Conv in 3D (same padding, symbolic batch) and 2D (asymmetric padding, 2 outputs)', async () => {
-    expect(await maxDiffToConv([2, 5, 3, 6, 7], [1, 5, 3, 3, 3], [1, 1, 1, 1, 1, 1], 'N')).to.be.below(1e-4);
-    expect(await maxDiffToConv([1, 3, 6, 5], [2, 3, 3, 2], [0, 1, 2, 0], 1)).to.be.below(1e-4);
+  it('equals ORT Conv in 3D (same padding, symbolic batch) and 2D (asymmetric padding, 2 outputs), in both cuts of the taps', async () => {
+    for (const cut of ['split-sum', 'slice-add'] as const) {
+      expect(await maxDiffToConv([2, 5, 3, 6, 7], [1, 5, 3, 3, 3], [1, 1, 1, 1, 1, 1], 'N', cut)).to.be.below(
+        1e-4,
+      );
+      expect(await maxDiffToConv([1, 3, 6, 5], [2, 3, 3, 2], [0, 1, 2, 0], 1, cut)).to.be.below(1e-4);
+    }
   });
   it('gradients of x, w and bias match finite differences', async () => {
     await gradCheck(

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileList } from '../../src/data/filelist.js';
-import { edFrame, esFrame, readVolumeTracings } from '../../src/data/tracings.js';
+import { readFileList, readVolumeTracings } from '../../src/data/csv-files.js';
+import { edFrame, esFrame } from '../../src/data/tracings.js';
 
 describe('data/tracings + filelist: CSV parsing (docs/upstream.md#tracings)', () => {
   let dir: string;

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inferenceModelBytes } from '../../src/artifacts/build.js';
 import { readCheckpoint, type ArtifactSet, type TrainingState } from '../../src/artifacts/index.js';
 import { gradients } from '../../src/autodiff/grad.js';
 import { GraphBuilder, type Value } from '../../src/onnx/builder.js';
@@ -79,6 +80,16 @@ function transformerBlock(): { graph: Graph; inputs: Record<string, number[]> } 
   return { graph: b.toGraph('transformer_block'), inputs };
 }
 
+/**
+ * The full-width 3d_unet's model.onnx as a CPU build emits it (the default backend: its 32 -> 1
+ * head conv in shifted taps), at 32x32 with the WebGPU set's weights: one model for every provider.
+ */
+async function portableFullModel(): Promise<Uint8Array> {
+  const set = await tinyArtifactSet('3d_unet', 1, 16, { size: 32, backend: 'webgpu' });
+  const { params } = readCheckpoint(set.files.checkpoint, set.manifest);
+  return inferenceModelBytes({ encoder: '3d_unet', frames: 16, period: 1, size: 32 }, params);
+}
+
 describe('WebGPU forms: the emitted graphs hold nothing the WebGPU provider cannot run', function () {
   this.timeout(300_000);
   it('every graph of the WebGPU-form sets (3D, ResNet and UniFormer super-image) is clean; the CPU forms are flagged for MaxPool Indices and SpaceToDepth', async () => {
@@ -93,13 +104,16 @@ describe('WebGPU forms: the emitted graphs hold nothing the WebGPU provider cann
   it('a UniFormer-like block (depthwise conv, LayerNorm, attention, GELU) and its gradients are clean', () => {
     expect(webgpuIncompatibilities(transformerBlock().graph)).to.deep.equal([]);
   });
-  it("the full-width 3d_unet (its 32 -> 1 conv) is clean in WebGPU forms; the CPU's shifted-taps form of that conv is flagged for its 27-way Split and Sum", async () => {
+  it("the full-width 3d_unet (its 32 -> 1 conv) is clean in WebGPU forms, and so is the CPU's model.onnx (the conv's taps sliced and added); the train graphs' split-and-sum taps are flagged for their 28-buffer Split and Sum", async () => {
     const full = await tinyArtifactSet('3d_unet', 1, 16, { size: 32, backend: 'webgpu' });
     expect(incompatibilities(full, ['model', 'train_weak'])).to.deep.equal([]);
+    const cpuModel = decodeGraph(await portableFullModel());
+    expect(cpuModel.nodes.filter((n) => n.op === 'Slice').length, 'the taps are there').to.be.at.least(27);
+    expect(webgpuIncompatibilities(cpuModel)).to.deep.equal([]);
     const b = new GraphBuilder();
     const x = b.input('x', 'float32', ['N', 32, 4, 8, 8]);
     const w = b.input('w', 'float32', [1, 32, 3, 3, 3]);
-    b.output(shiftedTapsConv(x, w, null, { pads: [1, 1, 1, 1, 1, 1] }), 'y');
+    b.output(shiftedTapsConv(x, w, null, { pads: [1, 1, 1, 1, 1, 1] }, 'split-sum'), 'y');
     const flagged = webgpuIncompatibilities(b.toGraph('taps'));
     expect(flagged.map((f) => f.split(' ')[1]).sort()).to.deep.equal(['Split', 'Sum']);
   });
@@ -170,6 +184,25 @@ describe('WebGPU provider (an adapter: a GPU, or Mesa lavapipe in CI)', function
       const [c, g] = [out.cpu[name].data, out.webgpu[name].data].map((d) => Array.from(d as Float32Array));
       expect(relL2(g, c), name).to.be.below(1e-4);
     }
+  });
+
+  it("the full 3d_unet's default (CPU-built) model.onnx runs every compute node on WebGpuExecutionProvider and gives the CPU provider's logits (relative L2 < 1e-4)", async () => {
+    const bytes = await portableFullModel();
+    const frames = graphFeeds(await sets.unet(), 'model', 1, 5).frames; // [1, 16, 32, 32, 3]
+    const prefix = join(mkdtempSync(join(tmpdir(), 'unilvseg-prof-')), 'portable');
+    const gpu = await createSession(bytes, { ep: 'webgpu', profilePrefix: prefix });
+    const onGpu = (await gpu.run({ frames })).logits.data as Float32Array;
+    gpu.endProfiling();
+    await gpu.release();
+    const runs = readProfile(profileFile(prefix));
+    expect(runs.some((r) => r.op === 'Slice' && r.provider === 'WebGpuExecutionProvider')).to.equal(true);
+    const s = summarizeProfile(runs, 'WebGpuExecutionProvider', { hostElements: 32 * 32 });
+    expect(s.fellBack.map((r) => `${r.op} ${r.node} on ${r.provider}`)).to.deep.equal([]);
+    const cpu = await createSession(bytes, { ep: 'cpu' });
+    const onCpu = (await cpu.run({ frames })).logits.data as Float32Array;
+    await cpu.release();
+    expect(onGpu.length).to.equal(16 * 32 * 32);
+    expect(relL2(onGpu, onCpu)).to.be.below(1e-4);
   });
 
   it("a weak and an SSL train step give the CPU provider's loss and gradients (3D: 1e-4, 1e-3 relative L2; super-image: 5e-4, 2e-3)", async () => {

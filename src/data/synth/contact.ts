@@ -7,9 +7,8 @@
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { atomicWriteFile } from '../../util/atomic.js';
-import { readFileList } from '../filelist.js';
+import { readFileList, readVolumeTracings } from '../csv-files.js';
 import { tracingToMask } from '../polygon.js';
-import { readVolumeTracings } from '../tracings.js';
 import { decodeVideo } from '../video.js';
 import { readGroundTruthMasks } from './truth.js';
 

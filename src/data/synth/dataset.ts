@@ -8,6 +8,8 @@ import { atomicWriteFile } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
 import { encodeVideo } from '../video.js';
+import { FILE_LIST_COLUMNS, fileListLine } from '../filelist.js';
+import { fixedText, volumeTracingsLines, VOLUME_TRACINGS_HEADER } from '../tracings.js';
 import { makeTimeline, valveOpening } from './motion.js';
 import { SIZE, sampleParams, type SynthOptions } from './params.js';
 import { VideoRenderer } from './render.js';
@@ -63,12 +65,6 @@ export function assignSplits(seed: number, count: number): string[] {
   return Rng.derive(seed, STREAM.splits).shuffle(splits);
 }
 
-/** Fixed-point text without a "-0.00" for tiny negatives. */
-function fixed(v: number, digits: number): string {
-  const s = v.toFixed(digits);
-  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
-}
-
 /**
  * Video `index` of the dataset of `opts.seed`, rendered in memory (JavaScript only, no ffmpeg):
  * RGB frames, per-frame masks and the traced frames' chords. Depends on the seed and the index,
@@ -96,7 +92,7 @@ export async function renderSynthVideo(opts: SynthOptions & { seed: number }, in
       // Volumes are computed from the coordinates as written, so the CSVs agree exactly.
       traced.set(
         t,
-        renderer.model.trace(st).map((row) => row.map((c) => Number(fixed(c, 4)))),
+        renderer.model.trace(st).map((row) => row.map((c) => Number(fixedText(c, 4)))),
       );
     }
     // Let the previous video's encoder drain its stdin while this one renders.
@@ -194,17 +190,23 @@ export async function generateDataset(opts: DatasetOptions): Promise<SynthVideo[
 }
 
 function writeCsvs(out: string, videos: SynthVideo[]): void {
-  const fileList = ['FileName,EF,ESV,EDV,FrameHeight,FrameWidth,FPS,NumberOfFrames,Split'];
-  const tracings = ['FileName,X1,Y1,X2,Y2,Frame'];
+  const fileList = [FILE_LIST_COLUMNS.join(',')];
+  const tracings = [VOLUME_TRACINGS_HEADER];
   for (const v of videos) {
     fileList.push(
-      [v.name, fixed(v.ef, 2), fixed(v.esv, 2), fixed(v.edv, 2), SIZE, SIZE, v.fps, v.frames, v.split].join(
-        ',',
-      ),
+      fileListLine({
+        fileName: v.name,
+        ef: v.ef,
+        esv: v.esv,
+        edv: v.edv,
+        frameHeight: SIZE,
+        frameWidth: SIZE,
+        fps: v.fps,
+        numberOfFrames: v.frames,
+        split: v.split,
+      }),
     );
-    for (const { frame, rows } of v.tracings) {
-      for (const r of rows) tracings.push([`${v.name}.avi`, ...r.map((c) => fixed(c, 4)), frame].join(','));
-    }
+    tracings.push(...volumeTracingsLines(`${v.name}.avi`, v.tracings));
   }
   atomicWriteFile(join(out, 'FileList.csv'), fileList.join('\n') + '\n');
   atomicWriteFile(join(out, 'VolumeTracings.csv'), tracings.join('\n') + '\n');

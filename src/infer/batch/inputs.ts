@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { readFileListNames } from '../../data/filelist.js';
+import { readFileListNames } from '../../data/csv-files.js';
 import { listVideoFolder, VIDEO_EXTENSIONS } from '../../data/open-video.js';
 
 export interface BatchVideo {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFileListNames } from '../../data/filelist.js';
+import { readFileListNames } from '../../data/csv-files.js';
 import { shardItems, type Shard } from './shard.js';
 
 /**

@@ -11,11 +11,25 @@
 import type { Value } from '../builder.js';
 import { numel } from '../ir.js';
 import { fillConvOpts, type ConvOpts } from './nn.js';
-import { add, sumOp } from './elementwise.js';
+import { add, sum, sumOp } from './elementwise.js';
 import { pad, reshape, slice, split, transpose } from './shape.js';
 
+/**
+ * How the taps are cut and added. 'split-sum': one Split into the taps, one Slice of each piece,
+ * one ONNX Sum (the form to differentiate: each Slice's gradient pads only its own piece). 'slice-add':
+ * each tap sliced straight from the 1x1 conv's output and added by a tree of Adds, so no node binds
+ * more than three buffers and the WebGPU provider runs it (docs/performance.md#single-output-channel-convs).
+ */
+export type ShiftedTapsCut = 'split-sum' | 'slice-add';
+
 /** Conv(x, w, bias) for stride 1, dilation 1, group 1, computed as a sum of shifted taps. */
-export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: ConvOpts = {}): Value {
+export function shiftedTapsConv(
+  x: Value,
+  w: Value,
+  bias: Value | null,
+  opts: ConvOpts = {},
+  cut: ShiftedTapsCut = 'split-sum',
+): Value {
   const o = fillConvOpts(x.rank, opts);
   if (o.group !== 1 || o.strides.some((v) => v !== 1) || o.dilations.some((v) => v !== 1))
     throw new Error(`shiftedTapsConv ${w.name}: stride 1, dilation 1 and group 1 only`);
@@ -45,13 +59,21 @@ export function shiftedTapsConv(x: Value, w: Value, bias: Value | null, opts: Co
     { kernel_shape: k.map(() => 1), pads: o.pads, strides: o.strides, dilations: o.dilations, group: 1 },
     [{ dtype: x.dtype, shape: [n, taps * cout, ...padded] }],
   )[0];
-  const pieces = split(reshape(z, [n, taps * cout, numel(padded)]), 1, Array(taps).fill(cout));
-  const shifted = pieces.map((piece, tap) => {
-    const offset = k.reduce((a, kk, i) => a + (Math.floor(tap / numel(k.slice(i + 1))) % kk) * st[i], 0);
-    return slice(piece, [offset], [offset + len], [2]);
-  });
+  const zFlat = reshape(z, [n, taps * cout, numel(padded)]);
+  const offset = (tap: number) =>
+    k.reduce((a, kk, i) => a + (Math.floor(tap / numel(k.slice(i + 1))) % kk) * st[i], 0);
+  let summed: Value;
+  if (cut === 'split-sum') {
+    const pieces = split(zFlat, 1, Array(taps).fill(cout));
+    summed = sumOp(pieces.map((piece, tap) => slice(piece, [offset(tap)], [offset(tap) + len], [2])));
+  } else {
+    const shifted = Array.from({ length: taps }, (_, tap) =>
+      slice(zFlat, [tap * cout, offset(tap)], [(tap + 1) * cout, offset(tap) + len], [1, 2]),
+    );
+    summed = sum(shifted);
+  }
   // Back from flat positions to [N, Cout, out..]: pad to whole rows of the padded grid, cut.
-  const flat = pad(sumOp(shifted), [0, 0, 0, 0, 0, out[0] * st[0] - len]);
+  const flat = pad(summed, [0, 0, 0, 0, 0, out[0] * st[0] - len]);
   const grid = reshape(flat, [n, cout, out[0], ...padded.slice(1)]);
   const y = slice(
     grid,
