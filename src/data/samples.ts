@@ -39,11 +39,11 @@ export interface SslSample {
 }
 
 /** Reject decoded frames the models cannot take, naming the file. */
-function checkFrames(video: { path: string }, frames: DecodedVideo): void {
-  if (frames.height !== FRAME_SIZE || frames.width !== FRAME_SIZE) {
+function checkFrames(video: { path: string }, frames: DecodedVideo, size = FRAME_SIZE): void {
+  if (frames.height !== size || frames.width !== size) {
     throw new DataError(
       video.path,
-      `frames are ${frames.width}x${frames.height}, the models need ${FRAME_SIZE}x${FRAME_SIZE}`,
+      `frames are ${frames.width}x${frames.height}, the models need ${size}x${size}`,
     );
   }
   if (frames.count < 1) throw new DataError(video.path, 'video has no frames');
@@ -63,9 +63,17 @@ export function gatherClip(v: DecodedVideo, indices: number[]): Uint8Array {
   return out;
 }
 
+/** One traced frame: which it is, its index in the video and its VolumeTracings rows. */
+export interface TracedFrame {
+  which: Which;
+  frame: number;
+  rows: number[][];
+}
+
 /**
  * The clip around one traced frame: training draws a random clip containing it and augments
- * clip and mask with one parameter set; evaluation takes the centred clip as it is.
+ * clip and mask with one parameter set; evaluation takes the centred clip as it is. Frames and
+ * tracings are at EchoNet's 112 pixels; a smaller model `size` gets the prepared clip shrunk.
  */
 export function weakSample(
   video: EchoVideo,
@@ -77,8 +85,32 @@ export function weakSample(
   rng: Rng,
   size = FRAME_SIZE,
 ): WeakSample {
-  checkFrames(video, frames);
-  const ti = which === 'ed' ? video.edFrame : video.esFrame;
+  const trace =
+    which === 'ed'
+      ? { which, frame: video.edFrame, rows: video.edRows }
+      : { which, frame: video.esFrame, rows: video.esRows };
+  const s = tracedFrameSample(video, frames, trace, T, p, train, rng);
+  if (size !== FRAME_SIZE)
+    [s.frames, s.traceMask] = [shrinkClip(s.frames, T, size), shrinkMask(s.traceMask, size)];
+  return s;
+}
+
+/**
+ * weakSample for any traced frame of frames at the model's `size` (the browser viewer's tracings
+ * of videos mapped to the model's input): the same clip choice, mask and augmentation.
+ */
+export function tracedFrameSample(
+  video: { path: string; fileName: string },
+  frames: DecodedVideo,
+  trace: TracedFrame,
+  T: number,
+  p: number,
+  train: boolean,
+  rng: Rng,
+  size = FRAME_SIZE,
+): WeakSample {
+  checkFrames(video, frames, size);
+  const { which, frame: ti } = trace;
   if (ti >= frames.count) {
     throw new DataError(
       video.path,
@@ -88,14 +120,12 @@ export function weakSample(
   const f = padLength(frames.count, T, p);
   const start = train ? randomClipStart(rng, ti, f, T, p) : centredClipStart(ti, f, T, p);
   let clip = gatherClip(frames, clipIndices(start, T, p));
-  const rows = which === 'ed' ? video.edRows : video.esRows;
-  let traceMask: Float32Array = Float32Array.from(tracingToMask(rows, FRAME_SIZE, FRAME_SIZE));
+  let traceMask: Float32Array = Float32Array.from(tracingToMask(trace.rows, size, size));
   if (train) {
-    const aug = augmentClip(clip, T, FRAME_SIZE, FRAME_SIZE, sampleAugParams(rng), traceMask);
+    const aug = augmentClip(clip, T, size, size, sampleAugParams(rng, size, size), traceMask);
     clip = aug.frames;
     traceMask = aug.mask!;
   }
-  if (size !== FRAME_SIZE) [clip, traceMask] = [shrinkClip(clip, T, size), shrinkMask(traceMask, size)];
   return {
     frames: clip,
     traceMask,

@@ -176,3 +176,18 @@ export function masksToNative(
 export function nativePixelsPerModelPixel(m: FrameMapping): number {
   return Math.sqrt((m.rect.w / m.size) * (m.rect.h / m.size));
 }
+
+/**
+ * A point in the native frame's pixel coordinates (pixel centres at integers, as tracings are
+ * written) in the model input's coordinates: the inverse of the resampling's own geometry.
+ */
+export function nativeToModelPoint(m: FrameMapping, x: number, y: number): [number, number] {
+  const { rect, size } = m;
+  return [((x + 0.5 - rect.x) * size) / rect.w - 0.5, ((y + 0.5 - rect.y) * size) / rect.h - 0.5];
+}
+
+/** VolumeTracings rows `[x1, y1, x2, y2]` of a native frame in the model input's coordinates. */
+export function tracingToModel(m: FrameMapping, rows: number[][]): number[][] {
+  if (m.mode === 'identity') return rows;
+  return rows.map(([x1, y1, x2, y2]) => [...nativeToModelPoint(m, x1, y1), ...nativeToModelPoint(m, x2, y2)]);
+}

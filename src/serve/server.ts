@@ -28,6 +28,15 @@ export interface ServeOptions {
   log?: (record: Record<string, unknown>) => void;
 }
 
+/** The files of the model's artifact set that the page's fine-tuning runs (docs/training-abi.md). */
+export const TRAINING_FILES = ['manifest.json', 'train_weak.onnx', 'optimizer_weak.onnx'] as const;
+
+/** The model's set folder when it holds the weak train and optimizer graphs beside model.onnx, else undefined. */
+function trainingDir(modelFile: string): string | undefined {
+  const dir = dirname(modelFile);
+  return TRAINING_FILES.every((f) => existsSync(join(dir, f))) ? dir : undefined;
+}
+
 export interface RunningServer {
   url: string;
   server: Server;
@@ -117,6 +126,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const model = o.modelFile
     ? { file: o.modelFile, header: readModelHeader(o.modelFile, readFileSync(o.modelFile)) }
     : undefined;
+  const training = model ? trainingDir(model.file) : undefined;
   const transcodes = new TranscodeCache(o.transcodeDir);
   const host = o.host ?? '127.0.0.1';
   const checkHost = LOOPBACK_HOSTS.has(host);
@@ -125,6 +135,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (path === '/api/config') {
       return sendJson(res, 200, {
         model: model ? { url: '/model.onnx', name: basename(model.file), ...model.header } : null,
+        // The set's weak train and optimizer graphs, for fine-tuning in the page.
+        training: training ? Object.fromEntries(TRAINING_FILES.map((f) => [f, `/training/${f}`])) : null,
         data: basename(dataRoot),
       });
     }
@@ -139,6 +151,15 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (path === '/model.onnx') {
       if (!model) throw new HttpError(404, 'no default model: start serve with --model');
       return sendFile(req, res, model.file, 'no-cache');
+    }
+    if (path.startsWith('/training/')) {
+      const name = path.slice('/training/'.length);
+      if (!training || !(TRAINING_FILES as readonly string[]).includes(name))
+        throw new HttpError(
+          404,
+          `no ${name} beside the model (fine-tuning needs ${TRAINING_FILES.join(', ')})`,
+        );
+      return sendFile(req, res, join(training, name), 'no-cache');
     }
     if (path.startsWith('/videos/')) {
       const file = resolveInside(dataRoot, path.slice('/videos/'.length));

@@ -213,6 +213,19 @@ describe('unilvseg serve', function () {
     expect(config.model).to.deep.include({ url: '/model.onnx', name: 'model.onnx', frames: 16, size: 112 });
     expect((await get(server.url, '/model.onnx')).status).to.equal(200);
     writeFileSync(join(data, 'Videos', 'broken.avi'), 'not a video at all');
+    // The model's set has its weak train and optimizer graphs: offered for fine-tuning in the page,
+    // byte for byte, and nothing else of the set's folder.
+    const set = await tinyArtifactSet();
+    expect(config.training).to.deep.equal({
+      'manifest.json': '/training/manifest.json',
+      'train_weak.onnx': '/training/train_weak.onnx',
+      'optimizer_weak.onnx': '/training/optimizer_weak.onnx',
+    });
+    const served = await get(server.url, '/training/train_weak.onnx');
+    expect(served.status).to.equal(200);
+    expect(served.body.equals(readFileSync(set.files.train_weak))).to.equal(true);
+    for (const other of ['checkpoint.safetensors', 'train_ssl.onnx', '..%2fmodel.onnx'])
+      expect((await get(server.url, `/training/${other}`)).status, other).to.equal(404);
     const r = await get(server.url, '/videos/Videos/broken.avi');
     expect(r.status).to.equal(422);
     expect(JSON.parse(r.body.toString()).error).to.include('broken.avi');

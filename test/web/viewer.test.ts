@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
 import { readDicomVideo } from '../../src/data/dicom/read.js';
 import { decodeVideo } from '../../src/data/video.js';
 import { areaCurve } from '../../src/infer/cardiac/index.js';
@@ -17,27 +16,11 @@ import { launchChromium, type Chromium } from '../../tools/chromium.js';
 import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
 import { codecFixture } from '../helpers/dicom-codecs.js';
+import { agreement, finishedPageState, type PageSegmenter } from '../helpers/viewer-page.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs('unilvseg-viewer');
 const DICOM_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/dicom/', import.meta.url));
-
-/** Share of positions where two 0/1 mask stacks agree. */
-function agreement(a: Uint8Array, b: Uint8Array): number {
-  expect(a.length).to.equal(b.length);
-  let same = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
-  return same / a.length;
-}
-
-/** The <lv-segmenter> properties the tests read (the element's class lives in the browser bundle). */
-interface PageSegmenter extends HTMLElement {
-  frames?: { frames: Uint8Array; count: number; width: number; height: number; fps: number };
-  framesCsv(): string;
-  masks?: Uint8Array;
-  summary?: SegmentSummary;
-  result?: unknown;
-}
 
 /** The lv-result event's detail (SegmentationResult in web/src/lv-segmenter.ts). */
 interface SegmentationResultDetail {
@@ -54,46 +37,6 @@ interface SegmentationResultDetail {
 async function segmentVideoMasks(outDir: string): Promise<Uint8Array> {
   const video = await decodeVideo(join(outDir, 'mask.avi'));
   return Uint8Array.from({ length: video.frames.length / 3 }, (_, i) => (video.frames[3 * i] > 127 ? 1 : 0));
-}
-
-/** Waits until the page's <lv-segmenter> has a result or shows an error, then reads pageState. */
-async function finishedPageState(page: Page) {
-  await page.waitForFunction(
-    () => {
-      const el = document.querySelector('lv-segmenter') as PageSegmenter;
-      return el.result || el.shadowRoot!.querySelector('.message.error');
-    },
-    null,
-    { timeout: 240_000 },
-  );
-  return pageState(page);
-}
-
-/** What the page computed: the frames it decoded (RGB at the video's own size), its masks, its result. */
-async function pageState(page: Page) {
-  const s = await page.evaluate(() => {
-    const el = document.querySelector('lv-segmenter') as PageSegmenter;
-    const b64 = (a: Uint8Array) => {
-      let s = '';
-      for (let i = 0; i < a.length; i += 0x8000) s += String.fromCharCode(...a.subarray(i, i + 0x8000));
-      return btoa(s);
-    };
-    const f = el.frames!;
-    return {
-      frames: b64(f.frames),
-      count: f.count,
-      size: f.width,
-      height: f.height,
-      fps: f.fps,
-      masks: b64(el.masks!),
-      summary: el.summary!,
-      efShown: el.shadowRoot!.querySelector('.ef')!.textContent!,
-      efData: (el.shadowRoot!.querySelector('.ef') as HTMLElement).dataset.ef!,
-      backend: document.getElementById('backend')!.textContent!,
-    };
-  });
-  const bytes = (b: string) => new Uint8Array(Buffer.from(b, 'base64'));
-  return { ...s, frames: bytes(s.frames), masks: bytes(s.masks) };
 }
 
 describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {

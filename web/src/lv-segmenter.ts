@@ -12,10 +12,12 @@ import {
   segmentVideoFrames,
   type SegmentSummary,
 } from '../../src/infer/segment-core.js';
+import type { FrameMapping } from '../../src/infer/frame-mapping.js';
 import type { WindowMode } from '../../src/infer/windows.js';
 import type { DecodedFrames } from './decode.js';
 import { loadBrowserModel, type BackendChoice, type BrowserModel } from './ort-model.js';
 import { decodeSource, fileBytes, nameOf, parseSourceFormat, type SourceFormat } from './sources.js';
+import { Teacher } from './teach.js';
 import { TEMPLATE } from './template.js';
 
 const seconds = (since: number): number => (performance.now() - since) / 1000;
@@ -40,7 +42,8 @@ export interface SegmentationResult {
 
 /** detail of the `lv-progress` event. */
 export interface SegmentationProgress {
-  stage: 'model' | 'decode' | 'segment';
+  /** finetune: steps of a fine-tuning run (teach.ts) */
+  stage: 'model' | 'decode' | 'segment' | 'finetune';
   done: number;
   total: number;
 }
@@ -79,6 +82,13 @@ export class LvSegmenter extends HTMLElement {
   summary?: SegmentSummary;
   result?: SegmentationResult;
   model?: BrowserModel;
+  /** The loaded model.onnx's bytes and name (fine-tuning starts from its weights). */
+  modelBytes?: Uint8Array;
+  modelName = '';
+  /** How the current video's frames became the model's input (tracings are mapped the same way). */
+  mapping?: FrameMapping;
+  /** Tracing on the frames and fine-tuning the model on them (teach.ts). */
+  readonly teach: Teacher;
 
   private readonly root: ShadowRoot;
   private modelKey?: unknown;
@@ -86,7 +96,9 @@ export class LvSegmenter extends HTMLElement {
   private scheduled = false;
   private frame = 0;
   private playing = false;
-  private videoName = '';
+  videoName = '';
+  private decoded?: DecodedFrames;
+  private t0 = 0;
 
   constructor() {
     super();
@@ -97,6 +109,12 @@ export class LvSegmenter extends HTMLElement {
       this.pause();
       this.showFrame(Number((e.target as HTMLInputElement).value));
     });
+    this.teach = new Teacher(this, this.root);
+  }
+
+  /** The shown frame's index. */
+  get currentFrame(): number {
+    return this.frame;
   }
 
   private $<T extends Element = HTMLElement>(sel: string): T {
@@ -143,11 +161,11 @@ export class LvSegmenter extends HTMLElement {
     return this.hasAttribute('overlap') ? 'overlap' : 'upstream';
   }
 
-  private emit<T>(type: string, detail: T): void {
+  emit<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
-  private progress(p: SegmentationProgress, text: string): void {
+  progress(p: SegmentationProgress, text: string): void {
     const bar = this.$<HTMLProgressElement>('progress');
     bar.hidden = false;
     bar.value = p.total > 0 ? p.done / p.total : 0;
@@ -155,7 +173,7 @@ export class LvSegmenter extends HTMLElement {
     this.emit('lv-progress', p);
   }
 
-  private status(text: string, error = false): void {
+  status(text: string, error = false): void {
     const m = this.$('.message');
     m.textContent = text;
     m.className = error ? 'message error' : 'message';
@@ -179,95 +197,132 @@ export class LvSegmenter extends HTMLElement {
       const key = `${typeof modelSrc === 'string' ? modelSrc : modelName}|${this.backendChoice}|${this.getAttribute('ort-path')}`;
       if (!this.model || this.modelKey !== (typeof modelSrc === 'string' ? key : modelSrc)) {
         this.progress({ stage: 'model', done: 0, total: 1 }, `loading ${modelName}`);
-        await this.model?.release();
-        this.model = undefined;
-        const bytes = await fileBytes(modelSrc, modelName);
-        const model = await loadBrowserModel(bytes, modelName, {
-          backend: this.backendChoice,
-          ortBase: this.getAttribute('ort-path') ?? undefined,
-          onNote: (msg) => console.warn(msg),
-        });
-        if (stale()) {
-          await model.release();
-          throw new Error('superseded');
-        }
-        this.model = model;
+        await this.useModel(await fileBytes(modelSrc, modelName), modelName, stale);
         this.modelKey = typeof modelSrc === 'string' ? key : modelSrc;
-        const badge = this.$('.backend');
-        badge.hidden = false;
-        badge.textContent = model.backendDetail;
-        badge.dataset.backend = model.backend;
-        this.emit('lv-backend', { backend: model.backend, detail: model.backendDetail });
       }
-      const model = this.model;
       this.videoName = nameOf(videoSrc, req.videoName, 'video');
+      this.result = undefined;
+      this.teach.videoChanged();
       const tDecode = performance.now();
       const decoded = await this.decode(videoSrc, req);
       if (stale()) throw new Error('superseded');
+      this.decoded = decoded;
       this.frames = decoded.video;
       this.spacing = decoded.spacing;
-      this.masks = this.analysis = this.summary = this.result = undefined;
+      this.masks = this.analysis = this.summary = this.result = this.mapping = undefined;
       this.setupPlayer();
-      const decodeS = seconds(tDecode);
-
-      const tInfer = performance.now();
-      let done = 0;
-      const segmentation = await segmentVideoFrames(decoded.video, model, {
-        mode: this.mode,
-        spacing: decoded.spacing,
-        batchSize: 1,
-        onWindows: (n, total) => {
-          done += n;
-          this.progress({ stage: 'segment', done, total }, `segmenting: window ${done}/${total}`);
-        },
-      });
-      if (stale()) throw new Error('superseded');
-      const inferS = seconds(tInfer);
-      const { masks, analysis } = segmentation;
-      const { count, fps } = decoded.video;
-      const summary = buildSummary({
-        video: this.videoName,
-        source: decoded.source,
-        model,
-        mode: this.mode,
-        segmentation,
-        count,
-        // Videos carry no pixel spacing (EF, areas in pixels); DICOM files do (cm^2, mL).
-        spacing: decoded.spacing,
-        outputs: { frames: OUTPUT_FILES.frames, plot: OUTPUT_FILES.plot, summary: OUTPUT_FILES.summary },
-        seconds: { decode: decodeS, inference: inferS, write: 0, total: seconds(t0) },
-      });
-      this.masks = masks;
-      this.analysis = analysis;
-      this.summary = summary;
-      const result: SegmentationResult = {
-        areas: Array.from(analysis.area),
-        smoothedAreas: Array.from(analysis.smoothedArea),
-        beats: analysis.beats,
-        edFrames: analysis.beats.map((b) => b.ed),
-        esFrames: analysis.beats.map((b) => b.es),
-        ef: summary.meanEf,
-        heartRateBpm: summary.heartRateBpm,
-        fps,
-        frames: count,
-        backend: model.backendDetail,
-        summary,
-      };
-      this.result = result;
-      this.$<HTMLProgressElement>('progress').hidden = true;
-      this.status(`${this.videoName}: ${count} frames segmented in ${summary.seconds.total.toFixed(1)} s`);
-      this.showResult();
-      this.emit('lv-result', result);
-      return result;
+      this.t0 = t0;
+      return await this.segment(seconds(tDecode), stale);
     } catch (e) {
-      const message = (e as Error).message;
-      if (!stale()) {
-        this.$<HTMLProgressElement>('progress').hidden = true;
-        this.status(message, true);
-        this.emit('lv-error', { message });
-      }
+      this.fail(e as Error, stale);
       throw e;
     }
+  }
+
+  private fail(e: Error, stale: () => boolean): void {
+    if (stale()) return;
+    this.$<HTMLProgressElement>('progress').hidden = true;
+    this.status(e.message, true);
+    this.emit('lv-error', { message: e.message });
+  }
+
+  /**
+   * Make `bytes` the element's model (released the one before). `stale` tells a superseded load.
+   * The next segmentation runs it; resegment() runs it on the current video at once.
+   */
+  async useModel(bytes: Uint8Array, name: string, stale: () => boolean = () => false): Promise<BrowserModel> {
+    const model = await loadBrowserModel(bytes, name, {
+      backend: this.backendChoice,
+      ortBase: this.getAttribute('ort-path') ?? undefined,
+      onNote: (msg) => console.warn(msg),
+    });
+    if (stale()) {
+      await model.release();
+      throw new Error('superseded');
+    }
+    await this.model?.release();
+    this.model = model;
+    this.modelBytes = bytes;
+    this.modelName = name;
+    this.modelKey = bytes;
+    const badge = this.$('.backend');
+    badge.hidden = false;
+    badge.textContent = model.backendDetail;
+    badge.dataset.backend = model.backend;
+    this.emit('lv-backend', { backend: model.backend, detail: model.backendDetail });
+    return model;
+  }
+
+  /** Segments the current video again with the current model (e.g. after fine-tuning). */
+  async resegment(): Promise<SegmentationResult> {
+    if (!this.decoded) throw new Error('no video yet');
+    const gen = ++this.generation;
+    const stale = () => gen !== this.generation;
+    this.t0 = performance.now();
+    try {
+      return await this.segment(0, stale);
+    } catch (e) {
+      this.fail(e as Error, stale);
+      throw e;
+    }
+  }
+
+  private async segment(decodeS: number, stale: () => boolean): Promise<SegmentationResult> {
+    const { model } = this;
+    const decoded = this.decoded!;
+    if (!model) throw new Error('no model: set the model attribute or pick a model.onnx');
+    const t0 = this.t0;
+    const tInfer = performance.now();
+    let done = 0;
+    const segmentation = await segmentVideoFrames(decoded.video, model, {
+      mode: this.mode,
+      spacing: decoded.spacing,
+      batchSize: 1,
+      onWindows: (n, total) => {
+        done += n;
+        this.progress({ stage: 'segment', done, total }, `segmenting: window ${done}/${total}`);
+      },
+    });
+    if (stale()) throw new Error('superseded');
+    const inferS = seconds(tInfer);
+    const { masks, analysis } = segmentation;
+    const { count, fps } = decoded.video;
+    const summary = buildSummary({
+      video: this.videoName,
+      source: decoded.source,
+      model,
+      mode: this.mode,
+      segmentation,
+      count,
+      // Videos carry no pixel spacing (EF, areas in pixels); DICOM files do (cm^2, mL).
+      spacing: decoded.spacing,
+      outputs: { frames: OUTPUT_FILES.frames, plot: OUTPUT_FILES.plot, summary: OUTPUT_FILES.summary },
+      seconds: { decode: decodeS, inference: inferS, write: 0, total: seconds(t0) },
+    });
+    this.masks = masks;
+    this.mapping = segmentation.mapping;
+    this.analysis = analysis;
+    this.summary = summary;
+    const result: SegmentationResult = {
+      areas: Array.from(analysis.area),
+      smoothedAreas: Array.from(analysis.smoothedArea),
+      beats: analysis.beats,
+      edFrames: analysis.beats.map((b) => b.ed),
+      esFrames: analysis.beats.map((b) => b.es),
+      ef: summary.meanEf,
+      heartRateBpm: summary.heartRateBpm,
+      fps,
+      frames: count,
+      backend: model.backendDetail,
+      summary,
+    };
+    this.result = result;
+    this.$<HTMLProgressElement>('progress').hidden = true;
+    this.status(`${this.videoName}: ${count} frames segmented in ${summary.seconds.total.toFixed(1)} s`);
+    this.showResult();
+    this.emit('lv-result', result);
+    await this.teach.videoSegmented();
+    return result;
   }
 
   /** Frames of the video, reporting progress as the element's decode stage. */
@@ -297,7 +352,7 @@ export class LvSegmenter extends HTMLElement {
   }
 
   /** Integer upscaling for display. */
-  private get scale(): number {
+  get scale(): number {
     const v = this.frames;
     return v ? Math.max(1, Math.floor(DISPLAY_PX / Math.max(v.width, v.height))) : 1;
   }
@@ -386,6 +441,7 @@ export class LvSegmenter extends HTMLElement {
       img.data[i + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
+    this.teach.paint(ctx, this.frame);
     this.$<HTMLInputElement>('.scrub').value = String(this.frame);
     this.$('.position').textContent =
       `frame ${this.frame + 1}/${v.count} · ${(this.frame / v.fps).toFixed(2)} s`;

@@ -26,7 +26,8 @@ export interface BrowserModel extends ClipModel, ModelHeader {
 /** Where ort-wasm-simd-threaded.asyncify.{mjs,wasm} are: the `ort/` folder next to this bundle. */
 export const DEFAULT_ORT_BASE = new URL('./ort/', import.meta.url).href;
 
-function wasmThreads(): number {
+/** WebAssembly threads this page may use (the page and its workers). */
+export function wasmThreads(): number {
   // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
   if (!globalThis.crossOriginIsolated) return 1;
   return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16));

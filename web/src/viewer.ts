@@ -4,9 +4,17 @@
 import { OUTPUT_FILES } from '../../src/infer/segment-core.js';
 import './lv-segmenter.js';
 import type { LoadRequest, LvSegmenter } from './lv-segmenter.js';
+import {
+  droppedFolderFiles,
+  trainingFilesFromPicked,
+  trainingFilesFromUrls,
+  type TrainingFiles,
+} from './training-files.js';
 
 interface ServerConfig {
   model: { url: string; name: string; encoder: string; frames: number } | null;
+  /** the served model's set's manifest.json, train_weak.onnx, optimizer_weak.onnx, when it has them */
+  training: Record<string, string> | null;
   data: string;
 }
 interface ServerVideo {
@@ -28,6 +36,9 @@ const state: {
   format?: LoadRequest['format'];
 } = {};
 let serverVideos: ServerVideo[] = [];
+let servedTraining: ServerConfig['training'] = null;
+/** Training graphs chosen by the user (or served); checked against each model the element loads. */
+let training: TrainingFiles | undefined;
 
 /** What serve transcodes AVI to: lossless VP9 WebM (exact pixels) where the browser plays it, else H.264 MP4. */
 function browserFormat(): 'mp4' | 'webm' {
@@ -100,12 +111,109 @@ async function run(): Promise<void> {
     .catch(() => undefined); // shown by the element
 }
 
-function download(name: string, text: string, type: string): void {
+function download(name: string, text: string | Uint8Array<ArrayBuffer>, type: string): void {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([text], { type }));
   a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/**
+ * Checks training graphs against the loaded model and keeps them; the element shows a refusal,
+ * and graphs it refused are not kept. Without a model yet they wait for the first one.
+ */
+async function useTraining(files: TrainingFiles): Promise<void> {
+  if (segmenter.modelBytes) {
+    try {
+      await segmenter.teach.setTrainingFiles(files);
+    } catch {
+      return;
+    }
+  }
+  training = files;
+  $('training-name').textContent = files.source;
+}
+
+async function pickedTraining(files: File[], source: string): Promise<void> {
+  try {
+    await useTraining(await trainingFilesFromPicked(files, source));
+  } catch (e) {
+    segmenter.status((e as Error).message, true);
+    segmenter.emit('lv-error', { message: (e as Error).message });
+  }
+}
+
+/** VolumeTracings.csv (and optionally FileList.csv) read into the session. */
+async function loadTracingFiles(files: File[]): Promise<void> {
+  const byName = (re: RegExp) => files.find((f) => re.test(f.name));
+  const vt = byName(/volumetracings/i) ?? files.find((f) => !/filelist/i.test(f.name));
+  const fl = byName(/filelist/i);
+  try {
+    if (!vt) throw new Error('pick VolumeTracings.csv (and FileList.csv for the splits)');
+    const names = await segmenter.teach.loadCsvs(
+      { text: await vt.text(), name: vt.name },
+      fl ? { text: await fl.text(), name: fl.name } : undefined,
+    );
+    $('tracings-note').textContent =
+      `${names.length} traced video${names.length === 1 ? '' : 's'} loaded from ${vt.name}`;
+  } catch (e) {
+    segmenter.status((e as Error).message, true);
+    segmenter.emit('lv-error', { message: (e as Error).message });
+  }
+}
+
+async function downloadCsv(which: 'volumeTracings' | 'fileList'): Promise<void> {
+  const csvs = await segmenter.teach.csvs();
+  $('tracings-note').textContent = csvs.skipped.length ? `left out: ${csvs.skipped.join('; ')}` : '';
+  download(which === 'fileList' ? 'FileList.csv' : 'VolumeTracings.csv', csvs[which], 'text/csv');
+}
+
+function wireTeaching(): void {
+  $<HTMLInputElement>('tracings-file').addEventListener('change', (e) => {
+    const files = Array.from((e.target as HTMLInputElement).files ?? []);
+    if (files.length) void loadTracingFiles(files);
+  });
+  $('dl-tracings').addEventListener('click', () => void downloadCsv('volumeTracings'));
+  $('dl-filelist').addEventListener('click', () => void downloadCsv('fileList'));
+  $('clear-tracings').addEventListener('click', () => void segmenter.teach.clear());
+  $<HTMLInputElement>('training-folder').addEventListener('change', (e) => {
+    const files = Array.from((e.target as HTMLInputElement).files ?? []);
+    const folder = (
+      files[0] as (File & { webkitRelativePath?: string }) | undefined
+    )?.webkitRelativePath?.split('/')[0];
+    void pickedTraining(files, `folder ${folder ?? '(empty)'}`);
+  });
+  $<HTMLInputElement>('training-zip').addEventListener('change', (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f) void pickedTraining([f], f.name);
+  });
+  // A new model (picked, or the tuned one) is checked against the training graphs again.
+  segmenter.addEventListener('lv-backend', () => {
+    if (training) void useTraining(training);
+    else if (servedTraining && segmenter.modelName.endsWith('(served)'))
+      void trainingFilesFromUrls(servedTraining, "the served model's artifact set").then(
+        useTraining,
+        (e: Error) => segmenter.status(e.message, true),
+      );
+  });
+  segmenter.addEventListener('lv-finetuned', () => {
+    for (const id of ['dl-checkpoint', 'dl-model']) $<HTMLButtonElement>(id).disabled = false;
+  });
+  $('dl-checkpoint').addEventListener('click', () =>
+    download(
+      'checkpoint.safetensors',
+      segmenter.teach.tuned!.checkpoint as Uint8Array<ArrayBuffer>,
+      'application/octet-stream',
+    ),
+  );
+  $('dl-model').addEventListener('click', () =>
+    download(
+      'model.onnx',
+      segmenter.teach.tuned!.model as Uint8Array<ArrayBuffer>,
+      'application/octet-stream',
+    ),
+  );
 }
 
 function wireInputs(): void {
@@ -139,11 +247,27 @@ function wireInputs(): void {
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     document.body.classList.remove('dragging');
-    for (const f of Array.from(e.dataTransfer?.files ?? [])) {
-      if (/\.onnx$/i.test(f.name)) setModel(f, f.name);
-      else setVideo(f, f.name);
+    // A dropped folder is an artifact set (its training graphs); zips likewise; CSVs are tracings.
+    const entries = Array.from(e.dataTransfer?.items ?? []).map((i) => i.webkitGetAsEntry?.());
+    const folder = entries.find((en) => en?.isDirectory) as FileSystemDirectoryEntry | undefined;
+    if (folder) {
+      void droppedFolderFiles(folder).then((files) => pickedTraining(files, `folder ${folder.name}`));
+      return;
     }
-    if (state.model && state.video) void run();
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    const csvs = files.filter((f) => /\.csv$/i.test(f.name));
+    if (csvs.length) void loadTracingFiles(csvs);
+    let videoDropped = false;
+    for (const f of files) {
+      if (/\.onnx$/i.test(f.name)) setModel(f, f.name);
+      else if (/\.zip$/i.test(f.name)) void pickedTraining([f], f.name);
+      else if (!/\.csv$/i.test(f.name)) {
+        setVideo(f, f.name);
+        videoDropped = true;
+      }
+    }
+    if (state.model && state.video && (videoDropped || files.some((f) => /\.onnx$/i.test(f.name))))
+      void run();
   });
   segmenter.addEventListener('lv-backend', (e) => {
     $('backend').textContent = `backend: ${(e as CustomEvent<{ detail: string }>).detail.detail}`;
@@ -165,7 +289,9 @@ function wireInputs(): void {
 
 async function init(): Promise<void> {
   wireInputs();
+  wireTeaching();
   const config = await getJson<ServerConfig>('api/config');
+  servedTraining = config?.training ?? null;
   if (config?.model) setModel(config.model.url.replace(/^\//, ''), `${config.model.name} (served)`);
   const videos = config ? await getJson<ServerVideo[]>('api/videos') : undefined;
   serverVideos = videos ?? [];

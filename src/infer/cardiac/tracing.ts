@@ -119,3 +119,28 @@ export function outlineFromTracing(rows: number[][]): Outline {
   const y = [ay, ...chords.map((r) => r[1]), b1[1], b2[1], ...chords.map((r) => r[3]).reverse()];
   return { x, y };
 }
+
+/**
+ * `n` points evenly spaced along a closed outline's perimeter, starting at its first point: a
+ * predicted contour (one point per boundary pixel) made few enough to edit by hand.
+ */
+export function resampleOutline(o: Outline, n: number): Outline {
+  const m = o.x.length;
+  if (m === 0) return { x: [], y: [] };
+  const cum = [0];
+  for (let i = 0; i < m; i++)
+    cum.push(cum[i] + Math.hypot(o.x[(i + 1) % m] - o.x[i], o.y[(i + 1) % m] - o.y[i]));
+  const total = cum[m];
+  const x: number[] = [];
+  const y: number[] = [];
+  let edge = 0;
+  for (let k = 0; k < n; k++) {
+    const at = (k * total) / n;
+    while (edge < m - 1 && cum[edge + 1] <= at) edge++;
+    const f = cum[edge + 1] > cum[edge] ? (at - cum[edge]) / (cum[edge + 1] - cum[edge]) : 0;
+    const j = (edge + 1) % m;
+    x.push(o.x[edge] + f * (o.x[j] - o.x[edge]));
+    y.push(o.y[edge] + f * (o.y[j] - o.y[edge]));
+  }
+  return { x, y };
+}

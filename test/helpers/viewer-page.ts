@@ -1,0 +1,61 @@
+// What the browser tests read from the viewer page: <lv-segmenter>'s frames, masks and results.
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import type { SegmentSummary } from '../../src/infer/segment-core.js';
+
+/** Share of positions where two 0/1 mask stacks agree. */
+export function agreement(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).to.equal(b.length);
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+/** The <lv-segmenter> properties the tests read (the element's class lives in the browser bundle). */
+export interface PageSegmenter extends HTMLElement {
+  frames?: { frames: Uint8Array; count: number; width: number; height: number; fps: number };
+  framesCsv(): string;
+  masks?: Uint8Array;
+  summary?: SegmentSummary;
+  result?: unknown;
+}
+
+/** Waits until the page's <lv-segmenter> has a result or shows an error, then reads pageState. */
+export async function finishedPageState(page: Page) {
+  await page.waitForFunction(
+    () => {
+      const el = document.querySelector('lv-segmenter') as PageSegmenter;
+      return el.result || el.shadowRoot!.querySelector('.message.error');
+    },
+    null,
+    { timeout: 240_000 },
+  );
+  return pageState(page);
+}
+
+/** What the page computed: the frames it decoded (RGB at the video's own size), its masks, its result. */
+export async function pageState(page: Page) {
+  const s = await page.evaluate(() => {
+    const el = document.querySelector('lv-segmenter') as PageSegmenter;
+    const b64 = (a: Uint8Array) => {
+      let s = '';
+      for (let i = 0; i < a.length; i += 0x8000) s += String.fromCharCode(...a.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const f = el.frames!;
+    return {
+      frames: b64(f.frames),
+      count: f.count,
+      size: f.width,
+      height: f.height,
+      fps: f.fps,
+      masks: b64(el.masks!),
+      summary: el.summary!,
+      efShown: el.shadowRoot!.querySelector('.ef')!.textContent!,
+      efData: (el.shadowRoot!.querySelector('.ef') as HTMLElement).dataset.ef!,
+      backend: document.getElementById('backend')!.textContent!,
+    };
+  });
+  const bytes = (b: string) => new Uint8Array(Buffer.from(b, 'base64'));
+  return { ...s, frames: bytes(s.frames), masks: bytes(s.masks) };
+}

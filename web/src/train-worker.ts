@@ -1,0 +1,168 @@
+// The fine-tuning worker: checks that an artifact set's weak train and optimizer graphs belong to
+// the loaded model.onnx, then runs N steps of them (src/train/finetune.ts) off the page's thread,
+// on WebAssembly threads or, where the browser offers a hardware WebGPU adapter and the graphs
+// pass a first step there, on WebGPU. The page cancels by terminating the worker, so the weights
+// it uses change only when a run finishes. Messages (in): TrainRequest; (out): WorkerMessage.
+import * as ort from 'onnxruntime-web/webgpu';
+import { bakeWeights } from '../../src/artifacts/bake.js';
+import { checkpointFromParams } from '../../src/artifacts/checkpoint-layout.js';
+import type { Manifest } from '../../src/artifacts/manifest.js';
+import { encodeSafetensors } from '../../src/artifacts/safetensors-codec.js';
+import type { Graph } from '../../src/onnx/ir.js';
+import { decodeGraph } from '../../src/onnx/serialize.js';
+import {
+  checkTrainingGraphs,
+  fineTuneBatch,
+  FineTuner,
+  type FineTuneBatch,
+  type MakeTensor,
+  type TraceSample,
+} from '../../src/train/finetune.js';
+import { webgpuAdapter, type BackendChoice } from './ort-model.js';
+
+export interface TrainRequest {
+  type: 'check' | 'train';
+  /** where the training files came from, for messages */
+  source: string;
+  modelName: string;
+  model: Uint8Array;
+  manifest: Manifest;
+  train: Uint8Array;
+  optimizer: Uint8Array;
+  ortBase: string;
+  threads: number;
+  /** train only */
+  samples?: TraceSample[];
+  steps?: number;
+  lr?: number;
+  batchSize?: number;
+  seed?: number;
+  backend?: BackendChoice;
+  /** send the first step's batch back (tests compare the step with onnxruntime-node) */
+  keepFirstBatch?: boolean;
+}
+
+export type WorkerMessage =
+  | { type: 'checked'; params: number }
+  | { type: 'backend'; backend: 'wasm' | 'webgpu'; detail: string }
+  | { type: 'step'; step: number; steps: number; loss: number; seconds: number; firstBatch?: FineTuneBatch }
+  | { type: 'done'; model: Uint8Array; checkpoint: Uint8Array; losses: number[]; seconds: number }
+  | { type: 'error'; message: string };
+
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<TrainRequest>) => void) | null;
+  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
+};
+
+const makeTensor: MakeTensor = (type, data, dims) =>
+  new ort.Tensor(type, data as Float32Array, dims as number[]) as unknown as ReturnType<MakeTensor>;
+
+/** The model's graph and its parameters (initializers of the manifest's names, graph layout). */
+function checked(r: TrainRequest): { graph: Graph; params: Map<string, Float32Array> } {
+  const graph = decodeGraph(r.model);
+  const frames = graph.inputs.find((i) => i.name === 'frames')?.shape ?? [];
+  const [T, size] = [Number(frames[1]), Number(frames[2])];
+  const inputs = (bytes: Uint8Array, file: string) => {
+    try {
+      return decodeGraph(bytes).inputs;
+    } catch (e) {
+      throw new Error(`${r.source}: ${file} is not a readable ONNX graph (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+  };
+  checkTrainingGraphs(
+    r.source,
+    r.modelName,
+    { initializers: graph.initializers, frames: T, size },
+    r.manifest,
+    inputs(r.train, 'train_weak.onnx'),
+    inputs(r.optimizer, 'optimizer_weak.onnx'),
+  );
+  const params = new Map<string, Float32Array>();
+  for (const p of r.manifest.params) params.set(p.name, graph.initializers.get(p.name)!.data as Float32Array);
+  return { graph, params };
+}
+
+async function sessions(r: TrainRequest, ep: 'wasm' | 'webgpu') {
+  const o: ort.InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: 'all' };
+  return Promise.all([ort.InferenceSession.create(r.train, o), ort.InferenceSession.create(r.optimizer, o)]);
+}
+
+async function train(r: TrainRequest): Promise<void> {
+  const { params } = checked(r);
+  const samples = r.samples ?? [];
+  const steps = r.steps ?? 1;
+  const lr = r.lr ?? 1e-3;
+  const batchSize = r.batchSize ?? 2;
+  const seed = r.seed ?? 0;
+  const batchOf = (step: number) => fineTuneBatch(samples, step, batchSize, seed, r.manifest);
+  const t0 = performance.now();
+  const losses: number[] = [];
+  const report = (tuner: FineTuner, loss: number, batch: FineTuneBatch) => {
+    losses.push(loss);
+    const step = tuner.state.step;
+    scope.postMessage({
+      type: 'step',
+      step,
+      steps,
+      loss,
+      seconds: (performance.now() - t0) / 1000,
+      ...(step === 1 && r.keepFirstBatch ? { firstBatch: batch } : {}),
+    });
+  };
+
+  // WebGPU where a hardware adapter is offered (or forced) and the first step runs there; else wasm.
+  let tuner: FineTuner | undefined;
+  const adapter = r.backend === 'wasm' ? 'none' : await webgpuAdapter();
+  if (adapter === 'hardware' || (adapter === 'software' && r.backend === 'webgpu')) {
+    const [t, o] = await sessions(r, 'webgpu');
+    try {
+      const gpu = new FineTuner(t as never, o as never, makeTensor, r.manifest, params);
+      const batch = batchOf(0);
+      const first = await gpu.step(batch, lr);
+      tuner = gpu;
+      scope.postMessage({ type: 'backend', backend: 'webgpu', detail: `webgpu (${adapter} adapter)` });
+      report(gpu, first.loss, batch);
+    } catch (e) {
+      await Promise.all([t.release(), o.release()]);
+      if (r.backend === 'webgpu')
+        throw new Error(`the training graphs do not run on WebGPU: ${(e as Error).message}`);
+      console.warn(
+        `the training graphs failed their first step on WebGPU (${(e as Error).message}); using wasm`,
+      );
+    }
+  }
+  if (!tuner) {
+    const [t, o] = await sessions(r, 'wasm');
+    tuner = new FineTuner(t as never, o as never, makeTensor, r.manifest, params);
+    const detail = `wasm, ${r.threads} thread${r.threads > 1 ? 's' : ''}`;
+    scope.postMessage({ type: 'backend', backend: 'wasm', detail });
+  }
+  while (tuner.state.step < steps) {
+    const batch = batchOf(tuner.state.step);
+    report(tuner, (await tuner.step(batch, lr)).loss, batch);
+  }
+  const version = r.manifest.producer.version;
+  const model = bakeWeights(r.model, r.manifest.params, tuner.state.params, version, r.modelName);
+  tuner.state.metadata = { finetuned_steps: String(steps), finetuned_lr: String(lr) };
+  const checkpoint = encodeSafetensors(checkpointFromParams(r.manifest, tuner.state, version));
+  const seconds = (performance.now() - t0) / 1000;
+  scope.postMessage({ type: 'done', model, checkpoint, losses, seconds }, [model.buffer, checkpoint.buffer]);
+}
+
+scope.onmessage = (e) => {
+  const r = e.data;
+  ort.env.wasm.wasmPaths = r.ortBase;
+  ort.env.wasm.numThreads = r.threads;
+  const run =
+    r.type === 'check'
+      ? Promise.resolve().then(() => {
+          const { params } = checked(r);
+          scope.postMessage({ type: 'checked', params: params.size });
+        })
+      : train(r);
+  run.catch((err: unknown) =>
+    scope.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+  );
+};
