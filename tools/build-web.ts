@@ -21,7 +21,9 @@ export async function buildWeb(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(join(OUT, 'ort'), { recursive: true });
   await build({
-    entryPoints: ['viewer.ts', 'lv-segmenter.ts', 'decode-worker.ts', 'train-worker.ts'].map((f) => join(WEB, 'src', f)),
+    entryPoints: ['viewer.ts', 'lv-segmenter.ts', 'decode-worker.ts', 'train-worker.ts'].map((f) =>
+      join(WEB, 'src', f),
+    ),
     outdir: OUT,
     bundle: true,
     splitting: true,

@@ -70,6 +70,8 @@ export class Teacher {
   /** the last finished run's tuned model.onnx and checkpoint.safetensors */
   tuned?: { model: Uint8Array; checkpoint: Uint8Array; result: FineTuneResult };
   private worker?: { worker: Worker; cancel: () => void };
+  /** Changes to the store, one after another (a mark must see the mark before it). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly host: LvSegmenter,
@@ -100,6 +102,12 @@ export class Teacher {
 
   private $<T extends Element = HTMLElement>(sel: string): T {
     return this.root.querySelector(sel) as T;
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f, f);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private fail(e: Error): void {
@@ -168,7 +176,11 @@ export class Teacher {
   }
 
   /** After each segmentation: the video's record (if traced) gets its size and model frames. */
-  async videoSegmented(): Promise<void> {
+  videoSegmented(): Promise<void> {
+    return this.serial(() => this.syncRecord());
+  }
+
+  private async syncRecord(): Promise<void> {
     try {
       const r = await tracingStore.get(this.name);
       this.current = r ? this.withFrames(r) : undefined;
@@ -185,12 +197,22 @@ export class Teacher {
    * Saves an outline (default: the one drawn or edited) as the current frame's ED or ES tracing:
    * EchoNet rows (long axis + 20 chords) in the video's pixels. Returns the rows.
    */
-  async save(which: 'ED' | 'ES', outline: Outline | null = this.editor.outline()): Promise<number[][]> {
+  save(which: 'ED' | 'ES', outline: Outline | null = this.editor.outline()): Promise<number[][]> {
+    const { frames } = this.host;
+    const frame = this.host.currentFrame;
+    if (!frames) return Promise.reject(new Error('open a video first'));
+    if (!outline)
+      return Promise.reject(
+        new Error('draw an outline (close it on its first point) or edit the contour, then mark it'),
+      );
+    const rows = tracingFromOutline(outline, frames.height, frames.width);
+    this.editor.clear();
+    return this.serial(() => this.store(which, frame, rows));
+  }
+
+  private async store(which: 'ED' | 'ES', frame: number, rows: number[][]): Promise<number[][]> {
     const { frames } = this.host;
     if (!frames) throw new Error('open a video first');
-    if (!outline)
-      throw new Error('draw an outline (close it on its first point) or edit the contour, then mark it');
-    const rows = tracingFromOutline(outline, frames.height, frames.width);
     const base: StoredVideo = this.current ?? {
       name: this.name,
       width: frames.width,
@@ -199,20 +221,24 @@ export class Teacher {
       frameCount: frames.count,
       split: this.$<HTMLSelectElement>('.split').value as Split,
     };
-    const r = this.withFrames({ ...base, [which.toLowerCase()]: { frame: this.host.currentFrame, rows } });
+    const r = this.withFrames({ ...base, [which.toLowerCase()]: { frame, rows } });
     await tracingStore.put(r);
     this.current = r;
-    this.editor.clear();
     await this.refresh();
-    this.host.emit('lv-tracings', { video: r.name, which, frame: this.host.currentFrame });
+    this.host.showFrame(this.host.currentFrame);
+    this.host.emit('lv-tracings', { video: r.name, which, frame });
     return rows;
   }
 
   /** Drops what is being drawn and the current frame's saved tracings. */
-  async discard(): Promise<void> {
+  discard(): Promise<void> {
     this.editor.clear();
-    const r = this.current;
     const f = this.host.currentFrame;
+    return this.serial(() => this.drop(f));
+  }
+
+  private async drop(f: number): Promise<void> {
+    const r = this.current;
     if (!r || (r.ed?.frame !== f && r.es?.frame !== f)) return;
     const next = { ...r };
     if (r.ed?.frame === f) delete next.ed;
@@ -221,29 +247,43 @@ export class Teacher {
     else await tracingStore.put(next);
     this.current = next.ed || next.es ? next : undefined;
     await this.refresh();
+    this.host.showFrame(this.host.currentFrame);
   }
 
   /** The current video's split (TRAIN trains; VAL and TEST are held out for the before/after DSC). */
-  async setSplit(split: Split): Promise<void> {
-    if (!SPLITS.includes(split)) throw new Error(`split must be one of ${SPLITS.join(', ')}`);
+  setSplit(split: Split): Promise<void> {
+    if (!SPLITS.includes(split))
+      return Promise.reject(new Error(`split must be one of ${SPLITS.join(', ')}`));
     this.$<HTMLSelectElement>('.split').value = split;
-    if (!this.current) return;
-    this.current = { ...this.current, split };
-    await tracingStore.put(this.current);
-    await this.refresh();
+    return this.serial(async () => {
+      if (!this.current) return;
+      this.current = { ...this.current, split };
+      await tracingStore.put(this.current);
+      await this.refresh();
+    });
   }
 
   records(): Promise<StoredVideo[]> {
-    return tracingStore.all();
+    return this.serial(() => tracingStore.all());
   }
 
   /** The session as FileList.csv and VolumeTracings.csv. */
-  async csvs(): Promise<EchoNetCsvs> {
-    return tracingSetCsvs(await tracingStore.all());
+  csvs(): Promise<EchoNetCsvs> {
+    return this.serial(async () => tracingSetCsvs(await tracingStore.all()));
   }
 
   /** Reads tracings back from a VolumeTracings.csv (and its FileList.csv for splits and sizes). */
-  async loadCsvs(volumeTracings: { text: string; name: string }, fileList?: { text: string; name: string }) {
+  loadCsvs(
+    volumeTracings: { text: string; name: string },
+    fileList?: { text: string; name: string },
+  ): Promise<string[]> {
+    return this.serial(() => this.merge(volumeTracings, fileList));
+  }
+
+  private async merge(
+    volumeTracings: { text: string; name: string },
+    fileList?: { text: string; name: string },
+  ) {
     const loaded = readTracingSetCsvs(volumeTracings, fileList);
     for (const t of loaded) {
       const old = await tracingStore.get(t.name);
@@ -269,11 +309,14 @@ export class Teacher {
     return loaded.map((t) => t.name);
   }
 
-  async clear(): Promise<void> {
-    await tracingStore.clear();
-    this.current = undefined;
+  clear(): Promise<void> {
     this.editor.clear();
-    await this.refresh();
+    return this.serial(async () => {
+      await tracingStore.clear();
+      this.current = undefined;
+      await this.refresh();
+      this.host.showFrame(this.host.currentFrame);
+    });
   }
 
   /** The traced frames to train on (TRAIN) and to score on (VAL, TEST), at the current model's size. */
@@ -425,7 +468,7 @@ export class Teacher {
         );
       if (!host.model) throw new Error('load a model first');
       if (this.worker) throw new Error('a fine-tuning is already running');
-      const { train, heldOut, skipped } = await this.samples();
+      const { train, heldOut, skipped } = await this.serial(() => this.samples());
       if (!train.length)
         throw new Error('no traced frames to learn from: trace ED/ES frames of a video whose split is TRAIN');
       const before = heldOut.length ? (await tracedFramesDsc(host.model, heldOut)).dsc : null;
