@@ -127,7 +127,7 @@ async function train(r: TrainRequest): Promise<void> {
     } catch (e) {
       await Promise.all([t.release(), o.release()]);
       if (r.backend === 'webgpu')
-        throw new Error(`the training graphs do not run on WebGPU: ${(e as Error).message}`);
+        throw new Error(`the training graphs do not run on WebGPU: ${(e as Error).message}`, { cause: e });
       console.warn(
         `the training graphs failed their first step on WebGPU (${(e as Error).message}); using wasm`,
       );
