@@ -28,6 +28,7 @@ const SECTIONS: Record<string, Section> = {
   segment: { module: './bench-segment.js', fn: 'benchSegment' },
   model: { module: './bench-model.js', fn: 'benchModel' },
   browser: { module: './bench-browser.js', fn: 'benchBrowser' },
+  browserTrain: { module: './bench-browser-train.js', fn: 'benchBrowserTrain' },
   batch: { module: './bench-batch.js', fn: 'benchBatch' },
   uniformer: { module: './bench-uniformer.js', fn: 'benchUniformer' },
   gpu: { module: './gpu/check.js', fn: 'benchGpu' },

@@ -46,8 +46,10 @@ export interface FineTuneResult {
   batchSize: number;
   backend: string;
   losses: number[];
+  /** the whole run, and per step the train and optimizer graphs alone (batches built aside) */
   seconds: number;
   secondsPerStep: number;
+  stepSeconds: number[];
   trainFrames: number;
   heldOutFrames: number;
   /** pooled DSC on the held-out traced frames before and after, null without such frames */
@@ -473,6 +475,7 @@ export class Teacher {
         throw new Error('no traced frames to learn from: trace ED/ES frames of a video whose split is TRAIN');
       const before = heldOut.length ? (await tracedFramesDsc(host.model, heldOut)).dsc : null;
       const losses: number[] = [];
+      const stepSeconds: number[] = [];
       let backend = '';
       let firstBatch: FineTuneBatch | undefined;
       this.$<HTMLButtonElement>('.cancel').hidden = false;
@@ -493,6 +496,7 @@ export class Teacher {
           if (m.type !== 'step') return;
           step = m.step;
           losses.push(m.loss);
+          stepSeconds.push(m.runSeconds);
           firstBatch ??= m.firstBatch;
           bar.value = m.step / m.steps;
           this.lossChart(losses, steps);
@@ -518,6 +522,7 @@ export class Teacher {
         losses: done.losses,
         seconds: done.seconds,
         secondsPerStep: done.seconds / steps,
+        stepSeconds,
         trainFrames: train.length,
         heldOutFrames: heldOut.length,
         dscBefore: before,

@@ -45,7 +45,16 @@ export interface TrainRequest {
 export type WorkerMessage =
   | { type: 'checked'; params: number }
   | { type: 'backend'; backend: 'wasm' | 'webgpu'; detail: string }
-  | { type: 'step'; step: number; steps: number; loss: number; seconds: number; firstBatch?: FineTuneBatch }
+  | {
+      type: 'step';
+      step: number;
+      steps: number;
+      loss: number;
+      /** since the run started, and of this step the train and optimizer graphs alone */
+      seconds: number;
+      runSeconds: number;
+      firstBatch?: FineTuneBatch;
+    }
   | { type: 'done'; model: Uint8Array; checkpoint: Uint8Array; losses: number[]; seconds: number }
   | { type: 'error'; message: string };
 
@@ -99,7 +108,7 @@ async function train(r: TrainRequest): Promise<void> {
   const batchOf = (step: number) => fineTuneBatch(samples, step, batchSize, seed, r.manifest);
   const t0 = performance.now();
   const losses: number[] = [];
-  const report = (tuner: FineTuner, loss: number, batch: FineTuneBatch) => {
+  const report = (tuner: FineTuner, loss: number, batch: FineTuneBatch, runSeconds: number) => {
     losses.push(loss);
     const step = tuner.state.step;
     scope.postMessage({
@@ -108,6 +117,7 @@ async function train(r: TrainRequest): Promise<void> {
       steps,
       loss,
       seconds: (performance.now() - t0) / 1000,
+      runSeconds,
       ...(step === 1 && r.keepFirstBatch ? { firstBatch: batch } : {}),
     });
   };
@@ -120,10 +130,11 @@ async function train(r: TrainRequest): Promise<void> {
     try {
       const gpu = new FineTuner(t as never, o as never, makeTensor, r.manifest, params);
       const batch = batchOf(0);
+      const began = performance.now();
       const first = await gpu.step(batch, lr);
       tuner = gpu;
       scope.postMessage({ type: 'backend', backend: 'webgpu', detail: `webgpu (${adapter} adapter)` });
-      report(gpu, first.loss, batch);
+      report(gpu, first.loss, batch, (performance.now() - began) / 1000);
     } catch (e) {
       await Promise.all([t.release(), o.release()]);
       if (r.backend === 'webgpu')
@@ -141,7 +152,9 @@ async function train(r: TrainRequest): Promise<void> {
   }
   while (tuner.state.step < steps) {
     const batch = batchOf(tuner.state.step);
-    report(tuner, (await tuner.step(batch, lr)).loss, batch);
+    const began = performance.now();
+    const { loss } = await tuner.step(batch, lr);
+    report(tuner, loss, batch, (performance.now() - began) / 1000);
   }
   const version = r.manifest.producer.version;
   const model = bakeWeights(r.model, r.manifest.params, tuner.state.params, version, r.modelName);

@@ -1,0 +1,184 @@
+/**
+ * Browser fine-tuning bench: seconds per weak-supervision train step (train graph + AdamW graph) of
+ * the demo's model (3d_unet_small x0.25, T=16, 112x112, batch 2) in the viewer's training worker
+ * (onnxruntime-web wasm, threads, cross-origin isolated under `serve`), against ort-train's runner
+ * (onnxruntime-node) on the page's own first batch, same thread count, in the same run. The page's
+ * steps are the viewer's real ones: tracings read from CSVs into the page, the videos opened once,
+ * then `teach.fineTune`; its per-step figure is the graphs' time (`stepSeconds`), and the time
+ * with building the augmented batch is given beside it. Section `browserTrain` of `npm run bench`,
+ * or alone: `node dist/tools/bench-browser-train.js` prints its JSON.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildArtifactSet } from '../src/artifacts/build.js';
+import { readCheckpoint } from '../src/artifacts/checkpoint.js';
+import { FILE_LIST_COLUMNS, fileListLine } from '../src/data/filelist.js';
+import { generateDataset } from '../src/data/synth/dataset.js';
+import { startServer } from '../src/serve/server.js';
+import { PhaseRunner } from '../src/train/runner.js';
+import { median } from './bench-common.js';
+import { launchChromium } from './chromium.js';
+
+const BATCH = 2;
+
+interface PageResult {
+  stepSeconds: number[];
+  seconds: number;
+  backend: string;
+  losses: number[];
+  batch: string[];
+}
+
+export async function benchBrowserTrain(steps = 8): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-browser-train-'));
+  const threads = cpus().length;
+  try {
+    console.error('bench-browser-train: 3 synthetic videos, the demo model (3d_unet_small x0.25, T=16)');
+    const data = join(dir, 'data');
+    const videos = await generateDataset({
+      out: data,
+      videos: 3,
+      seed: 7,
+      framesMin: 40,
+      framesMax: 48,
+      progress: false,
+    });
+    const fileList = join(dir, 'FileList.csv');
+    writeFileSync(
+      fileList,
+      [
+        FILE_LIST_COLUMNS.join(','),
+        ...videos.map((v) =>
+          fileListLine({
+            fileName: v.name,
+            ef: v.ef,
+            esv: v.esv,
+            edv: v.edv,
+            frameHeight: 112,
+            frameWidth: 112,
+            fps: v.fps,
+            numberOfFrames: v.frames,
+            split: 'TRAIN',
+          }),
+        ),
+      ].join('\n') + '\n',
+    );
+    const set = await buildArtifactSet({
+      encoder: '3d_unet_small',
+      widthMult: 0.25,
+      frames: 16,
+      period: 1,
+      out: join(dir, 'set'),
+    });
+    const server = await startServer({ dataPath: data, modelFile: set.files.model, port: 0 });
+    const chromium = await launchChromium();
+    let page: PageResult;
+    let version = 'unknown';
+    try {
+      version = chromium.context.browser()?.version() ?? version;
+      const p = await chromium.context.newPage();
+      const opened = (name: string, traced: boolean) =>
+        p.waitForFunction(
+          ([n, traced]) => {
+            const e = document.querySelector('lv-segmenter') as unknown as {
+              result?: unknown;
+              videoName: string;
+              teach: { current?: { name: string; model?: unknown } };
+              shadowRoot: ShadowRoot;
+            };
+            const done = e.result && e.videoName === `${n}.avi` && (!traced || e.teach.current?.model);
+            return done || e.shadowRoot.querySelector('.message.error');
+          },
+          [name, traced] as const,
+          { timeout: 600_000 },
+        );
+      await p.goto(`${server.url}?video=Videos/${videos[0].name}.avi`);
+      await opened(videos[0].name, false);
+      await p.setInputFiles('#tracings-file', [join(data, 'VolumeTracings.csv'), fileList]);
+      for (const v of [...videos.slice(1), videos[0]]) {
+        await p.selectOption('#video-list', `Videos/${v.name}.avi`);
+        await opened(v.name, true);
+      }
+      console.error(`bench-browser-train: ${steps} steps in the page`);
+      page = await p.evaluate(async (steps) => {
+        const e = document.querySelector('lv-segmenter') as unknown as {
+          teach: {
+            files?: unknown;
+            fineTune(o: object): Promise<PageResult & { firstBatch: Record<string, ArrayBufferView> }>;
+          };
+        };
+        while (!e.teach.files) await new Promise((r) => setTimeout(r, 100));
+        const r = await e.teach.fineTune({ steps, batchSize: 2, lr: 1e-3, keepFirstBatch: true });
+        const b64 = (a: ArrayBufferView) => {
+          const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+          let s = '';
+          for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+          return btoa(s);
+        };
+        const f = r.firstBatch;
+        return { ...r, firstBatch: undefined, batch: [f.frames, f.trace_mask, f.trace_index].map(b64) };
+      }, steps);
+    } finally {
+      await chromium.close();
+      await server.close();
+    }
+    console.error('bench-browser-train: the same batch through onnxruntime-node');
+    const [frames, mask, index] = page.batch.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
+    const runner = await PhaseRunner.open(set, 'weak', { threads });
+    const state = readCheckpoint(set.files.checkpoint, set.manifest);
+    const batch = {
+      frames,
+      trace_mask: new Float32Array(mask.buffer, mask.byteOffset, mask.byteLength / 4),
+      trace_index: new BigInt64Array(index.buffer, index.byteOffset, index.byteLength / 8),
+      items: Array.from({ length: BATCH }, (_, i) => ({
+        fileName: `sample ${i}`,
+        which: 'ed' as const,
+        traceFrame: i,
+      })),
+    };
+    const nodeSeconds: number[] = [];
+    let nodeLoss = NaN;
+    for (let k = 0; k < steps; k++) {
+      const t = performance.now();
+      const r = await runner.step(state, batch, 1e-3);
+      nodeSeconds.push((performance.now() - t) / 1000);
+      if (k === 0) nodeLoss = r.loss;
+    }
+    await runner.release();
+    // The first steps grow ORT's arenas on both sides: the steady state is the median after two.
+    const steady = (a: number[]) => median(a.slice(2));
+    const pageS = steady(page.stepSeconds);
+    const nodeS = steady(nodeSeconds);
+    return {
+      model: '3d_unet_small x0.25 T=16 112x112 (the demo model)',
+      batch: BATCH,
+      threads,
+      steps,
+      loadAverage: loadavg()[0],
+      page: {
+        medianStepS: pageS,
+        stepSeconds: page.stepSeconds,
+        withBatchBuildingS: page.seconds / steps,
+        backend: page.backend,
+        chromium: version,
+      },
+      node: { medianStepS: nodeS, stepSeconds: nodeSeconds },
+      ratio: pageS / nodeS,
+      firstStepLoss: { page: page.losses[0], node: nodeLoss, absDiff: Math.abs(page.losses[0] - nodeLoss) },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  benchBrowserTrain().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (e: unknown) => {
+      console.error(`bench-browser-train: ${e instanceof Error ? e.stack : String(e)}`);
+      process.exit(1);
+    },
+  );
+}
