@@ -3,21 +3,14 @@ import { tracingToMask } from '../../src/data/polygon.js';
 import { HeartModel } from '../../src/data/synth/heart.js';
 import { sampleParams } from '../../src/data/synth/params.js';
 import { volumeFromTracing } from '../../src/data/synth/volume.js';
+import { frameDice, overlap } from '../../src/eval/metrics.js';
 import { outlineFromTracing, tracingFromOutline, type Outline } from '../../src/infer/cardiac/tracing.js';
 import { Rng } from '../../src/util/rng.js';
 
 const H = 112;
 const W = 112;
 
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let i = 0;
-  let s = 0;
-  for (let k = 0; k < a.length; k++) {
-    i += a[k] & b[k];
-    s += a[k] + b[k];
-  }
-  return (2 * i) / s;
-}
+const dice = (a: Uint8Array, b: Uint8Array): number => frameDice(overlap(a, b));
 
 /** The synthetic hearts' EchoNet-style tracings (apex, ED-like, mid and ES-like states, 8 seeds). */
 function heartTracings(): { rows: number[][]; inside: (x: number, y: number) => boolean; what: string }[] {

@@ -12,6 +12,7 @@ import { tracingToMask } from '../../src/data/polygon.js';
 import { edFrame, esFrame } from '../../src/data/tracings.js';
 import { outlineFromTracing, resampleOutline, tracingFromOutline } from '../../src/infer/cardiac/tracing.js';
 import { fileListLine, FILE_LIST_COLUMNS, parseFileList } from '../../src/data/filelist.js';
+import { frameDice, overlap } from '../../src/eval/metrics.js';
 import { loadSegmentationModel } from '../../src/infer/model.js';
 import { segmentVideoFrames } from '../../src/infer/segment-core.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
@@ -383,9 +384,7 @@ describe('teaching the model in the browser (Chromium, onnxruntime-web wasm): tr
         const w = written.get(`${n}.avi`)!;
         expect([esFrame(w), edFrame(w)], n).to.deep.equal([traced[n].es, traced[n].ed]);
         expect(w.rows.get(w.frames[0])).to.have.length(21);
-        const dice = (a: Uint8Array, b: Uint8Array) =>
-          (2 * a.reduce((s, v, i) => s + (v & b[i]), 0)) /
-          (a.reduce((s, v) => s + v, 0) + b.reduce((s, v) => s + v, 0));
+        const dice = (a: Uint8Array, b: Uint8Array) => frameDice(overlap(a, b));
         const ed = w.rows.get(edFrame(w))!;
         expect(dice(tracingToMask(ed), tracingToMask(traced[n].edRows)), `${n} ED as drawn`).to.be.above(
           0.97,

@@ -22,22 +22,13 @@ import { maskOutline } from '../../src/infer/contour.js';
 import { toModelFrames, tracingToModel, type FrameMapping } from '../../src/infer/frame-mapping.js';
 import { tracedFramesDsc, type FineTuneBatch, type TraceSample } from '../../src/train/finetune.js';
 import type { LvSegmenter } from './lv-segmenter.js';
-import { DEFAULT_ORT_BASE, wasmThreads, type BackendChoice } from './ort-model.js';
+import { DEFAULT_ORT_BASE, wasmThreads } from './ort-model.js';
 import { TracingEditor } from './tracing-editor.js';
 import { tracingStore, type StoredVideo } from './tracing-store.js';
 import type { TrainingFiles } from './training-files.js';
-import type { TrainRequest, WorkerMessage } from './train-worker.js';
+import type { FineTuneOptions, TrainRequest, WorkerMessage } from './train-worker.js';
 
-export interface FineTuneOptions {
-  steps?: number;
-  lr?: number;
-  batchSize?: number;
-  seed?: number;
-  /** where the steps run: 'auto' tries WebGPU where a hardware adapter is offered */
-  backend?: BackendChoice;
-  /** keep the first step's batch in the result (tests compare it with onnxruntime-node) */
-  keepFirstBatch?: boolean;
-}
+export type { FineTuneOptions } from './train-worker.js';
 
 /** detail of the `lv-finetuned` event. */
 export interface FineTuneResult {
@@ -50,6 +41,8 @@ export interface FineTuneResult {
   seconds: number;
   secondsPerStep: number;
   stepSeconds: number[];
+  /** seconds since the run began, at the end of each step (batch building included) */
+  elapsed: number[];
   trainFrames: number;
   heldOutFrames: number;
   /** pooled DSC on the held-out traced frames before and after, null without such frames */
@@ -476,6 +469,7 @@ export class Teacher {
       const before = heldOut.length ? (await tracedFramesDsc(host.model, heldOut)).dsc : null;
       const losses: number[] = [];
       const stepSeconds: number[] = [];
+      const elapsed: number[] = [];
       let backend = '';
       let firstBatch: FineTuneBatch | undefined;
       this.$<HTMLButtonElement>('.cancel').hidden = false;
@@ -497,6 +491,7 @@ export class Teacher {
           step = m.step;
           losses.push(m.loss);
           stepSeconds.push(m.runSeconds);
+          elapsed.push(m.seconds);
           firstBatch ??= m.firstBatch;
           bar.value = m.step / m.steps;
           this.lossChart(losses, steps);
@@ -523,6 +518,7 @@ export class Teacher {
         seconds: done.seconds,
         secondsPerStep: done.seconds / steps,
         stepSeconds,
+        elapsed,
         trainFrames: train.length,
         heldOutFrames: heldOut.length,
         dscBefore: before,

@@ -20,7 +20,19 @@ import {
 } from '../../src/train/finetune.js';
 import { webgpuAdapter, type BackendChoice } from './ort-model.js';
 
-export interface TrainRequest {
+/** How a fine-tuning runs (teach.ts fineTune's options). */
+export interface FineTuneOptions {
+  steps?: number;
+  lr?: number;
+  batchSize?: number;
+  seed?: number;
+  /** where the steps run: 'auto' tries WebGPU where a hardware adapter is offered */
+  backend?: BackendChoice;
+  /** keep the first step's batch in the result (tests compare it with onnxruntime-node) */
+  keepFirstBatch?: boolean;
+}
+
+export interface TrainRequest extends FineTuneOptions {
   type: 'check' | 'train';
   /** where the training files came from, for messages */
   source: string;
@@ -33,13 +45,6 @@ export interface TrainRequest {
   threads: number;
   /** train only */
   samples?: TraceSample[];
-  steps?: number;
-  lr?: number;
-  batchSize?: number;
-  seed?: number;
-  backend?: BackendChoice;
-  /** send the first step's batch back (tests compare the step with onnxruntime-node) */
-  keepFirstBatch?: boolean;
 }
 
 export type WorkerMessage =
