@@ -16,7 +16,7 @@
  */
 import { join } from 'node:path';
 import { atomicWriteFile } from '../../util/atomic.js';
-import { readFileListNames } from '../filelist.js';
+import { readFileListNames } from '../csv-files.js';
 import { resampleRect } from '../resample.js';
 import { readGroundTruthMasks } from '../synth/truth.js';
 import { decodeVideo } from '../video.js';
