@@ -206,6 +206,13 @@ export function checkTrainingGraphs(
   train: readonly GraphIO[],
   optimizer: readonly GraphIO[],
 ): void {
+  // A parameter no graph reads (UniFormer's ImageNet head) is in no model.onnx: the page could not
+  // write a complete checkpoint.safetensors, so it is refused before any step.
+  const unused = layout.params.filter((q) => q.kind === 'unused');
+  if (unused.length)
+    throw new Error(
+      `${what}: ${layout.model.encoder} has ${unused.length} parameter${unused.length > 1 ? 's' : ''} in its checkpoint that no graph reads (${unused.map((q) => q.name).join(', ')}), which ${modelName} does not hold: fine-tune it with ort-train, the page cannot write its checkpoint.safetensors`,
+    );
   const problems: string[] = [];
   const dims = (d: readonly (number | string)[]) => `[${d.join(',')}]`;
   for (const q of layout.params) {
