@@ -9,7 +9,7 @@ import { defaultCacheDir } from './cache.js';
 import { isDicomCineFile } from './dicom/detect.js';
 import { openEchoNet, subsample, type OpenOptions } from './echonet.js';
 import { DataError } from './errors.js';
-import { readFileListNames } from './filelist.js';
+import { readFileListNames } from './csv-files.js';
 import type { SslVideo } from './samples.js';
 import { DEFAULT_SEED } from '../defaults.js';
 
