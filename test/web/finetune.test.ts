@@ -118,7 +118,7 @@ describe('teaching the model in the browser (Chromium, onnxruntime-web wasm): tr
     await server?.close();
   });
 
-  it("fine-tunes an untrained model from traced frames: held-out DSC rises by >= 0.2; the first step's loss is onnxruntime-node's on the same batch and weights (1e-4); the downloaded checkpoint.safetensors (upstream names and layouts) and model.onnx segment the video as the page does (>= 99.5 %); cancel keeps the weights; bad training files are refused", async () => {
+  it("fine-tunes an untrained model from traced frames: held-out DSC rises by >= 0.2; the first step's loss is onnxruntime-node's on the same batch and weights (2e-6); the downloaded checkpoint.safetensors (upstream names and layouts) and model.onnx segment the video as the page does (>= 99.5 %); cancel keeps the weights; bad training files are refused", async () => {
     const page = await chromium.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -174,7 +174,10 @@ describe('teaching the model in the browser (Chromium, onnxruntime-web wasm): tr
     );
     await runner.release();
     console.log(`      first step's loss: page ${r.losses[0]}, onnxruntime-node ${node.loss}`);
-    expect(Math.abs(r.losses[0] - node.loss)).to.be.below(1e-4);
+    // 1.8e-7 apart when measured (float32 kernels of wasm and of the native CPU). The issue asks for
+    // 1e-4, which the page's starting weights all scaled by 1.01 still met (1.5e-5: the norms after
+    // each conv hide most of it), so the check is tighter.
+    expect(Math.abs(r.losses[0] - node.loss)).to.be.below(2e-6);
 
     // 2. The downloads: the checkpoint in upstream's names and layouts (the set's own checkpoint's
     // tensors, same order, shapes and types, plus AdamW's state), loaded by segment-video's
