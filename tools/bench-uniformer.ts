@@ -54,6 +54,7 @@ function torchBaseline(): Record<string, unknown> {
 
 export async function benchUniformer(): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-uniformer-'));
+  const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
   try {
     console.error('bench-uniformer: building uniformer_small (T=16, full width)');
     const set = await buildArtifactSet({
@@ -89,7 +90,8 @@ export async function benchUniformer(): Promise<object> {
       },
       target: { ratio: 1.0 },
       profile,
-      loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+      // 1-, 5- and 15-minute load averages when the section started and ended (other jobs inflate both sides)
+      loadAverage: { start: loadAtStart, end: loadavg().map((l) => Number(l.toFixed(2))) },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
