@@ -1,6 +1,6 @@
 // The system Chromium (Debian's `chromium` package), driven by playwright-core, for the browser tests
-// and the browser bench: headless, no sandbox (CI runs as root), no GPU, nothing phoning home, and
-// a fresh profile per launch so no state leaks between runs.
+// and the browser bench: headless, no sandbox (CI runs as root), no GPU unless asked for, nothing
+// phoning home, and a fresh profile per launch so no state leaks between runs.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +17,24 @@ export const CHROMIUM_FLAGS = [
   '--no-first-run',
 ];
 
+/**
+ * WebGPU on Chromium's bundled SwiftShader (a Vulkan implementation on the CPU): pages from
+ * http://127.0.0.1 (a secure context) get `navigator.gpu` with a software adapter (vendor 'google',
+ * architecture 'swiftshader'). Slow, but it runs ONNX Runtime's WebGPU provider for real.
+ */
+export const SWIFTSHADER_WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
+export interface ChromiumOptions {
+  /** 'swiftshader': no --disable-gpu, and WebGPU on the software adapter */
+  webgpu?: 'swiftshader';
+}
+
 export interface Chromium {
   context: BrowserContext;
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(o: ChromiumOptions = {}): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH))
     throw new Error(
       `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install -y chromium) or set UNILVSEG_CHROMIUM`,
@@ -31,7 +43,10 @@ export async function launchChromium(): Promise<Chromium> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args:
+      o.webgpu === 'swiftshader'
+        ? [...CHROMIUM_FLAGS.filter((f) => f !== '--disable-gpu'), ...SWIFTSHADER_WEBGPU_FLAGS]
+        : CHROMIUM_FLAGS,
     acceptDownloads: true,
   });
   return {

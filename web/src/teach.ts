@@ -35,7 +35,12 @@ export interface FineTuneResult {
   steps: number;
   lr: number;
   batchSize: number;
+  /** where the steps ran, in words (a fall-back from WebGPU says why) */
   backend: string;
+  /** the first step's error on WebGPU when the run fell back to wasm */
+  webgpuFallback?: string;
+  /** on WebGPU: the adapter of the device ONNX Runtime's WebGPU backend ran the steps on */
+  webgpuAdapter?: { vendor: string; architecture: string };
   losses: number[];
   /** the whole run, and per step the train and optimizer graphs alone (batches built aside) */
   seconds: number;
@@ -51,6 +56,8 @@ export interface FineTuneResult {
   /** traced frames that could not be used, with why */
   skipped: string[];
   firstBatch?: FineTuneBatch;
+  /** every step's batch (keepBatches) */
+  batches?: FineTuneBatch[];
 }
 
 /** The record name of a video: its file name without the extension (EchoNet's FileName). */
@@ -471,7 +478,9 @@ export class Teacher {
       const stepSeconds: number[] = [];
       const elapsed: number[] = [];
       let backend = '';
+      let backendNote: Pick<FineTuneResult, 'webgpuFallback' | 'webgpuAdapter'> = {};
       let firstBatch: FineTuneBatch | undefined;
+      const batches: FineTuneBatch[] = [];
       this.$<HTMLButtonElement>('.cancel').hidden = false;
       const bar = this.$<HTMLProgressElement>('.tune-progress');
       bar.hidden = false;
@@ -484,15 +493,29 @@ export class Teacher {
         seed: o.seed ?? 0,
       };
       const run = this.runWorker(
-        { type: 'train', ...request, backend: o.backend ?? 'auto', keepFirstBatch: o.keepFirstBatch },
+        {
+          type: 'train',
+          ...request,
+          backend: o.backend ?? 'auto',
+          softwareWebgpu: o.softwareWebgpu,
+          keepFirstBatch: o.keepFirstBatch,
+          keepBatches: o.keepBatches,
+        },
         (m) => {
-          if (m.type === 'backend') backend = m.detail;
+          if (m.type === 'backend') {
+            backend = m.detail;
+            backendNote = {
+              ...(m.fallback ? { webgpuFallback: m.fallback } : {}),
+              ...(m.adapter ? { webgpuAdapter: m.adapter } : {}),
+            };
+          }
           if (m.type !== 'step') return;
           step = m.step;
           losses.push(m.loss);
           stepSeconds.push(m.runSeconds);
           elapsed.push(m.seconds);
           firstBatch ??= m.firstBatch;
+          if (o.keepBatches && m.firstBatch) batches.push(m.firstBatch);
           bar.value = m.step / m.steps;
           this.lossChart(losses, steps);
           host.progress(
@@ -514,6 +537,7 @@ export class Teacher {
         lr,
         batchSize,
         backend,
+        ...backendNote,
         losses: done.losses,
         seconds: done.seconds,
         secondsPerStep: done.seconds / steps,
@@ -525,12 +549,14 @@ export class Teacher {
         dscAfter: after,
         skipped,
         ...(firstBatch ? { firstBatch } : {}),
+        ...(o.keepBatches ? { batches } : {}),
       };
       this.tuned = { model: done.model, checkpoint: done.checkpoint, result };
       this.$('.dsc').textContent =
         before === null
           ? 'no held-out traced frames (mark a traced video VAL or TEST to score the tuning)'
           : `DSC on ${heldOut.length} held-out traced frames: ${before.toFixed(3)} before, ${after!.toFixed(3)} after`;
+      this.$('.dsc').textContent += ` (${steps} step${steps > 1 ? 's' : ''} on ${backend})`;
       bar.hidden = true;
       this.$<HTMLButtonElement>('.cancel').hidden = true;
       await host.resegment();

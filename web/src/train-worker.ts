@@ -1,7 +1,8 @@
 // The fine-tuning worker: checks that an artifact set's weak train and optimizer graphs belong to
 // the loaded model.onnx, then runs N steps of them (src/train/finetune.ts) off the page's thread,
 // on WebAssembly threads or, where the browser offers a hardware WebGPU adapter and the graphs
-// pass a first step there, on WebGPU. The page cancels by terminating the worker, so the weights
+// pass a first step there, on WebGPU (falling back to wasm, and saying why, when that first step
+// fails: docs/browser-training.md#webgpu). The page cancels by terminating the worker, so the weights
 // it uses change only when a run finishes. Messages (in): TrainRequest; (out): WorkerMessage.
 import * as ort from 'onnxruntime-web/webgpu';
 import { bakeWeights } from '../../src/artifacts/bake.js';
@@ -26,10 +27,17 @@ export interface FineTuneOptions {
   lr?: number;
   batchSize?: number;
   seed?: number;
-  /** where the steps run: 'auto' tries WebGPU where a hardware adapter is offered */
+  /**
+   * where the steps run: 'auto' tries WebGPU where a hardware adapter is offered and falls back to
+   * wasm when the first step fails there; 'webgpu' insists (a failure is an error); 'wasm'
+   */
   backend?: BackendChoice;
+  /** 'auto' tries a software WebGPU adapter (SwiftShader, lavapipe) too: the tests' only adapter */
+  softwareWebgpu?: boolean;
   /** keep the first step's batch in the result (tests compare it with onnxruntime-node) */
   keepFirstBatch?: boolean;
+  /** keep every step's batch in the result (tests replay the run in onnxruntime-node) */
+  keepBatches?: boolean;
 }
 
 export interface TrainRequest extends FineTuneOptions {
@@ -49,7 +57,15 @@ export interface TrainRequest extends FineTuneOptions {
 
 export type WorkerMessage =
   | { type: 'checked'; params: number }
-  | { type: 'backend'; backend: 'wasm' | 'webgpu'; detail: string }
+  | {
+      type: 'backend';
+      backend: 'wasm' | 'webgpu';
+      detail: string;
+      /** why WebGPU was left for wasm: its first step's error */
+      fallback?: string;
+      /** the WebGPU device's adapter, as ONNX Runtime's WebGPU backend created it */
+      adapter?: { vendor: string; architecture: string };
+    }
   | {
       type: 'step';
       step: number;
@@ -58,6 +74,7 @@ export type WorkerMessage =
       /** since the run started, and of this step the train and optimizer graphs alone */
       seconds: number;
       runSeconds: number;
+      /** this step's batch: the first (keepFirstBatch) or every step's (keepBatches) */
       firstBatch?: FineTuneBatch;
     }
   | { type: 'done'; model: Uint8Array; checkpoint: Uint8Array; losses: number[]; seconds: number }
@@ -98,9 +115,11 @@ function checked(r: TrainRequest): { graph: Graph; params: Map<string, Float32Ar
   return { graph, params };
 }
 
+/** One after the other: onnxruntime-web's WebGPU provider refuses a second session while one is being created. */
 async function sessions(r: TrainRequest, ep: 'wasm' | 'webgpu') {
   const o: ort.InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: 'all' };
-  return Promise.all([ort.InferenceSession.create(r.train, o), ort.InferenceSession.create(r.optimizer, o)]);
+  const train = await ort.InferenceSession.create(r.train, o);
+  return [train, await ort.InferenceSession.create(r.optimizer, o)] as const;
 }
 
 async function train(r: TrainRequest): Promise<void> {
@@ -123,37 +142,48 @@ async function train(r: TrainRequest): Promise<void> {
       loss,
       seconds: (performance.now() - t0) / 1000,
       runSeconds,
-      ...(step === 1 && r.keepFirstBatch ? { firstBatch: batch } : {}),
+      ...((step === 1 && r.keepFirstBatch) || r.keepBatches ? { firstBatch: batch } : {}),
     });
   };
 
   // WebGPU where a hardware adapter is offered (or forced) and the first step runs there; else wasm.
   let tuner: FineTuner | undefined;
+  let fallback: string | undefined;
   const adapter = r.backend === 'wasm' ? 'none' : await webgpuAdapter();
-  if (adapter === 'hardware' || (adapter === 'software' && r.backend === 'webgpu')) {
-    const [t, o] = await sessions(r, 'webgpu');
+  if (adapter === 'hardware' || (adapter === 'software' && (r.backend === 'webgpu' || r.softwareWebgpu))) {
+    let made: readonly [ort.InferenceSession, ort.InferenceSession] | undefined;
     try {
-      const gpu = new FineTuner(t as never, o as never, makeTensor, r.manifest, params);
+      made = await sessions(r, 'webgpu');
+      const gpu = new FineTuner(made[0] as never, made[1] as never, makeTensor, r.manifest, params);
       const batch = batchOf(0);
       const began = performance.now();
       const first = await gpu.step(batch, lr);
+      const device = (await ort.env.webgpu.device) as {
+        adapterInfo: { vendor: string; architecture: string };
+      };
+      const info = device.adapterInfo;
       tuner = gpu;
-      scope.postMessage({ type: 'backend', backend: 'webgpu', detail: `webgpu (${adapter} adapter)` });
+      scope.postMessage({
+        type: 'backend',
+        backend: 'webgpu',
+        detail: `webgpu (${adapter} adapter: ${info.vendor} ${info.architecture})`,
+        adapter: { vendor: info.vendor, architecture: info.architecture },
+      });
       report(gpu, first.loss, batch, (performance.now() - began) / 1000);
     } catch (e) {
-      await Promise.all([t.release(), o.release()]);
+      await Promise.all((made ?? []).map((s) => s.release()));
       if (r.backend === 'webgpu')
         throw new Error(`the training graphs do not run on WebGPU: ${(e as Error).message}`, { cause: e });
-      console.warn(
-        `the training graphs failed their first step on WebGPU (${(e as Error).message}); using wasm`,
-      );
+      fallback = (e as Error).message;
+      console.warn(`the training graphs failed their first step on WebGPU (${fallback}); using wasm`);
     }
   }
   if (!tuner) {
     const [t, o] = await sessions(r, 'wasm');
     tuner = new FineTuner(t as never, o as never, makeTensor, r.manifest, params);
-    const detail = `wasm, ${r.threads} thread${r.threads > 1 ? 's' : ''}`;
-    scope.postMessage({ type: 'backend', backend: 'wasm', detail });
+    let detail = `wasm, ${r.threads} thread${r.threads > 1 ? 's' : ''}`;
+    if (fallback) detail += ` (WebGPU failed the first step: ${fallback})`;
+    scope.postMessage({ type: 'backend', backend: 'wasm', detail, ...(fallback ? { fallback } : {}) });
   }
   while (tuner.state.step < steps) {
     const batch = batchOf(tuner.state.step);
