@@ -17,6 +17,7 @@ import { ENCODERS } from '../../graphs/models.js';
 import { loadSegmentationModel } from '../../src/infer/model.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { tempDirs } from '../helpers/tmp.js';
+import { stateDictListing, upstreamStateDict } from '../helpers/upstream-state-dict.js';
 import { architectureSpecs } from '../../src/artifacts/architecture.js';
 import { osSystemCall, pickleOps as op } from './pickle-ops.js';
 
@@ -168,6 +169,22 @@ describe('PyTorch checkpoints: Lightning .ckpt and torch.save state dicts (fixtu
       '1 bfloat16 tensor converted to float32',
       '1 float64 tensor converted to float32',
     ]);
+  });
+
+  it("upstream's state-dict listing (test/models/fixtures) narrowed to the fixtures' width is the state dict PyTorch wrote: keys, order and shapes (the listing the page's checkpoint.safetensors is checked against)", async () => {
+    for (const [file, prefix] of [
+      [LIGHTNING, 'model.'],
+      [PLAIN, ''],
+    ] as const) {
+      const w = await readWeightsFile(file);
+      expect(stateDictListing(w.content.tensors, prefix), file).to.deep.equal(
+        upstreamStateDict('3d_unet_small', REF.width_mult),
+      );
+    }
+    // At full width the narrowing changes nothing; at another width the listing differs.
+    expect(upstreamStateDict('3d_unet_small', 1)).to.not.deep.equal(
+      upstreamStateDict('3d_unet_small', 0.125),
+    );
   });
 
   it('a Lightning .ckpt and the plain state dict give the same weights; Lightning step, epoch and optimizer state come along', async () => {

@@ -1,25 +1,11 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { initialValues, parameterCount } from '../../graphs/layers.js';
 import { numel } from '../../src/onnx/ir.js';
 import { createModel, modelParamSpecs, type EncoderName } from '../../graphs/models.js';
 import { ECHONET_NORMALISATION } from '../../graphs/preprocess.js';
 import { Rng } from '../../src/util/rng.js';
 import { checkModelGradients } from '../helpers/model-gradcheck.js';
-
-const TSV = { '3d_unet': 'unet3d-state-dict.tsv', '3d_unet_small': 'unet3d-small-state-dict.tsv' } as const;
-
-function upstreamStateDict(file: string): string[] {
-  // The upstream parameter lists (docs/upstream.md#unet3d); tests run from dist/test/models.
-  return readFileSync(
-    fileURLToPath(new URL(`../../../test/models/fixtures/${file}`, import.meta.url)),
-    'utf8',
-  )
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#') && !l.startsWith('key\t'))
-    .map((l) => l.replace('\t', ' '));
-}
+import { upstreamStateDict } from '../helpers/upstream-state-dict.js';
 
 const count = parameterCount;
 const model3d = (encoder: EncoderName, frames: number, size: number, widthMult = 1) =>
@@ -33,7 +19,7 @@ describe('UNet3D / UNet3DSmall (docs/upstream.md#unet3d)', () => {
     it(`${encoder}: names, upstream shapes and order equal the upstream state dict; ${params.toLocaleString('en-US')} parameters`, () => {
       const specs = modelParamSpecs(model3d(encoder, 32, 112));
       expect(specs.map((s) => `${s.name} ${s.upstreamShape.join(',')}`)).to.deep.equal(
-        upstreamStateDict(TSV[encoder]),
+        upstreamStateDict(encoder),
       );
       expect(count(specs)).to.equal(params);
       expect(specs.every((s) => s.kind === 'param')).to.equal(true);

@@ -23,6 +23,7 @@ import { launchChromium, type Chromium } from '../../tools/chromium.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
 import { tempDirs } from '../helpers/tmp.js';
+import { stateDictListing, upstreamStateDict } from '../helpers/upstream-state-dict.js';
 import { agreement, finishedPageState, pageState } from '../helpers/viewer-page.js';
 
 const tmp = tempDirs('unilvseg-finetune');
@@ -193,6 +194,11 @@ describe('teaching the model in the browser (Chromium, onnxruntime-web wasm): tr
     const checkpoint = await download('dl-checkpoint', 'checkpoint.safetensors');
     const modelFile = await download('dl-model', 'model.onnx');
     const ours = readSafetensors(checkpoint);
+    // Upstream's state dict for this width (test/models/fixtures' listing, narrowed), keys, order
+    // and shapes: what strict loading into upstream's module needs. AdamW's state follows it.
+    const upstream = upstreamStateDict('3d_unet_small', set.manifest.model.widthMult);
+    expect(stateDictListing(ours.tensors).slice(0, upstream.length)).to.deep.equal(upstream);
+    expect(ours.tensors.size).to.equal(upstream.length * (1 + set.manifest.weak.stateSuffixes.length));
     const initial = readSafetensors(set.files.checkpoint);
     const layout = (m: typeof ours, keys: string[]) =>
       keys.map((k) => `${k} ${m.tensors.get(k)!.dtype} [${m.tensors.get(k)!.shape}]`);
