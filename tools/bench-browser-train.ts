@@ -7,6 +7,11 @@
  * then `teach.fineTune`; its per-step figure is the graphs' time (`stepSeconds`), and the time
  * with building the augmented batch is given beside it. Section `browserTrain` of `npm run bench`,
  * or alone: `node dist/tools/bench-browser-train.js` prints its JSON.
+ *
+ * Section `browserTrainWebgpu` (`node dist/tools/bench-browser-train.js --webgpu`): the browser
+ * tests' model (x1/16, 32x32, the WebGPU-form set) in Chromium with WebGPU on SwiftShader, the same
+ * steps on the page's WebGPU, then on its wasm, against onnxruntime-node. SwiftShader is a software
+ * adapter (the CPU emulates the GPU): its figure says nothing about a real GPU.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,11 +37,33 @@ interface PageResult {
   batch: string[];
 }
 
-export async function benchBrowserTrain(steps = 8): Promise<Record<string, unknown>> {
+export function benchBrowserTrainWebgpu(steps = 6): Promise<Record<string, unknown>> {
+  return benchBrowserTrain(steps, { webgpu: true });
+}
+
+export async function benchBrowserTrain(
+  steps = 8,
+  o: { webgpu?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-browser-train-'));
   const threads = cpus().length;
+  const model = o.webgpu
+    ? {
+        widthMult: 0.0625,
+        size: 32,
+        backend: 'webgpu' as const,
+        name: "3d_unet_small x1/16 T=16 32x32 (the browser tests' model, WebGPU-form graphs)",
+      }
+    : {
+        widthMult: 0.25,
+        size: 112,
+        backend: 'cpu' as const,
+        name: '3d_unet_small x0.25 T=16 112x112 (the demo model)',
+      };
+  // The page's runs, one after the other on the same page: 'auto' is wasm here (no hardware adapter).
+  const backends = o.webgpu ? ['webgpu', 'wasm'] : ['auto'];
   try {
-    console.error('bench-browser-train: 3 synthetic videos, the demo model (3d_unet_small x0.25, T=16)');
+    console.error(`bench-browser-train: 3 synthetic videos, ${model.name}`);
     const data = join(dir, 'data');
     const videos = await generateDataset({
       out: data,
@@ -68,14 +95,16 @@ export async function benchBrowserTrain(steps = 8): Promise<Record<string, unkno
     );
     const set = await buildArtifactSet({
       encoder: '3d_unet_small',
-      widthMult: 0.25,
+      widthMult: model.widthMult,
+      size: model.size,
+      backend: model.backend,
       frames: 16,
       period: 1,
       out: join(dir, 'set'),
     });
     const server = await startServer({ dataPath: data, modelFile: set.files.model, port: 0 });
-    const chromium = await launchChromium();
-    let page: PageResult;
+    const chromium = await launchChromium(o.webgpu ? { webgpu: 'swiftshader' } : {});
+    const pages: PageResult[] = [];
     let version = 'unknown';
     try {
       version = chromium.context.browser()?.version() ?? version;
@@ -102,30 +131,45 @@ export async function benchBrowserTrain(steps = 8): Promise<Record<string, unkno
         await p.selectOption('#video-list', `Videos/${v.name}.avi`);
         await opened(v.name, true);
       }
-      console.error(`bench-browser-train: ${steps} steps in the page`);
-      page = await p.evaluate(async (steps) => {
-        const e = document.querySelector('lv-segmenter') as unknown as {
-          teach: {
-            files?: unknown;
-            fineTune(o: object): Promise<PageResult & { firstBatch: Record<string, ArrayBufferView> }>;
-          };
-        };
-        while (!e.teach.files) await new Promise((r) => setTimeout(r, 100));
-        const r = await e.teach.fineTune({ steps, batchSize: 2, lr: 1e-3, keepFirstBatch: true });
-        const b64 = (a: ArrayBufferView) => {
-          const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-          let s = '';
-          for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-          return btoa(s);
-        };
-        const f = r.firstBatch;
-        return { ...r, firstBatch: undefined, batch: [f.frames, f.trace_mask, f.trace_index].map(b64) };
-      }, steps);
+      for (const backend of backends) {
+        console.error(`bench-browser-train: ${steps} steps in the page (${backend})`);
+        pages.push(
+          await p.evaluate(
+            async ([steps, backend]) => {
+              const e = document.querySelector('lv-segmenter') as unknown as {
+                teach: {
+                  files?: unknown;
+                  fineTune(o: object): Promise<PageResult & { firstBatch: Record<string, ArrayBufferView> }>;
+                };
+              };
+              while (!e.teach.files) await new Promise((r) => setTimeout(r, 100));
+              const r = await e.teach.fineTune({
+                steps,
+                batchSize: 2,
+                lr: 1e-3,
+                keepFirstBatch: true,
+                backend,
+              });
+              const b64 = (a: ArrayBufferView) => {
+                const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+                let s = '';
+                for (let i = 0; i < u.length; i += 0x8000)
+                  s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+                return btoa(s);
+              };
+              const f = r.firstBatch;
+              return { ...r, firstBatch: undefined, batch: [f.frames, f.trace_mask, f.trace_index].map(b64) };
+            },
+            [steps, backend] as const,
+          ),
+        );
+      }
     } finally {
       await chromium.close();
       await server.close();
     }
     console.error('bench-browser-train: the same batch through onnxruntime-node');
+    const page = pages[0];
     const [frames, mask, index] = page.batch.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
     const runner = await PhaseRunner.open(set, 'weak', { threads });
     const state = readCheckpoint(set.files.checkpoint, set.manifest);
@@ -152,8 +196,9 @@ export async function benchBrowserTrain(steps = 8): Promise<Record<string, unkno
     const steady = (a: number[]) => median(a.slice(2));
     const pageS = steady(page.stepSeconds);
     const nodeS = steady(nodeSeconds);
+    const wasm = o.webgpu ? pages[1] : undefined;
     return {
-      model: '3d_unet_small x0.25 T=16 112x112 (the demo model)',
+      model: model.name,
       batch: BATCH,
       threads,
       steps,
@@ -168,6 +213,17 @@ export async function benchBrowserTrain(steps = 8): Promise<Record<string, unkno
       },
       node: { medianStepS: nodeS, stepSeconds: nodeSeconds },
       ratio: pageS / nodeS,
+      ...(wasm
+        ? {
+            pageWasm: {
+              medianStepS: steady(wasm.stepSeconds),
+              stepSeconds: wasm.stepSeconds,
+              backend: wasm.backend,
+            },
+            webgpuOverWasm: pageS / steady(wasm.stepSeconds),
+            adapter: 'SwiftShader (software: the CPU emulates the GPU; says nothing about a real GPU)',
+          }
+        : {}),
       firstStepLoss: { page: page.losses[0], node: nodeLoss, absDiff: Math.abs(page.losses[0] - nodeLoss) },
     };
   } finally {
@@ -176,7 +232,7 @@ export async function benchBrowserTrain(steps = 8): Promise<Record<string, unkno
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  benchBrowserTrain().then(
+  (process.argv.includes('--webgpu') ? benchBrowserTrainWebgpu() : benchBrowserTrain()).then(
     (r) => console.log(JSON.stringify(r, null, 2)),
     (e: unknown) => {
       console.error(`bench-browser-train: ${e instanceof Error ? e.stack : String(e)}`);

@@ -29,6 +29,7 @@ const SECTIONS: Record<string, Section> = {
   model: { module: './bench-model.js', fn: 'benchModel' },
   browser: { module: './bench-browser.js', fn: 'benchBrowser' },
   browserTrain: { module: './bench-browser-train.js', fn: 'benchBrowserTrain' },
+  browserTrainWebgpu: { module: './bench-browser-train.js', fn: 'benchBrowserTrainWebgpu' },
   batch: { module: './bench-batch.js', fn: 'benchBatch' },
   uniformer: { module: './bench-uniformer.js', fn: 'benchUniformer' },
   gpu: { module: './gpu/check.js', fn: 'benchGpu' },

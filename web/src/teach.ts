@@ -72,6 +72,8 @@ export class Teacher {
   /** the last finished run's tuned model.onnx and checkpoint.safetensors */
   tuned?: { model: Uint8Array; checkpoint: Uint8Array; result: FineTuneResult };
   private worker?: { worker: Worker; cancel: () => void };
+  /** the training graphs' check against a new model (the viewer runs one after each fine-tuning) */
+  private checking?: Promise<unknown>;
   /** Changes to the store, one after another (a mark must see the mark before it). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -372,7 +374,9 @@ export class Teacher {
   /** Training graphs for fine-tuning; refused with a message unless they belong to the loaded model. */
   async setTrainingFiles(files: TrainingFiles): Promise<number> {
     try {
-      const msg = await this.runWorker({ type: 'check', ...this.request(files) }, () => undefined);
+      const checking = this.runWorker({ type: 'check', ...this.request(files) }, () => undefined);
+      this.checking = checking.catch(() => undefined);
+      const msg = await checking;
       if (msg.type !== 'checked') throw new Error('the training worker did not answer');
       this.files = files;
       this.$('.tune-status').textContent =
@@ -464,6 +468,8 @@ export class Teacher {
       throw new Error(`batch must be a positive integer, got ${batchSize}`);
     let step = 0;
     try {
+      // A check of the training graphs against the model just loaded finishes first.
+      await this.checking;
       if (!this.files)
         throw new Error(
           'no training graphs: drop the artifact set folder or zip (or start serve with --model <set>)',
