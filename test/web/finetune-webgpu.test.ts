@@ -9,11 +9,8 @@ import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { readCheckpoint } from '../../src/artifacts/checkpoint.js';
 import type { ArtifactSet } from '../../src/artifacts/index.js';
-import { readSafetensors } from '../../src/artifacts/safetensors.js';
 import { readFileList } from '../../src/data/csv-files.js';
 import { fileListLine, FILE_LIST_COLUMNS } from '../../src/data/filelist.js';
-import { loadSegmentationModel } from '../../src/infer/model.js';
-import { segmentVideoFrames } from '../../src/infer/segment-core.js';
 import type { Graph } from '../../src/onnx/ir.js';
 import { decodeGraph } from '../../src/onnx/serialize.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
@@ -21,8 +18,7 @@ import { PhaseRunner } from '../../src/train/runner.js';
 import { launchChromium, type Chromium } from '../../tools/chromium.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
-import { stateDictListing, upstreamStateDict } from '../helpers/upstream-state-dict.js';
-import { agreement, finishedPageState, pageState } from '../helpers/viewer-page.js';
+import { expectDownloadsAsPage, finishedPageState } from '../helpers/viewer-page.js';
 
 const tmp = tempDirs('unilvseg-finetune-webgpu');
 
@@ -232,30 +228,7 @@ describe('fine-tuning in the page on WebGPU (Chromium, SwiftShader software adap
     expect(median).to.be.below(1e-5);
     expect(p99).to.be.below(1e-3);
 
-    // The checkpoint: upstream's state dict for this width (keys, order, shapes), then AdamW's state.
-    const saved = readSafetensors(checkpoint).tensors;
-    const upstream = upstreamStateDict('3d_unet_small', 0.0625);
-    expect(stateDictListing(saved).slice(0, upstream.length)).to.deep.equal(upstream);
-    expect(saved.size).to.equal(upstream.length * (1 + gpuSet.manifest.weak.stateSuffixes.length));
-
-    const tuned = await pageState(page);
-    const video = {
-      frames: tuned.frames,
-      count: tuned.count,
-      height: tuned.height,
-      width: tuned.size,
-      fps: tuned.fps,
-    };
-    for (const source of [{ checkpoint, artifacts: gpuSet.dir }, { model: modelFile }]) {
-      const model = await loadSegmentationModel({ ...source, threads: 1 });
-      const masks = (await segmentVideoFrames(video, model, { mode: 'upstream' })).masks;
-      await model.release();
-      const same = agreement(tuned.masks, masks);
-      console.log(
-        `      ${Object.keys(source)[0]}: mask pixels agreeing with the page ${(100 * same).toFixed(3)} %`,
-      );
-      expect(same).to.be.at.least(0.995);
-    }
+    await expectDownloadsAsPage(page, gpuSet, { checkpoint, model: modelFile });
   });
 
   it("falls back to wasm, and says so, when the first step fails on WebGPU (the CPU-form graphs: MaxPool's Indices output); the wasm step's loss is onnxruntime-node's (2e-6)", async () => {

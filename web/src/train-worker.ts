@@ -119,7 +119,12 @@ function checked(r: TrainRequest): { graph: Graph; params: Map<string, Float32Ar
 async function sessions(r: TrainRequest, ep: 'wasm' | 'webgpu') {
   const o: ort.InferenceSession.SessionOptions = { executionProviders: [ep], graphOptimizationLevel: 'all' };
   const train = await ort.InferenceSession.create(r.train, o);
-  return [train, await ort.InferenceSession.create(r.optimizer, o)] as const;
+  try {
+    return [train, await ort.InferenceSession.create(r.optimizer, o)] as const;
+  } catch (e) {
+    await train.release();
+    throw e;
+  }
 }
 
 async function train(r: TrainRequest): Promise<void> {
