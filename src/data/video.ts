@@ -49,8 +49,22 @@ export interface VideoInfo {
 export type VideoCodec = 'mjpeg' | 'h264' | 'ffv1';
 
 /** ffmpeg must never hang a caller on bad input; these bound one call. */
-const PROBE_TIMEOUT_S = 60;
 const CODEC_TIMEOUT_S = 600;
+
+/**
+ * A probe's time limit, in seconds (`UNILVSEG_PROBE_TIMEOUT_S`, default 60). A probe that runs out
+ * of it gets one more try with four times the limit before the video counts as bad: a niced job on
+ * a loaded machine, or an event loop held up by other work, can miss the first limit on a perfectly
+ * good file (a pool study here lost 2 of 2,000 videos that way).
+ */
+function probeTimeoutS(): number {
+  const v = Number(process.env.UNILVSEG_PROBE_TIMEOUT_S ?? 60);
+  return Number.isFinite(v) && v > 0 ? v : 60;
+}
+const PROBE_RETRY_FACTOR = 4;
+
+/** A probe that ran out of time: worth one more try, unlike a probe that failed. */
+class ProbeTimeout extends VideoError {}
 
 function lastLine(text: string | null | undefined): string {
   const lines = (text ?? '')
@@ -93,13 +107,13 @@ function spawnFailure(err: Error): Error | undefined {
   );
 }
 
-function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeData> {
+function ffprobeJson(path: string, options: string[], timeoutS: number): Promise<ffmpeg.FfprobeData> {
   return new Promise((resolve, reject) => {
     // fluent-ffmpeg's ffprobe has no timeout; a hard-coded `-rw_timeout` is meaningless for
     // files, so bound the call with our own timer instead.
     const timer = setTimeout(
-      () => reject(new VideoError(path, `ffprobe did not finish within ${PROBE_TIMEOUT_S}s`)),
-      PROBE_TIMEOUT_S * 1000,
+      () => reject(new ProbeTimeout(path, `ffprobe did not finish within ${timeoutS}s`)),
+      timeoutS * 1000,
     );
     ffmpeg.ffprobe(path, options, (err: Error | null, data: ffmpeg.FfprobeData) => {
       clearTimeout(timer);
@@ -117,12 +131,27 @@ function ffprobeJson(path: string, options: string[]): Promise<ffmpeg.FfprobeDat
  */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   requireFile(path);
-  return binaries().ffprobe ? probeWithFfprobe(path) : probeWithFfmpeg(path);
+  const probe = binaries().ffprobe ? probeWithFfprobe : probeWithFfmpeg;
+  const limit = probeTimeoutS();
+  try {
+    return await probe(path, limit);
+  } catch (err) {
+    if (!(err instanceof ProbeTimeout)) throw err;
+    try {
+      return await probe(path, limit * PROBE_RETRY_FACTOR);
+    } catch (again) {
+      if (!(again instanceof ProbeTimeout)) throw again;
+      throw new VideoError(
+        path,
+        `${again.problem}, nor within ${limit}s before (a hung read, or a badly overloaded machine)`,
+      );
+    }
+  }
 }
 
-export async function probeWithFfprobe(path: string): Promise<VideoInfo> {
+export async function probeWithFfprobe(path: string, timeoutS = probeTimeoutS()): Promise<VideoInfo> {
   if (!binaries().ffprobe) throw new Error('no ffprobe in this install (ffmpeg probes: probeWithFfmpeg)');
-  let data = await ffprobeJson(path, []);
+  let data = await ffprobeJson(path, [], timeoutS);
   let stream = data.streams.find((s) => s.codec_type === 'video');
   if (!stream) throw new VideoError(path, 'not a video (no video stream)');
   const width = Number(stream.width);
@@ -133,7 +162,7 @@ export async function probeWithFfprobe(path: string): Promise<VideoInfo> {
   let frames = Number(stream.nb_frames);
   if (!Number.isInteger(frames) || frames <= 0) {
     // Containers such as Matroska do not store a frame count: decode and count.
-    data = await ffprobeJson(path, ['-count_frames', '-select_streams', 'v:0']);
+    data = await ffprobeJson(path, ['-count_frames', '-select_streams', 'v:0'], timeoutS);
     stream = data.streams.find((s) => s.codec_type === 'video');
     frames = Number(stream?.nb_read_frames);
   }
@@ -146,15 +175,17 @@ export async function probeWithFfprobe(path: string): Promise<VideoInfo> {
  * ..., 112x112, ..., 50 fps, 50 tbr, ...") for size and rate, and the frame count of a stream copy
  * to the null muxer (packets, not decoded frames: fast).
  */
-export function probeWithFfmpeg(path: string): Promise<VideoInfo> {
+export function probeWithFfmpeg(path: string, timeoutS = probeTimeoutS()): Promise<VideoInfo> {
   requireFile(path);
   const args = ['-hide_banner', '-nostdin', '-i', path, '-map', '0:v:0?', '-c', 'copy', '-f', 'null', '-'];
   return new Promise((resolve, reject) => {
     execFile(
       binaries().ffmpeg.path,
       args,
-      { timeout: PROBE_TIMEOUT_S * 1000, maxBuffer: 1 << 24 },
+      { timeout: timeoutS * 1000, maxBuffer: 1 << 24 },
       (err, _out, stderr) => {
+        if (err?.killed && err.signal === 'SIGTERM')
+          return reject(new ProbeTimeout(path, `ffmpeg's probe did not finish within ${timeoutS}s`));
         const stream = /Stream #\d+:\d+[^:]*: Video: (.*)/.exec(stderr);
         if (!stream) {
           const why = err
