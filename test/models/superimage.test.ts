@@ -21,8 +21,7 @@ import { slice } from '../../src/onnx/ops/index.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 import { gradCheck } from '../helpers/gradcheck.js';
-import { checkModelGradients } from '../helpers/model-gradcheck.js';
-import { numel } from '../../src/onnx/ir.js';
+import { checkSuperImageGradients } from '../helpers/model-gradcheck.js';
 
 const norm = ECHONET_NORMALISATION;
 const si = (
@@ -164,18 +163,7 @@ describe('super-image U-Nets (smp 0.3.2 Unet, torchvision ResNet encoder)', () =
       // encoder.layer1.0.bn1.bias spread over 210-235 (analytic 217.25 with either BatchNorm form),
       // and which one fell within 2 % hung on rounding. Seeds 12-14 pass with both forms; a BatchNorm
       // rule reducing over the wrong axes fails (encoder.conv1.weight 9.5 % off).
-      const rng = new Rng(12);
-      const inputShape = [2, 4, 32, 32, 3];
-      const checked = await checkModelGradients({
-        model,
-        inputShape,
-        input: Float32Array.from({ length: numel(inputShape) }, () => rng.range(0, 255)),
-        forward: (ctx, raw) => model.toFrames(model.forward(ctx, model.prepare(raw))),
-        steps: [1e-4, 3e-5, 1e-5],
-        rtol: 0.02,
-        atolOfMax: 5e-5,
-      });
-      expect(checked).to.equal(modelParamSpecs(model).filter((p) => p.kind === 'param').length);
+      await checkSuperImageGradients(model, 12, [1e-4, 3e-5, 1e-5]);
     });
 
   it('BatchNorm in training mode: batch statistics, PyTorch running-stat update, caller buffers untouched', async () => {

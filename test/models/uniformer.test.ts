@@ -11,9 +11,7 @@ import { inferenceGraph } from '../../graphs/tasks.js';
 import { loadCheckpoint } from '../../src/artifacts/checkpoint-file.js';
 import { weightsLayout } from '../../src/artifacts/import.js';
 import { createSession, tensor } from '../../src/onnx/runtime.js';
-import { numel } from '../../src/onnx/ir.js';
-import { Rng } from '../../src/util/rng.js';
-import { checkModelGradients } from '../helpers/model-gradcheck.js';
+import { checkSuperImageGradients } from '../helpers/model-gradcheck.js';
 
 const FIXTURES = 'test/fixtures/uniformer';
 const uniformer = (frames = 16, widthMult = 1, size = 112) =>
@@ -125,17 +123,6 @@ describe("UniFormer-S U-Net (upstream's UniFormerUNet('uniformer_small'))", () =
       widthMult: 0.0625,
       ...ECHONET_NORMALISATION,
     });
-    const rng = new Rng(11);
-    const inputShape = [2, 4, 32, 32, 3];
-    const checked = await checkModelGradients({
-      model,
-      inputShape,
-      input: Float32Array.from({ length: numel(inputShape) }, () => rng.range(0, 255)),
-      forward: (ctx, raw) => model.toFrames(model.forward(ctx, model.prepare(raw))),
-      steps: [3e-3, 1e-3, 3e-4],
-      rtol: 0.02,
-      atolOfMax: 5e-5,
-    });
-    expect(checked).to.equal(modelParamSpecs(model).filter((p) => p.kind === 'param').length);
+    await checkSuperImageGradients(model, 11, [3e-3, 1e-3, 3e-4]);
   });
 });
