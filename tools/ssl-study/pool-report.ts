@@ -9,7 +9,7 @@ import { lineChartSvg } from '../../src/eval/plot.js';
 import { atomicWriteFile } from '../../src/util/atomic.js';
 import { Rng } from '../../src/util/rng.js';
 import type { PoolCellResult, SslResult } from './pool-run.js';
-import { COLORS, f3, meanSd, RESAMPLES, signed, toOverlaps } from './report.js';
+import { byInitOrder, COLORS, f3, RESAMPLES, seedGroups, signed, toOverlaps } from './report.js';
 
 export interface PoolGroup {
   look: string;
@@ -69,34 +69,18 @@ export function seedFrameBootstrap(
 export function groupPoolResults(results: PoolCellResult[], initOrder: string[]): PoolGroup[] {
   const byKey = new Map<string, PoolCellResult>();
   for (const r of results) byKey.set(r.key, r); // a cell run twice: its last line counts
-  const groups = new Map<string, PoolCellResult[]>();
-  for (const r of byKey.values()) {
-    const k = `${r.look}|${r.labelled}|${r.init}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
-  }
-  const out: PoolGroup[] = [];
-  for (const runs of groups.values()) {
-    runs.sort((a, b) => a.seed - b.seed);
-    const { mean, sd } = meanSd(runs.map((r) => r.testDsc));
-    const boot = seedFrameBootstrap([runs.map(toOverlaps)], RESAMPLES, new Rng(42));
-    out.push({
+  const inits = byInitOrder(initOrder);
+  return seedGroups(byKey.values(), (r) => `${r.look}|${r.labelled}|${r.init}`)
+    .map(({ runs, mean, sd }) => ({
       look: runs[0].look,
       labelled: runs[0].labelled,
       init: runs[0].init,
       runs,
       mean,
       sd,
-      ci95: boot.ci95,
-    });
-  }
-  const rank = (init: string) => (initOrder.includes(init) ? initOrder.indexOf(init) : initOrder.length);
-  return out.sort(
-    (a, b) =>
-      a.look.localeCompare(b.look) ||
-      a.labelled - b.labelled ||
-      rank(a.init) - rank(b.init) ||
-      a.init.localeCompare(b.init),
-  );
+      ci95: seedFrameBootstrap([runs.map(toOverlaps)], RESAMPLES, new Rng(42)).ci95,
+    }))
+    .sort((a, b) => a.look.localeCompare(b.look) || a.labelled - b.labelled || inits(a.init, b.init));
 }
 
 /** Mean over the seeds both arms have of a minus b, with the two-stage bootstrap paired by seed. */

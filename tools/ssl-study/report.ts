@@ -42,31 +42,38 @@ export function meanSd(values: number[]): { mean: number; sd: number } {
   return { mean, sd };
 }
 
-export function groupResults(results: CellResult[], initOrder: string[]): Group[] {
-  const groups = new Map<string, CellResult[]>();
-  for (const r of results) {
-    const k = `${r.fraction}|${r.init}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
-  }
-  const out: Group[] = [];
-  for (const runs of groups.values()) {
+/** Runs grouped by `keyOf`, each group's runs in seed order with the mean and sd of their test DSC. */
+export function seedGroups<R extends { seed: number; testDsc: number }>(
+  results: Iterable<R>,
+  keyOf: (r: R) => string,
+): { runs: R[]; mean: number; sd: number }[] {
+  const groups = new Map<string, R[]>();
+  for (const r of results) groups.set(keyOf(r), [...(groups.get(keyOf(r)) ?? []), r]);
+  return [...groups.values()].map((runs) => {
     runs.sort((a, b) => a.seed - b.seed);
-    const { mean, sd } = meanSd(runs.map((r) => r.testDsc));
-    const boot = bootstrapPooledDice(runs.flatMap(toOverlaps), RESAMPLES, new Rng(42));
-    out.push({
+    return { runs, ...meanSd(runs.map((r) => r.testDsc)) };
+  });
+}
+
+/** Orders initialisations as listed in `initOrder`, unlisted ones after them by name. */
+export function byInitOrder(initOrder: string[]): (a: string, b: string) => number {
+  const rank = (init: string) => (initOrder.includes(init) ? initOrder.indexOf(init) : initOrder.length);
+  return (a, b) => rank(a) - rank(b) || a.localeCompare(b);
+}
+
+export function groupResults(results: CellResult[], initOrder: string[]): Group[] {
+  const inits = byInitOrder(initOrder);
+  return seedGroups(results, (r) => `${r.fraction}|${r.init}`)
+    .map(({ runs, mean, sd }) => ({
       fraction: runs[0].fraction,
       init: runs[0].init,
       labelled: runs[0].labelled,
       runs,
       mean,
       sd,
-      ci95: boot.ci95,
-    });
-  }
-  const rank = (init: string) => (initOrder.includes(init) ? initOrder.indexOf(init) : initOrder.length);
-  return out.sort(
-    (a, b) => a.fraction - b.fraction || rank(a.init) - rank(b.init) || a.init.localeCompare(b.init),
-  );
+      ci95: bootstrapPooledDice(runs.flatMap(toOverlaps), RESAMPLES, new Rng(42)).ci95,
+    }))
+    .sort((a, b) => a.fraction - b.fraction || inits(a.init, b.init));
 }
 
 /**
