@@ -25,6 +25,7 @@ import { startServer } from '../src/serve/server.js';
 import { PhaseRunner } from '../src/train/runner.js';
 import { median } from './bench-common.js';
 import { launchChromium } from './chromium.js';
+import { weakBatchFromPage } from './page-batch.js';
 
 const BATCH = 2;
 
@@ -170,19 +171,9 @@ export async function benchBrowserTrain(
     }
     console.error('bench-browser-train: the same batch through onnxruntime-node');
     const page = pages[0];
-    const [frames, mask, index] = page.batch.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
     const runner = await PhaseRunner.open(set, 'weak', { threads });
     const state = readCheckpoint(set.files.checkpoint, set.manifest);
-    const batch = {
-      frames,
-      trace_mask: new Float32Array(mask.buffer, mask.byteOffset, mask.byteLength / 4),
-      trace_index: new BigInt64Array(index.buffer, index.byteOffset, index.byteLength / 8),
-      items: Array.from({ length: BATCH }, (_, i) => ({
-        fileName: `sample ${i}`,
-        which: 'ed' as const,
-        traceFrame: i,
-      })),
-    };
+    const batch = weakBatchFromPage(page.batch);
     const nodeSeconds: number[] = [];
     let nodeLoss = NaN;
     for (let k = 0; k < steps; k++) {

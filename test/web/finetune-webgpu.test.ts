@@ -16,6 +16,7 @@ import { decodeGraph } from '../../src/onnx/serialize.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { PhaseRunner } from '../../src/train/runner.js';
 import { launchChromium, type Chromium } from '../../tools/chromium.js';
+import { weakBatchFromPage } from '../../tools/page-batch.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
 import { expectDownloadsAsPage, finishedPageState } from '../helpers/viewer-page.js';
@@ -98,21 +99,7 @@ async function nodeReplay(set: ArtifactSet, batches: string[][], lr: number, fro
   if (from) for (const q of set.manifest.params) state.params.set(q.name, initializer(from, q.name));
   const losses: number[] = [];
   try {
-    for (const b of batches) {
-      const [frames, mask, index] = b.map((s) => new Uint8Array(Buffer.from(s, 'base64')));
-      const n = index.byteLength / 8;
-      const batch = {
-        frames,
-        trace_mask: new Float32Array(mask.buffer, mask.byteOffset, mask.byteLength / 4),
-        trace_index: new BigInt64Array(index.buffer, index.byteOffset, n),
-        items: Array.from({ length: n }, (_, i) => ({
-          fileName: `sample ${i}`,
-          which: 'ed' as const,
-          traceFrame: i,
-        })),
-      };
-      losses.push((await runner.step(state, batch, lr)).loss);
-    }
+    for (const b of batches) losses.push((await runner.step(state, weakBatchFromPage(b), lr)).loss);
   } finally {
     await runner.release();
   }

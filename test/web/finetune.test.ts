@@ -20,6 +20,7 @@ import { runTraining } from '../../src/train/loop.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
 import { PhaseRunner } from '../../src/train/runner.js';
 import { launchChromium, type Chromium } from '../../tools/chromium.js';
+import { weakBatchFromPage } from '../../tools/page-batch.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
 import { tempDirs } from '../helpers/tmp.js';
@@ -153,25 +154,9 @@ describe('teaching the model in the browser (Chromium, onnxruntime-web wasm): tr
     expect(r.dscAfter! - r.dscBefore!).to.be.at.least(0.2);
 
     // 1. The first step against onnxruntime-node: ort-train's runner, the page's batch, the set's weights.
-    const bytes = (b: string) => new Uint8Array(Buffer.from(b, 'base64'));
-    const [frames, mask, index] = r.batch.map(bytes);
     const runner = await PhaseRunner.open(set, 'weak', { threads: 1 });
     const state = readCheckpoint(set.files.checkpoint, set.manifest);
-    const node = await runner.step(
-      state,
-      {
-        frames,
-        trace_mask: new Float32Array(mask.buffer),
-        trace_index: new BigInt64Array(index.buffer),
-        // the runner counts samples by their items
-        items: Array.from({ length: index.byteLength / 8 }, (_, i) => ({
-          fileName: `sample ${i}`,
-          which: 'ed' as const,
-          traceFrame: i,
-        })),
-      },
-      1e-2,
-    );
+    const node = await runner.step(state, weakBatchFromPage(r.batch), 1e-2);
     await runner.release();
     console.log(`      first step's loss: page ${r.losses[0]}, onnxruntime-node ${node.loss}`);
     // 1.8e-7 apart when measured (float32 kernels of wasm and of the native CPU). The issue asks for

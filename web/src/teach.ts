@@ -520,8 +520,8 @@ export class Teacher {
           losses.push(m.loss);
           stepSeconds.push(m.runSeconds);
           elapsed.push(m.seconds);
-          firstBatch ??= m.firstBatch;
-          if (o.keepBatches && m.firstBatch) batches.push(m.firstBatch);
+          firstBatch ??= m.batch;
+          if (o.keepBatches && m.batch) batches.push(m.batch);
           bar.value = m.step / m.steps;
           this.lossChart(losses, steps);
           host.progress(

@@ -75,7 +75,7 @@ export type WorkerMessage =
       seconds: number;
       runSeconds: number;
       /** this step's batch: the first (keepFirstBatch) or every step's (keepBatches) */
-      firstBatch?: FineTuneBatch;
+      batch?: FineTuneBatch;
     }
   | { type: 'done'; model: Uint8Array; checkpoint: Uint8Array; losses: number[]; seconds: number }
   | { type: 'error'; message: string };
@@ -147,7 +147,7 @@ async function train(r: TrainRequest): Promise<void> {
       loss,
       seconds: (performance.now() - t0) / 1000,
       runSeconds,
-      ...((step === 1 && r.keepFirstBatch) || r.keepBatches ? { firstBatch: batch } : {}),
+      ...((step === 1 && r.keepFirstBatch) || r.keepBatches ? { batch } : {}),
     });
   };
 
