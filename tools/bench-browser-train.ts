@@ -24,7 +24,7 @@ import { generateDataset } from '../src/data/synth/dataset.js';
 import { startServer } from '../src/serve/server.js';
 import { PhaseRunner } from '../src/train/runner.js';
 import { median } from './bench-common.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, type PageHelpers } from './chromium.js';
 import { weakBatchFromPage } from './page-batch.js';
 
 const BATCH = 2;
@@ -151,13 +151,7 @@ export async function benchBrowserTrain(
                 keepFirstBatch: true,
                 backend,
               });
-              const b64 = (a: ArrayBufferView) => {
-                const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-                let s = '';
-                for (let i = 0; i < u.length; i += 0x8000)
-                  s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-                return btoa(s);
-              };
+              const { bytesToBase64: b64 } = globalThis as unknown as PageHelpers;
               const f = r.firstBatch;
               return { ...r, firstBatch: undefined, batch: [f.frames, f.trace_mask, f.trace_index].map(b64) };
             },

@@ -29,6 +29,28 @@ export interface ChromiumOptions {
   webgpu?: 'swiftshader';
 }
 
+/**
+ * What every page of a launched Chromium has on `globalThis` (installed before the page's own
+ * scripts run): bytes leave page.evaluate as base64, a fraction of a JSON array of numbers.
+ * Inside an evaluate body: `const { bytesToBase64 } = globalThis as unknown as PageHelpers`.
+ */
+export interface PageHelpers {
+  bytesToBase64(a: ArrayBufferView): string;
+}
+
+function installPageHelpers() {
+  const helpers: PageHelpers = {
+    bytesToBase64(a) {
+      const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      let s = '';
+      // String.fromCharCode takes its bytes as arguments: chunked below the engine's argument limit
+      for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+      return btoa(s);
+    },
+  };
+  Object.assign(globalThis, helpers);
+}
+
 export interface Chromium {
   context: BrowserContext;
   close(): Promise<void>;
@@ -49,6 +71,7 @@ export async function launchChromium(o: ChromiumOptions = {}): Promise<Chromium>
         : CHROMIUM_FLAGS,
     acceptDownloads: true,
   });
+  await context.addInitScript(installPageHelpers);
   return {
     context,
     close: async () => {

@@ -6,6 +6,7 @@ import { readSafetensors } from '../../src/artifacts/safetensors.js';
 import { loadSegmentationModel } from '../../src/infer/model.js';
 import { segmentVideoFrames, type SegmentSummary } from '../../src/infer/segment-core.js';
 import { stateDictListing, upstreamStateDict } from './upstream-state-dict.js';
+import type { PageHelpers } from '../../tools/chromium.js';
 
 /** Share of positions where two 0/1 mask stacks agree. */
 export function agreement(a: Uint8Array, b: Uint8Array): number {
@@ -41,11 +42,7 @@ export async function finishedPageState(page: Page) {
 export async function pageState(page: Page) {
   const s = await page.evaluate(() => {
     const el = document.querySelector('lv-segmenter') as PageSegmenter;
-    const b64 = (a: Uint8Array) => {
-      let s = '';
-      for (let i = 0; i < a.length; i += 0x8000) s += String.fromCharCode(...a.subarray(i, i + 0x8000));
-      return btoa(s);
-    };
+    const { bytesToBase64: b64 } = globalThis as unknown as PageHelpers;
     const f = el.frames!;
     return {
       frames: b64(f.frames),

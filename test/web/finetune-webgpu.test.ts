@@ -15,7 +15,7 @@ import type { Graph } from '../../src/onnx/ir.js';
 import { decodeGraph } from '../../src/onnx/serialize.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { PhaseRunner } from '../../src/train/runner.js';
-import { launchChromium, type Chromium } from '../../tools/chromium.js';
+import { launchChromium, type Chromium, type PageHelpers } from '../../tools/chromium.js';
 import { weakBatchFromPage } from '../../tools/page-batch.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { tempDirs } from '../helpers/tmp.js';
@@ -71,12 +71,7 @@ function fineTune(page: Page, options: Record<string, unknown>): Promise<Tuned> 
     const r = (await e.teach.fineTune({ ...o, keepBatches: true })) as unknown as Omit<Tuned, 'batches'> & {
       batches: Batch[];
     };
-    const b64 = (a: ArrayBufferView) => {
-      const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      let s = '';
-      for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-      return btoa(s);
-    };
+    const { bytesToBase64: b64 } = globalThis as unknown as PageHelpers;
     return {
       backend: r.backend,
       webgpuAdapter: r.webgpuAdapter,
@@ -233,12 +228,8 @@ describe('fine-tuning in the page on WebGPU (Chromium, SwiftShader software adap
       basename(folder),
     );
     const held = await page.evaluate(() => {
-      const bytes = (document.querySelector('lv-segmenter') as unknown as { modelBytes: Uint8Array })
-        .modelBytes;
-      let s = '';
-      for (let i = 0; i < bytes.length; i += 0x8000)
-        s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      return btoa(s);
+      const el = document.querySelector('lv-segmenter') as unknown as { modelBytes: Uint8Array };
+      return (globalThis as unknown as PageHelpers).bytesToBase64(el.modelBytes);
     });
     const r = await fineTune(page, { steps: 1, lr: 1e-2, batchSize: 2, softwareWebgpu: true });
     console.log(`      ${r.backend}`);

@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { runTraining } from '../../src/train/loop.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
 import { PhaseRunner } from '../../src/train/runner.js';
-import { launchChromium, type Chromium } from '../../tools/chromium.js';
+import { launchChromium, type Chromium, type PageHelpers } from '../../tools/chromium.js';
 import { weakBatchFromPage } from '../../tools/page-batch.js';
 import { synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
@@ -136,12 +136,7 @@ describe('teaching the model in the browser (Chromium, onnxruntime-web wasm): tr
     const r = await page.evaluate(async () => {
       const e = document.querySelector('lv-segmenter') as unknown as PageTeacher;
       const res = await e.teach.fineTune({ steps: 40, lr: 1e-2, batchSize: 2, keepFirstBatch: true });
-      const b64 = (a: ArrayBufferView) => {
-        const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-        let s = '';
-        for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
-        return btoa(s);
-      };
+      const { bytesToBase64: b64 } = globalThis as unknown as PageHelpers;
       const f = res.firstBatch!;
       return { ...res, firstBatch: undefined, batch: [b64(f.frames), b64(f.trace_mask), b64(f.trace_index)] };
     });

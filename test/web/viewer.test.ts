@@ -12,7 +12,7 @@ import { inferenceModelBytes } from '../../src/artifacts/build.js';
 import { loadCheckpoint } from '../../src/artifacts/checkpoint-file.js';
 import { weightsLayout } from '../../src/artifacts/import.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
-import { launchChromium, type Chromium } from '../../tools/chromium.js';
+import { launchChromium, type Chromium, type PageHelpers } from '../../tools/chromium.js';
 import { fixtureVideoNames, synthDataset, tinyArtifactSet } from '../helpers/fixtures.js';
 import { testOutputDir } from '../helpers/output.js';
 import { codecFixture } from '../helpers/dicom-codecs.js';
@@ -430,10 +430,12 @@ describe('browser viewer (Chromium, onnxruntime-web wasm)', function () {
               },
             );
             worker.terminate();
-            let s = '';
-            const f = frames.video.frames;
-            for (let i = 0; i < f.length; i += 0x8000) s += String.fromCharCode(...f.subarray(i, i + 0x8000));
-            return { frames: btoa(s), count: frames.video.count, fps: frames.video.fps };
+            const { bytesToBase64 } = globalThis as unknown as PageHelpers;
+            return {
+              frames: bytesToBase64(frames.video.frames),
+              count: frames.video.count,
+              fps: frames.video.fps,
+            };
           },
           { name: file, b64: bytes },
         );
