@@ -51,6 +51,30 @@ describe('data/augment: clip augmentation (docs/upstream.md#augmentation)', () =
     expect(sampleAugParams(Rng.derive(9, 9, 9))).to.deep.equal(sampleAugParams(Rng.derive(9, 9, 9)));
   });
 
+  it("keeps upstream's pad share on frames of other sizes: crop offsets 0..6 at 64 pixels, 0..4 at 32, and offset 0 moves a 32-pixel picture 2 pixels down and right", () => {
+    for (const [side, offsets] of [
+      [64, 7],
+      [32, 5],
+    ]) {
+      const crops = new Set<number>();
+      for (let i = 0; i < 500; i++) {
+        const p = sampleAugParams(Rng.derive(2, side, i), side, side);
+        crops.add(p.cropY).add(p.cropX);
+      }
+      expect([...crops].sort((a, b) => a - b)).to.deep.equal([...Array(offsets).keys()]);
+    }
+    const s = 32;
+    const frame = Uint8Array.from({ length: s * s * 3 }, (_, i) => 1 + (i % 250));
+    const out = augmentClip(frame.slice(), 1, s, s, { ...none, angle: 0, cropY: 0, cropX: 0 }).frames;
+    for (const [y, x] of [
+      [2, 2],
+      [10, 20],
+      [31, 31],
+    ])
+      expect(out[(y * s + x) * 3]).to.equal(frame[((y - 2) * s + x - 2) * 3]);
+    expect(out[(1 * s + 5) * 3]).to.equal(0); // row -1 of the source: padding
+  });
+
   it('rotation by 0 with crop offset 6 (the centre) is the identity for frames and mask', () => {
     const frames = pattern(3);
     const mask = Float32Array.from({ length: S * S }, (_, i) => (i % 5 === 0 ? 1 : 0));

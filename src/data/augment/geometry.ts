@@ -1,7 +1,7 @@
 /**
  * The geometric part of the augmentation (docs/upstream.md#augmentation steps 3-5) as ONE precomputed map per
- * clip: Rotate(angle) about ((W-1)/2, (H-1)/2) with zero border, PadIfNeeded to padded x padded (centred,
- * zeros), RandomCrop back to H x W at (cropY, cropX). Output pixel (y, x) reads the rotated image at (y +
+ * clip: Rotate(angle) about ((W-1)/2, (H-1)/2) with zero border, PadIfNeeded to paddedSide(H) x paddedSide(W)
+ * (centred, zeros), RandomCrop back to H x W at (cropY, cropX). Output pixel (y, x) reads the rotated image at (y +
  * cropY - padTop, x + cropX - padLeft), zero where that lies in the padding, and the rotated image reads the
  * source through the inverse rotation. Building the map once and applying it to all T frames (and the mask)
  * keeps the per-frame cost at 4 multiply-adds a sample.
@@ -22,6 +22,17 @@ function cvRound(v: number): number {
   return r - v === 0.5 && (r & 1) === 1 ? r - 1 : r;
 }
 
+/**
+ * PadIfNeeded's side for a frame side: upstream pads its 112-pixel frames to 124 (6 pixels a side).
+ * Frames of another size (a model trained at 64 or 32 pixels, fine-tuned on frames at its size)
+ * keep that share of the side, 64 -> 70 and 32 -> 36, so the random crop moves the picture by the
+ * same fraction of the frame; an absolute 124 would shift a 32-pixel frame by up to 46 pixels,
+ * mostly off the frame.
+ */
+export function paddedSide(side: number): number {
+  return side + 2 * Math.round((6 * side) / 112);
+}
+
 const AB_BITS = 10; // warpAffine's fixed-point coordinates, 1/1024 pixel
 const AB_SCALE = 1 << AB_BITS;
 const INTER_BITS = 5; // bilinear sample positions on a 1/32-pixel grid
@@ -33,10 +44,9 @@ export function buildWarpMap(
   angleDeg: number,
   cropY: number,
   cropX: number,
-  padded = 124,
 ): WarpMap {
-  const padTop = Math.max(0, Math.floor((padded - height) / 2));
-  const padLeft = Math.max(0, Math.floor((padded - width) / 2));
+  const padTop = (paddedSide(height) - height) / 2;
+  const padLeft = (paddedSide(width) - width) / 2;
   // cv2.getRotationMatrix2D(centre, angle, 1), then the inverse warpAffine samples the source at
   // (invertAffineTransform), both in double like OpenCV.
   const cx = width / 2 - 0.5,

@@ -1,12 +1,13 @@
 import type { Rng } from '../../util/rng.js';
 import { claheRgb, isGray } from './clahe.js';
-import { buildWarpMap, warpFrames, warpMask } from './geometry.js';
+import { buildWarpMap, paddedSide, warpFrames, warpMask } from './geometry.js';
 import { colorJitterFrame, type JitterParams } from './jitter.js';
 import { FRAME_SIZE } from '../../defaults.js';
 
 /**
  * Training augmentation (docs/upstream.md#augmentation): ColorJitter(0.2 x4, p 0.5) -> CLAHE(clip U[1,4],
- * 8x8, p 0.5) -> Rotate(U[-20,20] deg, p 1) -> PadIfNeeded(124) -> RandomCrop(112). One set of random
+ * 8x8, p 0.5) -> Rotate(U[-20,20] deg, p 1) -> PadIfNeeded(124) -> RandomCrop(112); frames of
+ * another size keep the pad's share of the side (geometry.ts paddedSide). One set of random
  * parameters per clip, shared by all its frames and its mask, like albumentations with every frame registered
  * as an extra image target. The random draws are ours (seeded Rng), not Python's `random`, so parameters are
  * not upstream's; the operations given parameters are.
@@ -32,7 +33,6 @@ const AUG = {
   claheMin: 1,
   claheMax: 4,
   rotate: 20,
-  padded: 124,
 } as const;
 
 /** Draw the clip's parameters, always in this order so a seed fixes them all. */
@@ -51,8 +51,8 @@ export function sampleAugParams(rng: Rng, height = FRAME_SIZE, width = FRAME_SIZ
   const clahe = rng.uniform() < AUG.claheP ? { clipLimit: rng.range(AUG.claheMin, AUG.claheMax) } : null;
   const angle = rng.range(-AUG.rotate, AUG.rotate);
   // albumentations' crop offset: int((padded - size + 1) * u), u in [0,1): 0..12 for 124 -> 112.
-  const cropY = Math.floor((Math.max(AUG.padded, height) - height + 1) * rng.uniform());
-  const cropX = Math.floor((Math.max(AUG.padded, width) - width + 1) * rng.uniform());
+  const cropY = Math.floor((paddedSide(height) - height + 1) * rng.uniform());
+  const cropX = Math.floor((paddedSide(width) - width + 1) * rng.uniform());
   return { jitter, clahe, angle, cropY, cropX };
 }
 
@@ -80,11 +80,11 @@ export function augmentClip<M extends Uint8Array | Float32Array>(
       if (params.clahe) claheRgb(px, height, width, params.clahe.clipLimit, plane);
     }
   }
-  const map = buildWarpMap(height, width, params.angle, params.cropY, params.cropX, AUG.padded);
+  const map = buildWarpMap(height, width, params.angle, params.cropY, params.cropX);
   const out = warpFrames(frames, T, map, new Uint8Array(frames.length), isGray(frames));
   return { frames: out, mask: mask ? warpMask(mask, map) : undefined };
 }
 
-export { buildWarpMap, warpFrames, warpMask } from './geometry.js';
+export { buildWarpMap, paddedSide, warpFrames, warpMask } from './geometry.js';
 export { colorJitterFrame, type JitterParams } from './jitter.js';
 export { claheRgb, clahePlane } from './clahe.js';
