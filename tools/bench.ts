@@ -32,6 +32,7 @@ const SECTIONS: Record<string, Section> = {
   browserTrainWebgpu: { module: './bench-browser-train.js', fn: 'benchBrowserTrainWebgpu' },
   batch: { module: './bench-batch.js', fn: 'benchBatch' },
   uniformer: { module: './bench-uniformer.js', fn: 'benchUniformer' },
+  spin: { module: './bench-spin.js', fn: 'benchSpin' },
   gpu: { module: './gpu/check.js', fn: 'benchGpu' },
 };
 

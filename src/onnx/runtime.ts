@@ -36,6 +36,19 @@ export interface SessionOptions {
   deviceOutputs?: readonly string[];
   /** write an ORT profile (JSON trace) to files starting with this path */
   profilePrefix?: string;
+  /**
+   * Whether idle intra-op threads spin before they sleep (ORT's session.intra_op.allow_spinning;
+   * ORT spins by default). Default: UNILVSEG_ORT_SPIN=0 or 1 where set, else ORT's own.
+   */
+  spin?: boolean;
+}
+
+/** UNILVSEG_ORT_SPIN as a boolean, or undefined where unset; anything but 0 or 1 is an error. */
+export function spinFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  const v = env.UNILVSEG_ORT_SPIN;
+  if (v === undefined || v === '') return undefined;
+  if (v !== '0' && v !== '1') throw new Error(`UNILVSEG_ORT_SPIN must be 0 or 1, got '${v}'`);
+  return v === '1';
 }
 
 /**
@@ -157,6 +170,10 @@ export async function createSession(
     intraOpNumThreads: opts.threads ?? 0,
     interOpNumThreads: 1,
   };
+  // Spinning threads burn the CPU they wait on: on a shared or oversubscribed host (a cluster
+  // node, a CPU quota) they slow everyone, this process included (docs/performance.md#spinning-threads).
+  const spin = opts.spin ?? spinFromEnv();
+  if (spin !== undefined) options.extra = { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } };
   if (provider === 'webgpu') {
     // ORT warns about shape ops it keeps on the CPU on purpose; errors still show.
     options.logSeverityLevel = 3;
