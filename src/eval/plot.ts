@@ -182,6 +182,7 @@ export function lineChartSvg(
     x: [Math.min(...xs) - pad, Math.max(...xs) + pad],
     y,
   });
+  const legendChars = Math.max(0, ...series.map((s) => s.label.length));
   series.forEach((s, k) => {
     const line = s.points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${line}"/>`);
@@ -195,7 +196,9 @@ export function lineChartSvg(
       parts.push(`<circle cx="${x}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
     const ly = m.top + ph - 12 - 16 * (series.length - 1 - k);
-    const lx = m.left + pw - 210;
+    // Right-aligned by the longest label (about 6.6 px a character at 12 px sans-serif), so long
+    // labels stay inside the chart.
+    const lx = Math.max(m.left + 8, m.left + pw - 34 - legendChars * 6.6);
     parts.push(
       `<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
     );
