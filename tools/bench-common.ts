@@ -5,6 +5,9 @@ import { matmul } from '../src/onnx/ops/index.js';
 import { createSession, tensor } from '../src/onnx/runtime.js';
 import { encodeGraph } from '../src/onnx/serialize.js';
 
+/** Rounded to 3 decimals, for the JSON the benches print. */
+export const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
 /** The middle element of the sorted values (the upper one of an even count). */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 

@@ -14,6 +14,7 @@ import { generateDataset } from '../src/data/synth/dataset.js';
 import { loadSegmentationModel } from '../src/infer/model.js';
 import { segmentVideo } from '../src/infer/segment.js';
 import type { ExecutionProvider } from '../src/onnx/runtime.js';
+import { round3 } from './bench-common.js';
 
 export interface BenchSegmentOptions {
   /** Frames of the generated video (default 150, 3 s at ~50 fps). */
@@ -68,17 +69,16 @@ export async function benchSegment(opts: BenchSegmentOptions = {}): Promise<obje
             { videoPath, outDir: join(work, `out-${overlap}`), model, overlap, batchSize: opts.batchSize },
             () => undefined,
           );
-          const round = (x: number) => Math.round(x * 1000) / 1000;
           runs.push({
             windows: s.windows.mode,
             windowCount: s.windows.count,
-            framesPerSecond: round(s.framesPerSecond),
-            inferenceFramesPerSecond: round(s.frames / s.seconds.inference),
+            framesPerSecond: round3(s.framesPerSecond),
+            inferenceFramesPerSecond: round3(s.frames / s.seconds.inference),
             seconds: {
-              decode: round(s.seconds.decode),
-              inference: round(s.seconds.inference),
-              write: round(s.seconds.write),
-              total: round(s.seconds.total),
+              decode: round3(s.seconds.decode),
+              inference: round3(s.seconds.inference),
+              write: round3(s.seconds.write),
+              total: round3(s.seconds.total),
             },
           });
         }

@@ -12,9 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifactSet } from '../src/artifacts/index.js';
 import { createSession, tensor } from '../src/onnx/runtime.js';
-import { median, syntheticClip } from './bench-common.js';
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+import { median, round3, syntheticClip } from './bench-common.js';
 
 /** One busy-looping Node process per core, at this process's priority. */
 function startHogs(n: number): ChildProcess[] {
