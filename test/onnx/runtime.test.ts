@@ -9,6 +9,13 @@ import * as op from '../../src/onnx/ops/index.js';
 import { createSession, spinFromEnv } from '../../src/onnx/runtime.js';
 import { encodeGraph } from '../../src/onnx/serialize.js';
 
+/** The smallest graph a session can be created for: c = a x b on 2x2 inputs. */
+function matmulGraph() {
+  const b = new GraphBuilder();
+  b.output(op.matmul(b.input('a', 'float32', [2, 2]), b.input('b', 'float32', [2, 2])), 'c');
+  return b.toGraph('mm');
+}
+
 describe('onnx/runtime: spinning intra-op threads (UNILVSEG_ORT_SPIN)', () => {
   it('reads UNILVSEG_ORT_SPIN as 0 -> false, 1 -> true, unset or empty -> ORT default, and names the variable otherwise', () => {
     expect(spinFromEnv({ UNILVSEG_ORT_SPIN: '0' })).to.equal(false);
@@ -22,9 +29,7 @@ describe('onnx/runtime: spinning intra-op threads (UNILVSEG_ORT_SPIN)', () => {
 
   it('hands the choice to ONNX Runtime: its session log lists session.intra_op.allow_spinning 0 or 1 (the option, or the variable), and nothing when neither is set', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unilvseg-spin-'));
-    const b = new GraphBuilder();
-    b.output(op.matmul(b.input('a', 'float32', [2, 2]), b.input('b', 'float32', [2, 2])), 'c');
-    writeFileSync(join(dir, 'mm.onnx'), encodeGraph(b.toGraph('mm')));
+    writeFileSync(join(dir, 'mm.onnx'), encodeGraph(matmulGraph()));
     const runtime = fileURLToPath(new URL('../../src/onnx/runtime.js', import.meta.url));
     // A child process: ONNX Runtime's verbose log (where it lists the session's config) goes to its stderr.
     const configOf = (spinOption: string, env: Record<string, string>) => {
@@ -52,13 +57,11 @@ describe('onnx/runtime: spinning intra-op threads (UNILVSEG_ORT_SPIN)', () => {
   });
 
   it('refuses to create a session when UNILVSEG_ORT_SPIN is malformed', async () => {
-    const b = new GraphBuilder();
-    b.output(op.matmul(b.input('a', 'float32', [2, 2]), b.input('b', 'float32', [2, 2])), 'c');
     const saved = process.env.UNILVSEG_ORT_SPIN;
     process.env.UNILVSEG_ORT_SPIN = 'yes';
     try {
       let error: Error | undefined;
-      await createSession(b.toGraph('mm')).catch((e: Error) => (error = e));
+      await createSession(matmulGraph()).catch((e: Error) => (error = e));
       expect(error?.message).to.match(/UNILVSEG_ORT_SPIN must be 0 or 1/);
     } finally {
       if (saved === undefined) delete process.env.UNILVSEG_ORT_SPIN;
