@@ -33,6 +33,7 @@ const SECTIONS: Record<string, Section> = {
   batch: { module: './bench-batch.js', fn: 'benchBatch' },
   uniformer: { module: './bench-uniformer.js', fn: 'benchUniformer' },
   spin: { module: './bench-spin.js', fn: 'benchSpin' },
+  memPattern: { module: './bench-mem-pattern.js', fn: 'benchMemPattern' },
   gpu: { module: './gpu/check.js', fn: 'benchGpu' },
 };
 

@@ -134,7 +134,8 @@ export async function loadSegmentationModel(src: ModelSource): Promise<Segmentat
     const bytes = readFileSync(file);
     const header = readModelHeader(file, bytes);
     const { provider, reason } = await resolveProvider(src.ep);
-    const session = await createSession(bytes, { ep: provider, threads: src.threads });
+    // A video's last group of windows is a smaller batch: ORT's memory pattern would keep a block per batch size.
+    const session = await createSession(bytes, { ep: provider, threads: src.threads, memPattern: false });
     const { frames: T, size } = header;
     const describe = `${header.encoder} T=${T} p=${header.period} ${size}x${size} from ${origin} on ${reason}`;
     return {

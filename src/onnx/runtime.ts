@@ -41,6 +41,14 @@ export interface SessionOptions {
    * ORT spins by default). Default: UNILVSEG_ORT_SPIN=0 or 1 where set, else ORT's own.
    */
   spin?: boolean;
+  /**
+   * ORT's memory pattern (on by default): after a run it plans one block for all intermediate
+   * tensors of that input shape and keeps a plan, and a block in the arena, per shape seen.
+   * Sessions fed batches of varying size (a video's last group of windows) hold several blocks
+   * at once: off, a worker of the full 3d_unet stays near 1 GB instead of growing towards 1.8 GB,
+   * at the same speed (docs/performance.md#memory-pattern).
+   */
+  memPattern?: boolean;
 }
 
 /** UNILVSEG_ORT_SPIN as a boolean, or undefined where unset; anything but 0 or 1 is an error. */
@@ -170,6 +178,7 @@ export async function createSession(
     intraOpNumThreads: opts.threads ?? 0,
     interOpNumThreads: 1,
   };
+  if (opts.memPattern !== undefined) options.enableMemPattern = opts.memPattern;
   // Spinning threads burn the CPU they wait on: on a shared or oversubscribed host (a cluster
   // node, a CPU quota) they slow everyone, this process included (docs/performance.md#spinning-threads).
   const spin = opts.spin ?? spinFromEnv();
