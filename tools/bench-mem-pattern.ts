@@ -5,7 +5,7 @@
  * smaller batch), with the memory pattern on (ONNX Runtime's default) and off (what
  * `loadSegmentationModel` uses). Memory: one child process per setting, its peak resident memory
  * (VmHWM) after each video. Speed: both sessions in this process, videos interleaved, median
- * seconds per video and the off/on ratio from the same run.
+ * seconds per video, and the off/on ratios of that median and of the total, from the same run.
  * Run: `node dist/tools/bench.js memPattern`.
  */
 import { spawn } from 'node:child_process';
@@ -81,7 +81,7 @@ export async function peakMemoryRow(model: string, memPattern: boolean, threads:
   return peaks;
 }
 
-export async function benchMemPattern(rounds = 2): Promise<object> {
+export async function benchMemPattern(rounds = 3): Promise<object> {
   const work = mkdtempSync(join(tmpdir(), 'unilvseg-bench-mem-pattern-'));
   const threads = cpus().length;
   try {
@@ -108,6 +108,7 @@ export async function benchMemPattern(rounds = 2): Promise<object> {
     await Promise.all(Object.values(runners).map((x) => x.release()));
     const on = median(seconds.on);
     const off = median(seconds.off);
+    const total = (k: 'on' | 'off') => seconds[k].reduce((a, b) => a + b, 0);
     return {
       model: `3d_unet, T=${T}, ${SIZE}x${SIZE}, batches of ${BATCH} windows`,
       threads,
@@ -117,6 +118,7 @@ export async function benchMemPattern(rounds = 2): Promise<object> {
       peakOffOverOn: round3(memory.off.at(-1)! / memory.on.at(-1)!),
       secondsPerVideo: { memPatternOn: round3(on), memPatternOff: round3(off) },
       secondsOffOverOn: round3(off / on),
+      totalSecondsOffOverOn: round3(total('off') / total('on')),
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

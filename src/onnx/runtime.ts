@@ -45,7 +45,7 @@ export interface SessionOptions {
    * ORT's memory pattern (on by default): after a run it plans one block for all intermediate
    * tensors of that input shape and keeps a plan, and a block in the arena, per shape seen.
    * Sessions fed batches of varying size (a video's last group of windows) hold several blocks
-   * at once: off, a worker of the full 3d_unet stays near 1 GB instead of growing towards 1.8 GB,
+   * at once: off, a worker of the full 3d_unet stays under 1 GB instead of growing to 1.7 GB,
    * at the same speed (docs/performance.md#memory-pattern).
    */
   memPattern?: boolean;

@@ -49,8 +49,15 @@ describe('deploy/slurm scripts, run as a Slurm job runs them', function () {
     out = join(tmp('out'), 'run-1');
   });
 
-  it('segment-batch.sbatch resubmitted as --array=1 runs shard 1 of the declared 10 (found from SLURM_SUBMIT_DIR), passes --split, --overlay, --pixel_spacing_mm, --no-crop on, and uses 4 CPUs as 2 workers x 2 threads', async function () {
-    const env = { ...login, ...arrayOfOne(1), SLURM_CPUS_PER_TASK: '4', SLURM_SUBMIT_DIR: CHECKOUT };
+  it('segment-batch.sbatch resubmitted as --array=1 runs shard 1 of the declared 10 (found from SLURM_SUBMIT_DIR), passes --split, --overlay, --pixel_spacing_mm, --no-crop on, uses 4 CPUs as 2 workers x 2 threads, and warns that its --mem is below what they need', async function () {
+    const short = 2 * WORKER_MB + TASK_MB - 100;
+    const env = {
+      ...login,
+      ...arrayOfOne(1),
+      SLURM_CPUS_PER_TASK: '4',
+      SLURM_MEM_PER_NODE: String(short),
+      SLURM_SUBMIT_DIR: CHECKOUT,
+    };
     const args = ['--input', echo.fileList, '--split', 'test', '--output', out, '--model', model];
     const flags = ['--overlay', '--pixel_spacing_mm', '0.5', '--no-crop'];
     const r = await run(
@@ -62,6 +69,9 @@ describe('deploy/slurm scripts, run as a Slurm job runs them', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.contain(`checkout ${CHECKOUT},`);
     expect(r.stderr).to.contain('4 CPU(s): 2 worker(s) x 2 thread(s)');
+    expect(r.stderr).to.contain(
+      `warning: 2 worker(s) of the full 3d_unet need about ${2 * WORKER_MB + TASK_MB} MB, the job has ${short} MB (--mem)`,
+    );
     const manifests = readShardManifests(out).map((m) => m.manifest);
     expect(manifests.map((m) => [m.shard, m.shardFrom])).to.deep.equal([
       [{ index: 1, count: 10 }, 'SLURM_ARRAY_TASK_ID=1 of --shards 10'],
@@ -74,12 +84,19 @@ describe('deploy/slurm scripts, run as a Slurm job runs them', function () {
     expect(readdirSync(join(out, 'videos', m.videos[0].key))).to.include('overlay.mp4');
   });
 
-  it('segment-batch.sbatch with one CPU runs one worker of one thread', async function () {
-    const env = { ...login, ...arrayOfOne(2), SLURM_CPUS_PER_TASK: '1', SLURM_SUBMIT_DIR: CHECKOUT };
+  it('segment-batch.sbatch with one CPU runs one worker of one thread, without a memory warning when --mem covers it', async function () {
+    const env = {
+      ...login,
+      ...arrayOfOne(2),
+      SLURM_CPUS_PER_TASK: '1',
+      SLURM_MEM_PER_NODE: String(WORKER_MB + TASK_MB),
+      SLURM_SUBMIT_DIR: CHECKOUT,
+    };
     const args = ['--input', echo.fileList, '--split', 'test', '--output', tmp('one-cpu'), '--model', model];
     const r = await run('/bin/bash', [spooled('segment-batch.sbatch'), ...args], env, tmp('submit'));
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.contain('1 CPU(s): 1 worker(s) x 1 thread(s)');
+    expect(r.stderr).to.not.contain('warning');
     expect(
       readShardManifests(join(args[5])).map((m) => [m.manifest.workers, m.manifest.threads]),
     ).to.deep.equal([[1, 1]]);
