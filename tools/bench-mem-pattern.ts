@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildArtifactSet } from '../src/artifacts/index.js';
 import { videoWindows } from '../src/infer/windows.js';
 import { createSession, tensor } from '../src/onnx/runtime.js';
@@ -30,13 +29,11 @@ function groupsOf(frames: number): number[] {
   return Array.from({ length: Math.ceil(n / BATCH) }, (_, k) => Math.min(BATCH, n - k * BATCH));
 }
 
-type Run = (n: number) => Promise<unknown>;
-
 /** A session's forward over `n` clips of the synthetic clip. */
 async function openRunner(model: string, memPattern: boolean, threads: number) {
   const session = await createSession(model, { threads, memPattern });
   const clip = syntheticClip(T, SIZE);
-  const run: Run = (n) => {
+  const run = (n: number) => {
     const x = new Uint8Array(n * clip.length);
     for (let i = 0; i < n; i++) x.set(clip, i * clip.length);
     return session.run({ frames: tensor('uint8', x, [n, T, SIZE, SIZE, 3]) });
@@ -46,9 +43,8 @@ async function openRunner(model: string, memPattern: boolean, threads: number) {
 
 /** The row of videos in a child process of its own; its VmHWM in MB after each video. */
 function peakMemoryChild(model: string, memPattern: boolean, threads: number): Promise<number[]> {
-  const self = pathToFileURL(fileURLToPath(import.meta.url)).href;
   const script =
-    `import { peakMemoryRow } from ${JSON.stringify(self)};` +
+    `import { peakMemoryRow } from ${JSON.stringify(import.meta.url)};` +
     `console.log(JSON.stringify(await peakMemoryRow(${JSON.stringify(model)}, ${memPattern}, ${threads})));`;
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
