@@ -8,6 +8,12 @@ import { encodeGraph } from '../src/onnx/serialize.js';
 /** Rounded to 3 decimals, for the JSON the benches print. */
 export const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** This process's peak resident memory in KiB: Linux's VmHWM, else Node's maxRSS. */
+export function peakResidentKiB(): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
+}
+
 /** The middle element of the sorted values (the upper one of an even count). */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 

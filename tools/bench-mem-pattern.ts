@@ -8,14 +8,14 @@
  * seconds per video, and the off/on ratios of that median and of the total, from the same run.
  * Run: `node dist/tools/bench.js memPattern`.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArtifactSet } from '../src/artifacts/index.js';
 import { videoWindows } from '../src/infer/windows.js';
 import { createSession, tensor } from '../src/onnx/runtime.js';
-import { median, round3, syntheticClip } from './bench-common.js';
+import { median, peakResidentKiB, round3, syntheticClip } from './bench-common.js';
 
 const T = 32;
 const SIZE = 112;
@@ -29,40 +29,34 @@ function groupsOf(frames: number): number[] {
   return Array.from({ length: Math.ceil(n / BATCH) }, (_, k) => Math.min(BATCH, n - k * BATCH));
 }
 
-/** A session's forward over `n` clips of the synthetic clip. */
+/** A session's forward over `n` copies of the synthetic clip (each batch size's input made once). */
 async function openRunner(model: string, memPattern: boolean, threads: number) {
   const session = await createSession(model, { threads, memPattern });
   const clip = syntheticClip(T, SIZE);
-  const run = (n: number) => {
-    const x = new Uint8Array(n * clip.length);
-    for (let i = 0; i < n; i++) x.set(clip, i * clip.length);
-    return session.run({ frames: tensor('uint8', x, [n, T, SIZE, SIZE, 3]) });
+  const inputs = new Map<number, ReturnType<typeof tensor>>();
+  const input = (n: number) => {
+    if (!inputs.has(n)) {
+      const x = new Uint8Array(n * clip.length);
+      for (let i = 0; i < n; i++) x.set(clip, i * clip.length);
+      inputs.set(n, tensor('uint8', x, [n, T, SIZE, SIZE, 3]));
+    }
+    return inputs.get(n)!;
   };
+  const run = (n: number) => session.run({ frames: input(n) });
   return { run, release: () => session.release() };
 }
 
-/** The row of videos in a child process of its own; its VmHWM in MB after each video. */
-function peakMemoryChild(model: string, memPattern: boolean, threads: number): Promise<number[]> {
+/** The row of videos in a child process of its own; its peak resident MB after each video. */
+function peakMemoryChild(model: string, memPattern: boolean, threads: number): number[] {
   const script =
     `import { peakMemoryRow } from ${JSON.stringify(import.meta.url)};` +
     `console.log(JSON.stringify(await peakMemoryRow(${JSON.stringify(model)}, ${memPattern}, ${threads})));`;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) =>
-      code === 0 ? done(JSON.parse(out) as number[]) : fail(new Error(`memory child exited with ${code}`)),
-    );
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
   });
-}
-
-/** Peak resident memory of this process in MB (Linux: /proc/self/status). */
-function peakResidentMb(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  if (child.status !== 0) throw new Error(`memory child exited with ${child.status}`);
+  return JSON.parse(child.stdout) as number[];
 }
 
 /** The child's work: the row of videos through one session, peak memory after each. */
@@ -71,7 +65,7 @@ export async function peakMemoryRow(model: string, memPattern: boolean, threads:
   const peaks = [];
   for (const frames of VIDEO_FRAMES) {
     for (const n of groupsOf(frames)) await run(n);
-    peaks.push(peakResidentMb());
+    peaks.push(Math.round(peakResidentKiB() / 1024));
   }
   await release();
   return peaks;
@@ -84,8 +78,8 @@ export async function benchMemPattern(rounds = 3): Promise<object> {
     const set = await buildArtifactSet({ encoder: '3d_unet', frames: T, period: 1, out: work });
     const model = join(set.dir, 'model.onnx');
     const memory = {
-      on: await peakMemoryChild(model, true, threads),
-      off: await peakMemoryChild(model, false, threads),
+      on: peakMemoryChild(model, true, threads),
+      off: peakMemoryChild(model, false, threads),
     };
     console.info(`memPattern, peak MB after each video: ${JSON.stringify(memory)}`);
     const runners = {

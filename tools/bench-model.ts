@@ -8,7 +8,7 @@
  * one it replaced. `ceiling` puts the machine's float32 GEMM rate, measured in the same run, next to them.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,13 @@ import { readCheckpoint } from '../src/artifacts/checkpoint.js';
 import { loadArtifactSet } from '../src/artifacts/load.js';
 import { numel } from '../src/onnx/ir.js';
 import { createSession, tensor, type Feeds } from '../src/onnx/runtime.js';
-import { median, nodeGemmGflops, syntheticClip as clip, UNET3D_FORWARD_GFLOP } from './bench-common.js';
+import {
+  median,
+  nodeGemmGflops,
+  peakResidentKiB,
+  syntheticClip as clip,
+  UNET3D_FORWARD_GFLOP,
+} from './bench-common.js';
 
 const THREADS = 2;
 const RUNS = 3;
@@ -121,8 +127,7 @@ async function trainStep(setDir: string) {
   await step(2);
   const steps = [await step(3), await step(4), await step(5)];
   const timed = [...steps].sort((a, b) => a.trainGraph + a.optimizer - (b.trainGraph + b.optimizer))[1];
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  const peakKiB = hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
+  const peakKiB = peakResidentKiB();
   return {
     seconds: Number((timed.trainGraph + timed.optimizer).toFixed(3)),
     trainGraphSeconds: Number(timed.trainGraph.toFixed(3)),

@@ -3,7 +3,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import * as op from '../../src/onnx/ops/index.js';
 import { createSession, spinFromEnv } from '../../src/onnx/runtime.js';
@@ -27,8 +26,7 @@ function withModelFile<T>(graph: ReturnType<typeof matmulGraph>, fn: (file: stri
   }
 }
 
-const moduleUrl = (path: string) =>
-  JSON.stringify(pathToFileURL(fileURLToPath(new URL(path, import.meta.url))).href);
+const moduleUrl = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
 
 /**
  * ONNX Runtime's verbose log (where it lists a session's options) of `script` run in a child
