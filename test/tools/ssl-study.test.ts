@@ -3,7 +3,9 @@ import { planCells, schedule } from '../../tools/ssl-study/plan.js';
 import { groupResults, pairedDifference } from '../../tools/ssl-study/report.js';
 import type { CellResult } from '../../tools/ssl-study/run.js';
 import { planPoolCells, scaledMilestones } from '../../tools/ssl-study/pool-plan.js';
-import { seedFrameBootstrap } from '../../tools/ssl-study/pool-report.js';
+import { groupPoolResults, seedFrameBootstrap } from '../../tools/ssl-study/pool-report.js';
+import type { PoolCellResult } from '../../tools/ssl-study/pool-run.js';
+import { poolSummaryMarkdown } from '../../tools/ssl-study/pool-summary.js';
 import type { Overlap } from '../../src/eval/metrics.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -112,5 +114,41 @@ describe('tools/ssl-study pool: plan and the two-stage bootstrap', () => {
     expect(both.ci95[1] - both.ci95[0]).to.be.above(3 * (framesOnly.ci95[1] - framesOnly.ci95[0]));
     const same = seedFrameBootstrap([seeds, seeds], 500, new Rng(2), ([a, b]) => a - b);
     expect([same.estimate, ...same.ci95]).to.deep.equal([0, 0, 0]);
+  });
+
+  it('summary.md: per look and label count, per-seed DSC, paired difference, and curves at the nearest validations up to the last', () => {
+    // every 40 steps to 600; random's curve is 0.5 + step / 2000, SSL's 0.01 lower; SSL's test
+    // frames overlap less in both seeds, so it is better in 0 of 2
+    const cell = (init: string, seed: number, inter: number): PoolCellResult =>
+      ({
+        key: `echonet-L8-${init}-s${seed}`,
+        look: 'echonet',
+        labelled: 8,
+        init,
+        seed,
+        testDsc: (2 * inter) / (100 + inter),
+        overlaps: Array.from({ length: 10 }, () => [inter, 100]),
+        curve: Array.from({ length: 15 }, (_, i) => [
+          40 * (i + 1),
+          0.5 + (40 * (i + 1)) / 2000 - (init === 'random' ? 0 : 0.01),
+        ]),
+      }) as unknown as PoolCellResult;
+    const results = [
+      cell('random', 0, 80),
+      cell('random', 1, 82),
+      cell('p2000-full', 0, 78),
+      cell('p2000-full', 1, 79),
+    ];
+    const labels = { random: 'random initialisation', 'p2000-full': 'pool, every weight' };
+    const md = poolSummaryMarkdown(groupPoolResults(results, ['random', 'p2000-full']), labels).split('\n');
+    expect(md).to.include('## Look "echonet", 8 labelled videos');
+    expect(md).to.include('| random initialisation | 2 | 0.889, 0.901 | 0.895 (0.009) | – | – |');
+    const ssl = md.find((l) => l.startsWith('| pool, every weight | 2 |'))!;
+    expect(ssl).to.match(
+      /^\| pool, every weight \| 2 \| 0\.876, 0\.883 \| 0\.880 \(0\.004\) \| -0\.015 \(.*\) \| 0 of 2 \|$/,
+    );
+    expect(md).to.include('| step (8 videos) | 80 | 160 | 240 | 320 | 440 | 600 |');
+    expect(md).to.include('| random initialisation (2) | 0.540 | 0.580 | 0.620 | 0.660 | 0.720 | 0.800 |');
+    expect(md).to.include('| pool, every weight (2) | 0.530 | 0.570 | 0.610 | 0.650 | 0.710 | 0.790 |');
   });
 });

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SYNTH_LOOKS, type SynthLook } from '../../src/data/synth/params.js';
 import { CACHE_ENV } from '../../src/data/cache.js';
+import { atomicWriteFile } from '../../src/util/atomic.js';
 import { JsonlLog } from '../../src/util/jsonl.js';
 import { Progress } from '../../src/util/progress.js';
 import { measureStepCost } from './cost.js';
 import { planPoolCells, type PoolInit } from './pool-plan.js';
 import { writePoolReport } from './pool-report.js';
+import { poolSummaryMarkdown } from './pool-summary.js';
 import {
   ensureLabelled,
   ensureSet,
@@ -111,7 +113,10 @@ export async function poolMain(argv: string[]): Promise<void> {
   for (const c of cells) inits.set(c.init.name, c.init);
   const labels = Object.fromEntries([...inits.values()].map((i) => [i.name, i.label]));
   const order = [...inits.keys()];
-  const report = () => writePoolReport(s.results, readPoolResults(s), readSslResults(s), labels, order);
+  const report = () => {
+    const groups = writePoolReport(s.results, readPoolResults(s), readSslResults(s), labels, order);
+    atomicWriteFile(join(s.results, 'summary.md'), poolSummaryMarkdown(groups, labels));
+  };
 
   const done = new Set(readPoolResults(s).map((r) => r.key));
   const todo = cells.filter((c) => !done.has(c.key));
