@@ -3,7 +3,12 @@ import { planCells, schedule } from '../../tools/ssl-study/plan.js';
 import { groupResults, pairedDifference } from '../../tools/ssl-study/report.js';
 import type { CellResult } from '../../tools/ssl-study/run.js';
 import { planPoolCells, scaledMilestones } from '../../tools/ssl-study/pool-plan.js';
-import { groupPoolResults, seedFrameBootstrap } from '../../tools/ssl-study/pool-report.js';
+import {
+  armLegend,
+  groupPoolResults,
+  seedFrameBootstrap,
+  type PoolGroup,
+} from '../../tools/ssl-study/pool-report.js';
 import type { PoolCellResult } from '../../tools/ssl-study/pool-run.js';
 import { poolSummaryMarkdown } from '../../tools/ssl-study/pool-summary.js';
 import type { Overlap } from '../../src/eval/metrics.js';
@@ -150,5 +155,14 @@ describe('tools/ssl-study pool: plan and the two-stage bootstrap', () => {
     expect(md).to.include('| step (8 videos) | 80 | 160 | 240 | 320 | 440 | 600 |');
     expect(md).to.include('| random initialisation (2) | 0.540 | 0.580 | 0.620 | 0.660 | 0.720 | 0.800 |');
     expect(md).to.include('| pool, every weight (2) | 0.530 | 0.570 | 0.610 | 0.650 | 0.710 | 0.790 |');
+  });
+
+  it("the plot's legend gives an arm's seed counts only when a point has fewer seeds than the fullest arm", () => {
+    const group = (labelled: number, seeds: number) =>
+      ({ labelled, runs: Array.from({ length: seeds }, (_, seed) => ({ seed })) }) as unknown as PoolGroup;
+    expect(armLegend('random', [group(8, 5), group(16, 5)], 5)).to.equal('random');
+    expect(armLegend('own frames', [group(8, 5), group(16, 2)], 5)).to.equal(
+      'own frames (seeds: 5 at 8, 2 at 16)',
+    );
   });
 });

@@ -126,6 +126,15 @@ export function sslTableMarkdown(ssl: SslResult[]): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Legend text of one arm: its label, plus its seed count at each label count when any of its points
+ * has fewer seeds than the fullest arm, so a begun arm is not read as if it were as certain.
+ */
+export function armLegend(label: string, arm: PoolGroup[], fullSeeds: number): string {
+  if (arm.every((g) => g.runs.length >= fullSeeds)) return label;
+  return `${label} (seeds: ${arm.map((g) => `${g.runs.length} at ${g.labelled}`).join(', ')})`;
+}
+
 /** Test DSC (mean of seeds, two-stage 95 % CI) against the labelled videos, one line per init. */
 export function dscVsLabelsSvg(
   groups: PoolGroup[],
@@ -135,14 +144,16 @@ export function dscVsLabelsSvg(
 ): string {
   const mine = groups.filter((g) => g.look === look);
   const counts = [...new Set(mine.map((g) => g.labelled))].sort((a, b) => a - b);
+  const fullSeeds = Math.max(0, ...mine.map((g) => g.runs.length));
   const series = inits
-    .map((init, k) => ({
-      label: labels[init] ?? init,
-      color: COLORS[k % COLORS.length],
-      points: mine
-        .filter((g) => g.init === init)
-        .map((g) => ({ x: Math.log2(g.labelled), y: g.mean, lo: g.ci95[0], hi: g.ci95[1] })),
-    }))
+    .map((init, k) => {
+      const arm = mine.filter((g) => g.init === init);
+      return {
+        label: armLegend(labels[init] ?? init, arm, fullSeeds),
+        color: COLORS[k % COLORS.length],
+        points: arm.map((g) => ({ x: Math.log2(g.labelled), y: g.mean, lo: g.ci95[0], hi: g.ci95[1] })),
+      };
+    })
     .filter((s) => s.points.length > 0);
   return lineChartSvg(series, {
     title: `Test DSC vs labelled videos, look "${look}" (mean of seeds, 95 % CI over seeds and frames)`,
