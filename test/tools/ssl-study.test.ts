@@ -121,14 +121,14 @@ describe('tools/ssl-study pool: plan and the two-stage bootstrap', () => {
     expect([same.estimate, ...same.ci95]).to.deep.equal([0, 0, 0]);
   });
 
-  it('summary.md: per look and label count, per-seed DSC, paired difference, and curves at the nearest validations up to the last', () => {
+  it("summary.md: an overview row per arm over the label counts ('–' where not run), then per label count per-seed DSC, paired difference, and curves at the nearest validations up to the last", () => {
     // every 40 steps to 600; random's curve is 0.5 + step / 2000, SSL's 0.01 lower; SSL's test
-    // frames overlap less in both seeds, so it is better in 0 of 2
-    const cell = (init: string, seed: number, inter: number): PoolCellResult =>
+    // frames overlap less in both seeds, so it is better in 0 of 2; at 16 videos only random ran
+    const cell = (init: string, seed: number, inter: number, labelled = 8): PoolCellResult =>
       ({
-        key: `echonet-L8-${init}-s${seed}`,
+        key: `echonet-L${labelled}-${init}-s${seed}`,
         look: 'echonet',
-        labelled: 8,
+        labelled,
         init,
         seed,
         testDsc: (2 * inter) / (100 + inter),
@@ -143,9 +143,15 @@ describe('tools/ssl-study pool: plan and the two-stage bootstrap', () => {
       cell('random', 1, 82),
       cell('p2000-full', 0, 78),
       cell('p2000-full', 1, 79),
+      cell('random', 0, 90, 16),
     ];
     const labels = { random: 'random initialisation', 'p2000-full': 'pool, every weight' };
     const md = poolSummaryMarkdown(groupPoolResults(results, ['random', 'p2000-full']), labels).split('\n');
+    expect(md).to.include('| arm | 8 labelled videos | 16 labelled videos |');
+    expect(md).to.include('| random initialisation | 0.895 (2 seeds) | 0.947 (1 seed) |');
+    expect(md.find((l) => l.startsWith('| pool, every weight | -'))).to.match(
+      /^\| pool, every weight \| -0\.015 \(-0\.0\d\d to -0\.0\d\d\), 0 of 2 \| – \|$/,
+    );
     expect(md).to.include('## Look "echonet", 8 labelled videos');
     expect(md).to.include('| random initialisation | 2 | 0.889, 0.901 | 0.895 (0.009) | – | – |');
     const ssl = md.find((l) => l.startsWith('| pool, every weight | 2 |'))!;
