@@ -9,7 +9,7 @@ import {
   seedFrameBootstrap,
   type PoolGroup,
 } from '../../tools/ssl-study/pool-report.js';
-import type { PoolCellResult } from '../../tools/ssl-study/pool-run.js';
+import { runCurves, type PoolCellResult } from '../../tools/ssl-study/pool-run.js';
 import { poolSummaryMarkdown } from '../../tools/ssl-study/pool-summary.js';
 import type { Overlap } from '../../src/eval/metrics.js';
 import { Rng } from '../../src/util/rng.js';
@@ -161,6 +161,36 @@ describe('tools/ssl-study pool: plan and the two-stage bootstrap', () => {
     expect(md).to.include('| step (8 videos) | 80 | 160 | 240 | 320 | 440 | 600 |');
     expect(md).to.include('| random initialisation (2) | 0.540 | 0.580 | 0.620 | 0.660 | 0.720 | 0.800 |');
     expect(md).to.include('| pool, every weight (2) | 0.530 | 0.570 | 0.610 | 0.650 | 0.710 | 0.790 |');
+  });
+
+  it('curves from a resumed log: each replayed step and validation counts once; a fresh start discards the earlier run', () => {
+    const start = (resumedAt: unknown) => ({ event: 'start', resumedAt });
+    const step = (n: number, loss: number) => ({ event: 'step', step: n, loss });
+    const val = (n: number, v: number) => ({ event: 'val', step: n, val_dsc: v });
+    const events = [
+      start(null),
+      step(1, 9),
+      val(1, 0.1), // a run that was started over from scratch (with another schedule)
+      start(null),
+      step(1, 1),
+      step(2, 3),
+      val(2, 0.5),
+      step(3, 5), // killed here; the checkpoint was at step 2
+      start({ epoch: 1 }),
+      step(3, 5),
+      step(4, 7),
+      val(4, 0.7),
+    ];
+    expect(runCurves(events, 'val_dsc')).to.deep.equal({
+      curve: [
+        [2, 0.5],
+        [4, 0.7],
+      ],
+      loss: [
+        [2, 2],
+        [4, 6],
+      ],
+    });
   });
 
   it("the plot's legend gives an arm's seed counts only when a point has fewer seeds than the fullest arm", () => {

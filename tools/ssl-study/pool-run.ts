@@ -208,25 +208,33 @@ function studyOptions(s: PoolStudySettings, seed: number) {
   };
 }
 
-/** The validations of a run's log.jsonl as [step, value], and the mean training loss between them. */
-function curves(out: string, metric: 'val_dsc' | 'val_loss') {
-  const curve: [number, number][] = [];
-  const loss: [number, number][] = [];
-  let sum = 0;
-  let n = 0;
-  for (const e of readJsonl(join(out, 'log.jsonl'))) {
-    if (e.event === 'start' && e.resumedAt === null) [curve.length, loss.length, sum, n] = [0, 0, 0, 0];
-    if (e.event === 'step') [sum, n] = [sum + Number(e.loss), n + 1];
-    if (e.event === 'val') {
-      curve.push([Number(e.step), Number(e[metric])]);
-      if (n) loss.push([Number(e.step), sum / n]);
-      [sum, n] = [0, 0];
-    }
+/**
+ * A run's validations from its log events as [step, value], and the mean training loss of the
+ * steps since the previous validation. A resumed run repeats the steps and validations after its
+ * last checkpoint (with the same values): each step and validation counts once, the last logged.
+ */
+export function runCurves(
+  events: Record<string, unknown>[],
+  metric: 'val_dsc' | 'val_loss',
+): { curve: [number, number][]; loss: [number, number][] } {
+  let vals = new Map<number, number>();
+  let steps = new Map<number, number>();
+  for (const e of events) {
+    if (e.event === 'start' && e.resumedAt === null) [vals, steps] = [new Map(), new Map()];
+    if (e.event === 'step') steps.set(Number(e.step), Number(e.loss));
+    if (e.event === 'val') vals.set(Number(e.step), Number(e[metric]));
   }
-  // a resumed run repeats the validations after its last checkpoint: keep the last of each step
-  const last = <T extends [number, number]>(v: T[]) => [...new Map(v.map((p) => [p[0], p])).values()];
-  return { curve: last(curve), loss: last(loss) };
+  const curve = [...vals].sort((a, b) => a[0] - b[0]);
+  const loss = curve.flatMap(([step], i): [number, number][] => {
+    const since = i ? curve[i - 1][0] : -Infinity;
+    const window = [...steps].filter(([s]) => s > since && s <= step).map(([, l]) => l);
+    return window.length ? [[step, window.reduce((a, b) => a + b, 0) / window.length]] : [];
+  });
+  return { curve, loss };
 }
+
+const curves = (out: string, metric: 'val_dsc' | 'val_loss') =>
+  runCurves(readJsonl(join(out, 'log.jsonl')), metric);
 
 /** One SSL run (resumed if interrupted), its best weights copied to sslBest, a line in ssl.jsonl. */
 export async function ensureSsl(
