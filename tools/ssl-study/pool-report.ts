@@ -83,11 +83,20 @@ export function groupPoolResults(results: PoolCellResult[], initOrder: string[])
     .sort((a, b) => a.look.localeCompare(b.look) || a.labelled - b.labelled || inits(a.init, b.init));
 }
 
+type PairedDifference = { diff: number; ci95: [number, number]; seeds: number; wins: number } | null;
+
+/** Each pair's bootstrap once per report: table.md and summary.md's two tables all show it. */
+const pairedCache = new WeakMap<PoolGroup, WeakMap<PoolGroup, PairedDifference>>();
+
 /** Mean over the seeds both arms have of a minus b, with the two-stage bootstrap paired by seed. */
-export function pairedSeedDifference(
-  a: PoolGroup,
-  b: PoolGroup,
-): { diff: number; ci95: [number, number]; seeds: number; wins: number } | null {
+export function pairedSeedDifference(a: PoolGroup, b: PoolGroup): PairedDifference {
+  const mine = pairedCache.get(a) ?? new WeakMap<PoolGroup, PairedDifference>();
+  pairedCache.set(a, mine);
+  if (!mine.has(b)) mine.set(b, bootstrapPair(a, b));
+  return mine.get(b)!;
+}
+
+function bootstrapPair(a: PoolGroup, b: PoolGroup): PairedDifference {
   const seeds = a.runs.map((r) => r.seed).filter((s) => b.runs.some((r) => r.seed === s));
   if (!seeds.length) return null;
   const pick = (g: PoolGroup) => seeds.map((s) => toOverlaps(g.runs.find((r) => r.seed === s)!));
